@@ -1,0 +1,69 @@
+"""The ``genomdb`` command: one Typer app, one module per command group."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from genomdb import __version__
+from genomdb.cli import catalog_cmd, demo_cmd, ingest_cmd, store_cmd
+from genomdb.cli.context import state
+from genomdb.cli.output import console, report_error
+from genomdb.errors import GenomdbError
+
+app = typer.Typer(
+    name="genomdb",
+    help="genomdb — the national genome database: data-in, catalogue, frequencies, classifications, data-out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"genomdb {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    home: Annotated[
+        Path | None,
+        typer.Option("--home", envvar="GENOMDB_HOME", help="instance home folder [default: ./genomdb-home]"),
+    ] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
+) -> None:
+    state.home = home
+
+
+app.command("init")(ingest_cmd.init)
+app.command("submit")(ingest_cmd.submit)
+app.command("demo")(demo_cmd.demo)
+app.add_typer(ingest_cmd.manifest_app, name="manifest")
+app.add_typer(ingest_cmd.reference_app, name="reference")
+app.add_typer(catalog_cmd.app, name="catalog")
+app.add_typer(store_cmd.app, name="store")
+
+
+def main() -> None:
+    """Entry point: run the app and map genomdb errors to exit codes in one place."""
+    try:
+        app(standalone_mode=False)
+    except GenomdbError as exc:
+        report_error(exc)
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,204 @@
+"""Commands of the metadata catalogue: search, show, history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from genomdb.cli.context import state
+from genomdb.cli.output import console, print_json
+from genomdb.model.catalog import SampleSummary, SearchFilters
+
+app = typer.Typer(help="Search and inspect the metadata catalogue.", no_args_is_help=True)
+
+
+def _sample_table(samples: list[SampleSummary], title: str | None = None) -> Table:
+    table = Table(title=title, header_style="bold")
+    for column in (
+        "sample",
+        "department sample id",
+        "person",
+        "region",
+        "department",
+        "platform",
+        "formats",
+        "build",
+        "submission",
+    ):
+        table.add_column(column)
+    for s in samples:
+        table.add_row(
+            s.sample_key,
+            s.submitter_sample_id,
+            s.pseudonym,
+            s.region,
+            s.department,
+            ",".join(s.platforms) or "–",
+            ",".join(s.formats) or "–",
+            ",".join(s.reference_builds) or "–",
+            f"{s.submission_id} v{s.submission_version}",
+        )
+    return table
+
+
+@app.command("search")
+def search(
+    region: Annotated[str | None, typer.Option(help="region code, e.g. RH")] = None,
+    department: Annotated[str | None, typer.Option(help="department code, e.g. RH-KG")] = None,
+    platform: Annotated[str | None, typer.Option(help="ILLUMINA, ONT or PACBIO")] = None,
+    read_type: Annotated[str | None, typer.Option("--read-type", help="short or long")] = None,
+    file_format: Annotated[str | None, typer.Option("--format", help="FASTQ, BAM, CRAM, VCF or GVCF")] = None,
+    build: Annotated[str | None, typer.Option("--build", help="reference build, e.g. GRCh38")] = None,
+    since: Annotated[dt.datetime | None, typer.Option(help="submitted on or after (YYYY-MM-DD)")] = None,
+    until: Annotated[dt.datetime | None, typer.Option(help="submitted on or before (YYYY-MM-DD)")] = None,
+    has_vcf: Annotated[bool | None, typer.Option("--has-vcf/--no-vcf", help="has a VCF/gVCF, or has none")] = None,
+    submission: Annotated[str | None, typer.Option(help="only this submission")] = None,
+    limit: Annotated[int, typer.Option(help="at most this many samples")] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+) -> None:
+    """List current samples matching every given filter."""
+    filters = SearchFilters(
+        region=region,
+        department=department,
+        platform=platform,
+        read_type=read_type,
+        file_format=file_format,
+        reference_build=build,
+        submitted_from=since.date() if since else None,
+        submitted_to=until.date() if until else None,
+        has_vcf=has_vcf,
+        submission_id=submission,
+        limit=limit,
+    )
+    with state.open() as instance:
+        samples = instance.catalog.search(filters)
+    if as_json:
+        print_json(samples)
+        return
+    console.print(_sample_table(samples))
+    console.print(f"{len(samples)} sample(s)" + (" (limit reached)" if len(samples) == limit else ""))
+
+
+@app.command("show")
+def show(
+    identifier: Annotated[
+        str,
+        typer.Argument(help="a pseudonym (GDB-…), sample (SMP-… or the department's id) or submission (SUB-…)"),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Show one person, sample or submission."""
+    with state.open() as instance:
+        catalog = instance.catalog
+        if identifier.startswith("GDB-"):
+            person, samples = catalog.person(identifier)
+            if as_json:
+                print_json({"person": person, "samples": samples})
+                return
+            console.print(
+                f"[bold]{person.pseudonym}[/]  born {person.birth_year or '?'}  declared sex "
+                f"{person.declared_sex or '?'}  research opt-out: {'yes' if person.research_opt_out else 'no'}"
+            )
+            for relation, other in person.relatives:
+                console.print(f"  {relation}: {other}")
+            console.print(_sample_table(samples, title="samples"))
+        elif identifier.startswith("SUB-"):
+            submission = catalog.submission(identifier)
+            if as_json:
+                print_json(submission)
+                return
+            console.print(
+                f"[bold]{submission.submission_id}[/]  {submission.department}  {submission.status}  "
+                f"current version {submission.current_version or '–'}"
+            )
+            _print_versions(submission)
+        else:
+            detail = catalog.sample(identifier)
+            if as_json:
+                print_json(detail)
+                return
+            s = detail.summary
+            console.print(
+                f"[bold]{s.sample_key}[/] ({s.submitter_sample_id})  person {s.pseudonym}  "
+                f"{s.department} / {s.region}  tissue {detail.tissue}  submission {s.submission_id} "
+                f"v{s.submission_version}"
+            )
+            for run in detail.runs:
+                console.print(
+                    f"  run {run.run_ref}: {run.platform} {run.read_type} {run.instrument or ''} {run.library_strategy}"
+                )
+            for analysis in detail.analyses:
+                console.print(
+                    f"  analysis {analysis.analysis_ref}: {analysis.pipeline_name} "
+                    f"{analysis.pipeline_version} on {analysis.reference_build} → "
+                    f"{', '.join(analysis.output_refs)}"
+                )
+            table = Table(header_style="bold")
+            for column in ("file", "format", "size", "sha256", "tier", "encrypted", "index", "path"):
+                table.add_column(column)
+            for f in detail.files:
+                table.add_row(
+                    f.file_ref,
+                    f.format,
+                    f"{f.size:,}",
+                    f.sha256[:16] + "…",
+                    f.tier,
+                    "yes" if f.encrypted else "no",
+                    f.index_name or "–",
+                    f.original_path or "–",
+                )
+            console.print(table)
+
+
+def _print_versions(submission: object) -> None:
+    from genomdb.model.catalog import Submission
+
+    assert isinstance(submission, Submission)
+    table = Table(title="versions", header_style="bold")
+    for column in ("version", "status", "when", "samples", "files", "reason"):
+        table.add_column(column)
+    for v in submission.versions:
+        table.add_row(
+            str(v.version),
+            v.status,
+            v.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            str(v.n_samples),
+            str(v.n_files),
+            v.reason or "",
+        )
+    console.print(table)
+    for v in submission.versions:
+        for problem in v.report:
+            console.print(
+                f"  v{v.version} problem: {problem.get('file')}, {problem.get('location') or ''} "
+                f"{problem.get('field') or ''}: {problem.get('message')}",
+                highlight=False,
+            )
+
+
+@app.command("history")
+def history(
+    submission_id: Annotated[str, typer.Argument(help="the submission (SUB-…)")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Every version and event of a submission, oldest first; nothing is ever removed."""
+    with state.open() as instance:
+        submission = instance.catalog.submission(submission_id)
+    if as_json:
+        print_json(submission)
+        return
+    console.print(
+        f"[bold]{submission.submission_id}[/]  {submission.department}  current version "
+        f"{submission.current_version or '–'}"
+    )
+    _print_versions(submission)
+    table = Table(title="events", header_style="bold")
+    for column in ("when", "version", "event", "detail"):
+        table.add_column(column)
+    for e in submission.events:
+        detail = ", ".join(f"{k}={v}" for k, v in e.detail.items())
+        table.add_row(e.at.strftime("%Y-%m-%d %H:%M:%S"), str(e.version or ""), e.kind, detail)
+    console.print(table)

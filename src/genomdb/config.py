@@ -1,0 +1,51 @@
+"""Settings, built once at the composition root and passed down. Never read at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HOME = Path("genomdb-home")
+
+
+class Settings(BaseSettings):
+    """Where an instance lives and which backends it uses.
+
+    Every field can be set from the environment with the ``GENOMDB_`` prefix, e.g. ``GENOMDB_HOME`` or
+    ``GENOMDB_DATABASE_URL``. Unset URLs default to the embedded backends inside the instance home.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GENOMDB_", extra="ignore")
+
+    home: Path = Field(default=DEFAULT_HOME, description="instance home folder")
+    database_url: str | None = Field(
+        default=None, description="catalog URL: sqlite:///… (default, inside home) or postgresql+psycopg://…"
+    )
+    store_url: str | None = Field(default=None, description="blob store URL: file:///… (default, inside home)")
+    secrets_dir: Path | None = Field(
+        default=None, description="folder with the instance secrets (default home/secrets)"
+    )
+    encrypt_blobs: bool = Field(default=False, description="store blobs crypt4gh-encrypted for the archive key")
+    gc_grace_seconds: int = Field(
+        default=3600, ge=0, description="store gc leaves unregistered blobs younger than this"
+    )
+
+    def resolved_home(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_home() / 'catalog.sqlite'}"
+
+    def resolved_store_url(self) -> str:
+        if self.store_url:
+            return self.store_url
+        return (self.resolved_home() / "blobs").as_uri()
+
+    def resolved_secrets_dir(self) -> Path:
+        if self.secrets_dir is not None:
+            return self.secrets_dir.expanduser().resolve()
+        return self.resolved_home() / "secrets"

@@ -1,0 +1,1 @@
+"""Data-in: manifest schema, one validator per format, stage → verify → commit, corrections."""

@@ -1,0 +1,251 @@
+"""The submission manifest: what a department hands in alongside its files.
+
+The pydantic models here are the single definition; ``manifest_json_schema()`` exports the JSON Schema that
+``genomdb manifest schema`` prints and ``docs/manifest.md`` documents. Parsing collects every problem into
+:class:`~genomdb.errors.Problem` records; a CPR number is held as a secret and never echoed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from genomdb.errors import InvalidInput, Problem
+
+SCHEMA_VERSION = 1
+
+LocalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+Md5 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+
+
+class Platform(StrEnum):
+    ILLUMINA = "ILLUMINA"
+    ONT = "ONT"
+    PACBIO = "PACBIO"
+
+
+class ReadType(StrEnum):
+    SHORT = "short"
+    LONG = "long"
+
+
+class FileFormat(StrEnum):
+    FASTQ = "FASTQ"
+    BAM = "BAM"
+    CRAM = "CRAM"
+    VCF = "VCF"
+    GVCF = "GVCF"
+
+
+class Relation(StrEnum):
+    MOTHER = "mother"
+    FATHER = "father"
+    SIBLING = "sibling"
+    CHILD = "child"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Submitter(_Strict):
+    department: str = Field(description="department code as registered in the catalog, e.g. RH-KG")
+    contact: str | None = Field(default=None, description="who to contact about this submission (role, not a person)")
+
+
+class Relative(_Strict):
+    relation: Relation = Field(description="what the other individual is to this one")
+    individual: LocalId = Field(description="manifest id of the other individual")
+
+
+class Individual(_Strict):
+    id: LocalId = Field(description="id of the individual within this manifest")
+    cpr: SecretStr | None = Field(
+        default=None,
+        description="Danish CPR number (10 digits, DDMMYYSSSS, with or without dash); pseudonymised on arrival",
+        json_schema_extra={"type": "string", "pattern": r"^\d{6}-?\d{4}$", "writeOnly": True},
+    )
+    pseudonym: str | None = Field(default=None, description="pseudonym of a person genomdb already knows")
+    relatives: list[Relative] = Field(default_factory=list)
+    research_opt_out: bool = Field(default=False, description="the person has opted out of research use")
+
+    @field_validator("cpr", mode="before")
+    @classmethod
+    def _cpr_is_text(cls, value: object) -> object:
+        if value is not None and not isinstance(value, str):
+            # YAML reads unquoted digits as a number and may drop a leading zero: refuse, never guess.
+            raise ValueError("a CPR number must be a quoted string, e.g. cpr: '0101801234'")
+        return value
+
+
+class Sample(_Strict):
+    id: LocalId = Field(description="the department's sample id; unique within the department")
+    individual: LocalId
+    tissue: str = Field(default="blood")
+    collection_date: dt.date | None = None
+    withdrawn: bool = Field(default=False, description="set in a correction to withdraw the sample")
+
+
+class Run(_Strict):
+    id: LocalId
+    sample: LocalId
+    platform: Platform
+    read_type: ReadType
+    instrument: str | None = None
+    library_strategy: str = Field(default="WGS", description="WGS, WES, targeted, RNA-Seq, …")
+    library_id: str | None = None
+    run_date: dt.date | None = None
+
+
+class File(_Strict):
+    id: LocalId
+    path: str | None = Field(
+        default=None,
+        description="path relative to the manifest's folder; may be left out in a correction that keeps a file "
+        "already stored (give its sha256)",
+    )
+    format: FileFormat
+    run: LocalId | None = Field(default=None, description="the sequencing run the reads come from (FASTQ, uBAM)")
+    mate: LocalId | None = Field(default=None, description="for paired-end FASTQ: the id of the other file")
+    sha256: Sha256 | None = None
+    md5: Md5 | None = None
+    size: int | None = Field(default=None, ge=0)
+
+
+class Pipeline(_Strict):
+    name: str
+    version: str
+
+
+class Analysis(_Strict):
+    id: LocalId
+    samples: list[LocalId] = Field(min_length=1)
+    pipeline: Pipeline
+    reference_build: Literal["GRCh38", "GRCh37"]
+    inputs: list[LocalId] = Field(default_factory=list, description="file ids the analysis read")
+    outputs: list[LocalId] = Field(min_length=1, description="file ids the analysis produced (CRAM, BAM, VCF, gVCF)")
+
+
+class Manifest(_Strict):
+    """One submission from one department."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"$id": "https://genomdb.org/schemas/manifest/v1.json"},
+    )
+
+    schema_version: Literal[1]
+    submitter: Submitter
+    title: str | None = None
+    individuals: list[Individual] = Field(default_factory=list)
+    samples: list[Sample] = Field(default_factory=list)
+    runs: list[Run] = Field(default_factory=list)
+    files: list[File] = Field(default_factory=list)
+    analyses: list[Analysis] = Field(default_factory=list)
+
+
+def manifest_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the manifest, as exported by ``genomdb manifest schema``."""
+    schema = Manifest.model_json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "genomdb submission manifest"
+    return schema
+
+
+def _line_of(node_path: tuple[int | str, ...], marks: dict[tuple[int | str, ...], int]) -> str | None:
+    for depth in range(len(node_path), -1, -1):
+        line = marks.get(node_path[:depth])
+        if line is not None:
+            return f"line {line}"
+    return None
+
+
+def _collect_marks(node: yaml.Node, path: tuple[int | str, ...], marks: dict[tuple[int | str, ...], int]) -> None:
+    marks[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                _collect_marks(value, (*path, key.value), marks)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _collect_marks(item, (*path, index), marks)
+
+
+def _dotted(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def parse_manifest(path: Path) -> Manifest:
+    """Read a YAML or JSON manifest and check it against the schema; every problem is reported at once."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"manifest {name} does not exist", [Problem(name, "file not found")]) from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            f"manifest {name} is not text",
+            [Problem(name, "not UTF-8 text", location=f"byte {exc.start}", expected="a YAML or JSON manifest")],
+        ) from None
+    marks: dict[tuple[int | str, ...], int] = {}
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            if node is not None:
+                _collect_marks(node, (), marks)
+            data = yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(
+            f"manifest {name} is not valid JSON",
+            [Problem(name, exc.msg, location=f"line {exc.lineno}, column {exc.colno}", expected="valid JSON")],
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        location = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
+        reason = getattr(exc, "problem", None) or "cannot be parsed"
+        raise InvalidInput(
+            f"manifest {name} is not valid YAML",
+            [Problem(name, f"not valid YAML: {reason}", location=location, expected="a YAML mapping")],
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            f"manifest {name} is not a mapping",
+            [
+                Problem(
+                    name,
+                    "the manifest must be a mapping of fields",
+                    expected="a YAML/JSON mapping",
+                    found=type(data).__name__,
+                )
+            ],
+        )
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_input=False, include_url=False):
+            loc = tuple(error["loc"])
+            field = _dotted(loc) or None
+            problems.append(Problem(name, error["msg"], location=_line_of(loc, marks), field=field))
+        raise InvalidInput(f"manifest {name} does not match the manifest schema", problems) from None

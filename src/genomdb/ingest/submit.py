@@ -1,0 +1,400 @@
+"""Data-in: stage → verify → commit.
+
+1. parse the manifest and check it against itself and the catalog;
+2. copy every file into the store's staging area, computing checksums on the way, and validate the copy;
+3. if anything is wrong, record the rejection with its full report and leave everything else unchanged;
+4. otherwise move the blobs into place, then register everything in one catalog transaction.
+
+A crash before step 4's transaction commits leaves only unregistered blobs, which ``genomdb store gc`` removes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from genomdb.errors import InvalidInput, Problem
+from genomdb.ingest.checks import ManifestFacts, check_manifest
+from genomdb.ingest.manifest import Manifest, parse_manifest
+from genomdb.ingest.progress import ProgressSink, SilentProgress
+from genomdb.ingest.validators import validate_file
+from genomdb.ingest.validators.base import FileExpectation, FileReport
+from genomdb.ingest.validators.fastq import check_mates
+from genomdb.instance import Instance
+from genomdb.model.submission import (
+    NewAnalysis,
+    NewBlob,
+    NewFile,
+    NewPerson,
+    NewRun,
+    NewSample,
+    SubmissionOutcome,
+    SubmissionPlan,
+)
+from genomdb.pseudonyms import PersonIdentity
+from genomdb.storage.blobs import StagedBlob
+
+INDEX_SUFFIXES = (".tbi", ".csi", ".bai", ".crai")
+
+
+class SubmissionRejected(InvalidInput):
+    """The submission was rejected as a whole; the rejection and its report are in the catalog."""
+
+    def __init__(self, submission_id: str, message: str, problems: list[Problem]) -> None:
+        super().__init__(message, problems)
+        self.submission_id = submission_id
+
+
+def _department_guess(manifest_path: Path) -> str:
+    """The department code of a manifest that failed to parse, for the rejection record."""
+    try:
+        data = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
+        code = data["submitter"]["department"]
+        return code if isinstance(code, str) else "unknown"
+    except Exception:
+        return "unknown"
+
+
+def _stored_manifest(manifest: Manifest, facts: ManifestFacts) -> dict[str, Any]:
+    """The manifest as kept in the catalog: CPR numbers replaced by pseudonyms."""
+    data = manifest.model_dump(mode="json", exclude={"individuals": {"__all__": {"cpr"}}})
+    for individual in data["individuals"]:
+        identity = facts.identities.get(individual["id"])
+        if isinstance(identity, PersonIdentity):
+            individual["pseudonym"] = identity.pseudonym
+    return data
+
+
+def _content_digest(stored: dict[str, Any]) -> str:
+    """Identity of a submission's content: its metadata and file checksums, not where the files lay."""
+    canonical = json.loads(json.dumps(stored))
+    canonical.pop("title", None)
+    for entry in canonical["files"]:
+        entry.pop("path", None)
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
+
+
+def _expectation(manifest: Manifest, instance: Instance, facts: ManifestFacts, file_id: str) -> FileExpectation:
+    entry = next(f for f in manifest.files if f.id == file_id)
+    runs = {r.id: r for r in manifest.runs}
+    run = runs.get(entry.run) if entry.run else None
+    if run is None:
+        # an analysis output: take the platform from the runs of the same samples, when unambiguous
+        sample_ids = set(facts.file_samples.get(file_id, ()))
+        platforms = {r.platform for r in manifest.runs if r.sample in sample_ids}
+        run = next((r for r in manifest.runs if r.sample in sample_ids), None) if len(platforms) == 1 else None
+    build = facts.file_build.get(file_id)
+    return FileExpectation(
+        file_id=file_id,
+        display_name=entry.path or entry.id,
+        format=entry.format,
+        sample_ids=facts.file_samples.get(file_id, ()),
+        reference_build=build,
+        reference_fasta=instance.reference_fasta(build) if build else None,
+        platform=run.platform if run else None,
+        read_type=run.read_type if run else None,
+    )
+
+
+def _checksum_problems(entry_path: str, declared: Any, staged: StagedBlob) -> list[Problem]:
+    problems = []
+    for field_name, found in (("sha256", staged.sha256), ("md5", staged.md5), ("size", staged.size)):
+        expected = getattr(declared, field_name)
+        if expected is not None and expected != found:
+            problems.append(
+                Problem(
+                    entry_path,
+                    f"{field_name} does not match the manifest",
+                    location="whole file",
+                    field=field_name,
+                    expected=str(expected),
+                    found=str(found),
+                )
+            )
+    return problems
+
+
+def submit_manifest(
+    instance: Instance,
+    manifest_path: Path,
+    *,
+    corrects: str | None = None,
+    reason: str | None = None,
+    progress: ProgressSink | None = None,
+) -> SubmissionOutcome:
+    """Validate and store a submission (or a correction of one); raise SubmissionRejected with the report."""
+    progress = progress or SilentProgress()
+    catalog = instance.catalog
+    name = str(manifest_path)
+
+    def reject(department_code: str, problems: list[Problem]) -> SubmissionRejected:
+        outcome = catalog.record_rejected(
+            department_code=department_code,
+            manifest_name=name,
+            report=[p.to_dict() for p in problems],
+            corrects=corrects if corrects and corrected_exists else None,
+            reason=reason,
+        )
+        what = "correction" if corrects else "submission"
+        return SubmissionRejected(
+            outcome.submission_id,
+            f"{what} {outcome.submission_id} rejected: {len(problems)} problem(s); nothing was stored",
+            problems,
+        )
+
+    corrected_exists = False
+    problems: list[Problem] = []
+    if corrects:
+        if not reason:
+            raise InvalidInput(
+                "a correction needs a reason",
+                [Problem(name, "no reason given", field="--reason", expected="why the submission is corrected")],
+            )
+        corrected_department, _status = catalog.submission_department(corrects)
+        corrected_exists = True
+
+    try:
+        manifest = parse_manifest(manifest_path)
+    except InvalidInput as exc:
+        raise reject(_department_guess(manifest_path), list(exc.problems)) from None
+
+    department = manifest.submitter.department
+    if catalog.department(department) is None:
+        known = ", ".join(d.code for d in catalog.departments())
+        problems.append(
+            Problem(
+                name,
+                f"unknown department {department!r}",
+                field="submitter.department",
+                expected=f"one of {known}",
+            )
+        )
+    stored_blobs = catalog.current_blobs(corrects) if corrects else {}
+    if corrects and corrected_department != department:
+        problems.append(
+            Problem(
+                name,
+                f"submission {corrects} belongs to another department",
+                field="submitter.department",
+                expected=corrected_department,
+                found=department,
+            )
+        )
+
+    facts, found = check_manifest(
+        manifest,
+        manifest_path=manifest_path,
+        pseudonymizer=instance.pseudonymizer,
+        correcting=corrects is not None,
+        stored_sha256=set(stored_blobs),
+    )
+    problems.extend(found)
+    known_pseudonyms = catalog.known_pseudonyms(p for p in facts.identities.values() if isinstance(p, str))
+    for individual_id, identity in facts.identities.items():
+        if isinstance(identity, str) and identity not in known_pseudonyms:
+            problems.append(
+                Problem(
+                    name,
+                    "unknown pseudonym",
+                    location=f"individuals ({individual_id})",
+                    field="pseudonym",
+                    expected="the pseudonym of a person genomdb knows",
+                )
+            )
+    elsewhere = catalog.samples_elsewhere(department, (s.id for s in manifest.samples), except_submission=corrects)
+    for sample_id, other in sorted(elsewhere.items()):
+        problems.append(
+            Problem(
+                name,
+                f"sample {sample_id!r} is already in submission {other}",
+                location=f"samples ({sample_id})",
+                field="id",
+                expected=f"a new sample id, or a correction of {other} (--corrects {other})",
+            )
+        )
+
+    staged: dict[str, StagedBlob] = {}
+    staged_index: dict[str, tuple[StagedBlob, str]] = {}
+    reports: dict[str, FileReport] = {}
+    with instance.blobs.workspace() as workspace:
+        total = sum(path.stat().st_size for path in facts.file_paths.values())
+        progress.begin(f"validating {len(facts.file_paths)} file(s)", total)
+        for entry in manifest.files:
+            source = facts.file_paths.get(entry.id)
+            if source is None:
+                continue
+            display = entry.path or entry.id
+            blob = instance.blobs.stage(source, workspace, name=source.name)
+            staged[entry.id] = blob
+            problems.extend(_checksum_problems(display, entry, blob))
+            for suffix in INDEX_SUFFIXES:
+                beside = Path(f"{source}{suffix}")
+                if beside.is_file():
+                    (Path(f"{blob.path}{suffix}")).symlink_to(beside)
+            report = validate_file(blob.path, _expectation(manifest, instance, facts, entry.id), work_dir=workspace)
+            reports[entry.id] = report
+            problems.extend(report.problems)
+            if report.index_path is not None:
+                index_path = report.index_path.resolve()
+                staged_index[entry.id] = (
+                    instance.blobs.stage(index_path, workspace, name=index_path.name),
+                    "".join(index_path.suffixes[-1:]).lstrip("."),
+                )
+            progress.advance(blob.size, note=display)
+        progress.end()
+        for entry in manifest.files:
+            if entry.mate and entry.id < entry.mate and entry.id in reports and entry.mate in reports:
+                problems.extend(
+                    check_mates(
+                        reports[entry.id],
+                        reports[entry.mate],
+                        name_a=entry.path or entry.id,
+                        name_b=next(f.path or f.id for f in manifest.files if f.id == entry.mate),
+                    )
+                )
+        if problems:
+            raise reject(department, problems)
+
+        stored = _stored_manifest(manifest, facts)
+        digest = _content_digest(stored)
+        identical = catalog.find_identical(department, digest)
+        if identical is not None:
+            return SubmissionOutcome(
+                submission_id=identical[0],
+                version=identical[1],
+                status="accepted",
+                unchanged=True,
+                n_samples=len(manifest.samples),
+                n_files=len(manifest.files),
+            )
+
+        plan = _plan(
+            manifest,
+            facts,
+            stored,
+            digest,
+            staged,
+            staged_index,
+            stored_blobs,
+            reports,
+            manifest_name=name,
+            encrypted=instance.blobs.encrypts,
+            corrects=corrects,
+            reason=reason,
+        )
+        for blob in staged.values():
+            instance.blobs.commit(blob)
+        for blob, _kind in staged_index.values():
+            instance.blobs.commit(blob)
+        return catalog.record_accepted(plan)
+
+
+def _new_blob(staged: StagedBlob, *, encrypted: bool) -> NewBlob:
+    return NewBlob(sha256=staged.sha256, md5=staged.md5, size=staged.size, encrypted=encrypted)
+
+
+def _plan(
+    manifest: Manifest,
+    facts: ManifestFacts,
+    stored: dict[str, Any],
+    digest: str,
+    staged: dict[str, StagedBlob],
+    staged_index: dict[str, tuple[StagedBlob, str]],
+    stored_blobs: dict[str, tuple[NewBlob, NewBlob | None, str | None]],
+    reports: dict[str, FileReport],
+    *,
+    manifest_name: str,
+    encrypted: bool,
+    corrects: str | None,
+    reason: str | None,
+) -> SubmissionPlan:
+    persons = []
+    for individual in manifest.individuals:
+        identity = facts.identities[individual.id]
+        if isinstance(identity, PersonIdentity):
+            persons.append(
+                NewPerson(
+                    individual.id,
+                    identity.pseudonym,
+                    identity.birth_year,
+                    identity.declared_sex.value,
+                    individual.research_opt_out,
+                    known=False,
+                )
+            )
+        else:
+            persons.append(NewPerson(individual.id, identity, None, None, individual.research_opt_out, known=True))
+    files = []
+    for entry in manifest.files:
+        if entry.id in staged:
+            blob = _new_blob(staged[entry.id], encrypted=encrypted)
+            index = staged_index.get(entry.id)
+            index_blob = _new_blob(index[0], encrypted=encrypted) if index else None
+            index_name = index[1] if index else None
+            file_facts = dict(reports[entry.id].facts)
+        else:
+            assert entry.sha256 is not None
+            blob, index_blob, index_name = stored_blobs[entry.sha256]
+            file_facts = {}
+        files.append(
+            NewFile(
+                file_ref=entry.id,
+                format=entry.format.value,
+                original_path=entry.path,
+                blob=blob,
+                index_blob=index_blob,
+                index_name=index_name,
+                run_ref=entry.run,
+                mate_ref=entry.mate,
+                sample_ids=facts.file_samples.get(entry.id, ()),
+                facts=file_facts,
+            )
+        )
+    return SubmissionPlan(
+        department_code=manifest.submitter.department,
+        manifest_name=manifest_name,
+        title=manifest.title,
+        manifest=stored,
+        content_digest=digest,
+        persons=tuple(persons),
+        relationships=tuple(
+            (individual.id, relative.relation.value, relative.individual)
+            for individual in manifest.individuals
+            for relative in individual.relatives
+        ),
+        samples=tuple(
+            NewSample(s.id, s.individual, s.tissue, s.collection_date, s.withdrawn) for s in manifest.samples
+        ),
+        runs=tuple(
+            NewRun(
+                r.id,
+                r.sample,
+                r.platform.value,
+                r.read_type.value,
+                r.instrument,
+                r.library_strategy,
+                r.library_id,
+                r.run_date,
+            )
+            for r in manifest.runs
+        ),
+        files=tuple(files),
+        analyses=tuple(
+            NewAnalysis(
+                a.id,
+                a.pipeline.name,
+                a.pipeline.version,
+                a.reference_build,
+                tuple(a.samples),
+                tuple(a.inputs),
+                tuple(a.outputs),
+            )
+            for a in manifest.analyses
+        ),
+        corrects=corrects,
+        reason=reason,
+    )

@@ -1,0 +1,134 @@
+"""The composition root: one place that turns Settings into a wired instance."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from genomdb.catalog.repository import Catalog, create_catalog
+from genomdb.catalog.seed import DANISH_DEPARTMENTS, DANISH_REGIONS
+from genomdb.config import Settings
+from genomdb.errors import InvalidInput, NotFound, Problem, Unavailable
+from genomdb.pseudonyms import Pseudonymizer
+from genomdb.storage.blobs import BlobStore, create_blob_store
+from genomdb.storage.envelope import ARCHIVE_SECRET_KEY, generate_archive_keys, load_archive_keys
+
+PSEUDONYM_KEY = "pseudonym.key"
+REFERENCE_SUFFIXES = (".fai", ".gzi")
+
+
+@dataclass(frozen=True)
+class InitReport:
+    home: Path
+    created_home: bool
+    created_secrets: bool
+    seeded_rows: int
+
+
+def _write_secret(path: Path, content: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(content)
+
+
+def init_instance(settings: Settings) -> InitReport:
+    """Create (or complete) an instance home: catalog schema, seed data, blob store and secrets.
+
+    Safe to run again: existing secrets are never replaced, migrations and seeds only add what is missing.
+    """
+    home = settings.resolved_home()
+    created_home = not home.exists()
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "references").mkdir(exist_ok=True)
+    secrets_dir = settings.resolved_secrets_dir()
+    secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    secrets_dir.chmod(0o700)
+    created_secrets = False
+    if not (secrets_dir / PSEUDONYM_KEY).exists():
+        _write_secret(secrets_dir / PSEUDONYM_KEY, secrets.token_hex(32) + "\n")
+        created_secrets = True
+    if not (secrets_dir / ARCHIVE_SECRET_KEY).exists():
+        generate_archive_keys(secrets_dir)
+        created_secrets = True
+    catalog = create_catalog(settings.resolved_database_url())
+    try:
+        catalog.migrate()
+        seeded = catalog.seed(DANISH_REGIONS, DANISH_DEPARTMENTS)
+    finally:
+        catalog.close()
+    create_blob_store(settings.resolved_store_url())
+    return InitReport(home, created_home, created_secrets, seeded)
+
+
+class Instance:
+    """A wired genomdb instance: catalog, blob store, pseudonymizer and reference data."""
+
+    def __init__(self, settings: Settings, catalog: Catalog, blobs: BlobStore, pseudonymizer: Pseudonymizer) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.blobs = blobs
+        self.pseudonymizer = pseudonymizer
+
+    @classmethod
+    def open(cls, settings: Settings) -> Instance:
+        """Open an initialised instance; raises Unavailable with the fix when it is not initialised."""
+        home = settings.resolved_home()
+        secrets_dir = settings.resolved_secrets_dir()
+        key_path = secrets_dir / PSEUDONYM_KEY
+        if not key_path.exists():
+            raise Unavailable(f"no genomdb instance at {home}: run `genomdb init --home {home}` first")
+        key = bytes.fromhex(key_path.read_text().strip())
+        catalog = create_catalog(settings.resolved_database_url())
+        if not catalog.is_current():
+            catalog.migrate()
+        keys = load_archive_keys(secrets_dir)
+        blobs = create_blob_store(settings.resolved_store_url(), archive_keys=keys, encrypt=settings.encrypt_blobs)
+        return cls(settings, catalog, blobs, Pseudonymizer(key))
+
+    def close(self) -> None:
+        self.catalog.close()
+
+    def __enter__(self) -> Instance:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @property
+    def references_dir(self) -> Path:
+        return self.settings.resolved_home() / "references"
+
+    def reference_fasta(self, build: str) -> Path | None:
+        """The instance's FASTA for a reference build, if one was added."""
+        path = self.references_dir / f"{build}.fa.gz"
+        return path if path.exists() else None
+
+    def add_reference(self, build: str, fasta: Path) -> Path:
+        """Register an indexed, bgzip-compressed FASTA (with .fai and .gzi beside it) for a build."""
+        missing = [suffix for suffix in REFERENCE_SUFFIXES if not Path(f"{fasta}{suffix}").exists()]
+        if not fasta.exists() or missing:
+            raise InvalidInput(
+                f"cannot add reference {fasta}",
+                [
+                    Problem(
+                        str(fasta),
+                        "reference FASTA must be bgzip-compressed and indexed",
+                        expected="FILE.fa.gz with FILE.fa.gz.fai and FILE.fa.gz.gzi (samtools faidx)",
+                        found="missing " + ", ".join(missing) if missing else "no such file",
+                    )
+                ],
+            )
+        target = self.references_dir / f"{build}.fa.gz"
+        self.references_dir.mkdir(exist_ok=True)
+        for suffix in ("", *REFERENCE_SUFFIXES):
+            shutil.copyfile(f"{fasta}{suffix}", f"{target}{suffix}")
+        return target
+
+    def require_reference(self, build: str) -> Path:
+        path = self.reference_fasta(build)
+        if path is None:
+            raise NotFound(f"no reference FASTA for {build}: add one with `genomdb reference add {build} FILE.fa.gz`")
+        return path

@@ -1,0 +1,1 @@
+"""Domain value objects, independent of storage and wire formats."""

@@ -1,0 +1,230 @@
+"""Content-addressed blob store.
+
+Blobs are keyed by the sha256 of their plaintext. A blob is written in two steps: ``stage`` copies the
+source into the store's staging area while computing sha256 and md5 in the same pass; ``commit`` moves it into
+place atomically (fsync, rename, fsync of the folder), encrypting it first when the store is configured to.
+A committed blob is visible to readers only once the catalog registers it; ``gc`` removes what the catalog
+does not know.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+from urllib.parse import unquote, urlparse
+
+from genomdb.errors import IntegrityError, NotFound, Unavailable
+from genomdb.storage.envelope import ArchiveKeys, decrypt_stream, encrypt_stream
+
+CHUNK = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class StagedBlob:
+    path: Path
+    sha256: str
+    md5: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class GcReport:
+    removed_blobs: int
+    removed_bytes: int
+    removed_staging: int
+    kept_young: int
+
+
+class BlobStore(Protocol):
+    """What genomdb needs from a blob store; one implementation per URL scheme."""
+
+    url: str
+    encrypts: bool
+
+    def workspace(self) -> AbstractContextManager[Path]: ...
+
+    def stage(self, source: Path, workspace: Path, *, name: str) -> StagedBlob: ...
+
+    def commit(self, staged: StagedBlob) -> bool: ...
+
+    def exists(self, sha256: str) -> bool: ...
+
+    def is_encrypted(self, sha256: str) -> bool: ...
+
+    def open(self, sha256: str) -> AbstractContextManager[BinaryIO]: ...
+
+    def verify(self, sha256: str) -> None: ...
+
+    def iter_blobs(self) -> Iterator[tuple[str, Path]]: ...
+
+    def gc(self, registered: set[str], *, grace_seconds: float) -> GcReport: ...
+
+
+def copy_with_checksums(source: Path, target: Path) -> tuple[str, str, int]:
+    """Copy ``source`` to ``target`` (fsynced) reading it once; return its sha256, md5 and size."""
+    sha256, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
+    with source.open("rb") as src, target.open("wb") as dst:
+        while chunk := src.read(CHUNK):
+            sha256.update(chunk)
+            md5.update(chunk)
+            size += len(chunk)
+            dst.write(chunk)
+        dst.flush()
+        os.fsync(dst.fileno())
+    return sha256.hexdigest(), md5.hexdigest(), size
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalBlobStore:
+    """Blobs as files under a root folder: ``<root>/sha256/ab/cd/<sha256>[.c4gh]``."""
+
+    def __init__(self, root: Path, *, archive_keys: ArchiveKeys | None = None, encrypt: bool = False) -> None:
+        if encrypt and archive_keys is None:
+            raise Unavailable("blob encryption is on but the archive keys are missing")
+        self.root = root
+        self.url = root.as_uri()
+        self.encrypts = encrypt
+        self._keys = archive_keys
+        self._staging = root / ".staging"
+
+    def _path(self, sha256: str, *, encrypted: bool) -> Path:
+        suffix = ".c4gh" if encrypted else ""
+        return self.root / "sha256" / sha256[:2] / sha256[2:4] / f"{sha256}{suffix}"
+
+    def _existing(self, sha256: str) -> Path | None:
+        for encrypted in (False, True):
+            path = self._path(sha256, encrypted=encrypted)
+            if path.exists():
+                return path
+        return None
+
+    @contextmanager
+    def workspace(self) -> Iterator[Path]:
+        """A private staging folder, removed with everything in it when the block ends."""
+        self._staging.mkdir(parents=True, exist_ok=True)
+        folder = self._staging / uuid.uuid4().hex
+        folder.mkdir()
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def stage(self, source: Path, workspace: Path, *, name: str) -> StagedBlob:
+        target = workspace / f"{uuid.uuid4().hex[:8]}-{Path(name).name}"
+        sha256, md5, size = copy_with_checksums(source, target)
+        return StagedBlob(path=target, sha256=sha256, md5=md5, size=size)
+
+    def commit(self, staged: StagedBlob) -> bool:
+        """Move a staged blob into place; return False when identical content was stored already."""
+        if self._existing(staged.sha256) is not None:
+            return False
+        final = self._path(staged.sha256, encrypted=self.encrypts)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if self.encrypts:
+            assert self._keys is not None
+            handle, temp_name = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
+            with os.fdopen(handle, "wb") as target, staged.path.open("rb") as source:
+                encrypt_stream(source, target, sender=self._keys, recipient_public_key=self._keys.public_key)
+                target.flush()
+                os.fsync(target.fileno())
+            Path(temp_name).replace(final)
+        else:
+            staged.path.replace(final)
+        _fsync_dir(final.parent)
+        return True
+
+    def exists(self, sha256: str) -> bool:
+        return self._existing(sha256) is not None
+
+    def is_encrypted(self, sha256: str) -> bool:
+        path = self._existing(sha256)
+        if path is None:
+            raise NotFound(f"blob {sha256} is not in the store")
+        return path.suffix == ".c4gh"
+
+    @contextmanager
+    def open(self, sha256: str) -> Iterator[BinaryIO]:
+        """Read a blob's plaintext (decrypted into a temporary file when stored encrypted)."""
+        path = self._existing(sha256)
+        if path is None:
+            raise NotFound(f"blob {sha256} is not in the store")
+        if path.suffix != ".c4gh":
+            with path.open("rb") as handle:
+                yield handle
+            return
+        assert self._keys is not None
+        with tempfile.TemporaryFile() as plain, path.open("rb") as sealed:
+            decrypt_stream(sealed, plain, keys=self._keys)
+            plain.seek(0)
+            yield plain
+
+    def verify(self, sha256: str) -> None:
+        """Re-read a blob and check its content still hashes to its key."""
+        digest = hashlib.sha256()
+        with self.open(sha256) as handle:
+            while chunk := handle.read(CHUNK):
+                digest.update(chunk)
+        if digest.hexdigest() != sha256:
+            raise IntegrityError(f"blob {sha256} is corrupt: its content hashes to {digest.hexdigest()}")
+
+    def iter_blobs(self) -> Iterator[tuple[str, Path]]:
+        base = self.root / "sha256"
+        if not base.exists():
+            return
+        for path in base.glob("*/*/*"):
+            if path.name.startswith(".tmp-"):
+                continue
+            yield path.name.removesuffix(".c4gh"), path
+
+    def gc(self, registered: set[str], *, grace_seconds: float) -> GcReport:
+        """Remove blobs the catalog does not know and abandoned staging folders older than the grace period."""
+        cutoff = time.time() - grace_seconds
+        removed = removed_bytes = removed_staging = kept = 0
+        for sha256, path in list(self.iter_blobs()):
+            if sha256 in registered:
+                continue
+            stat = path.stat()
+            if stat.st_mtime > cutoff:
+                kept += 1
+                continue
+            path.unlink()
+            removed += 1
+            removed_bytes += stat.st_size
+        base = self.root / "sha256"
+        if base.exists():
+            for temp in base.glob("*/*/.tmp-*"):
+                if temp.stat().st_mtime <= cutoff:
+                    temp.unlink()
+                    removed_staging += 1
+        if self._staging.exists():
+            for folder in self._staging.iterdir():
+                if folder.stat().st_mtime <= cutoff:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    removed_staging += 1
+        return GcReport(removed, removed_bytes, removed_staging, kept)
+
+
+def create_blob_store(url: str, *, archive_keys: ArchiveKeys | None = None, encrypt: bool = False) -> BlobStore:
+    """Open the blob store at a URL. ``file:///path`` is the embedded default."""
+    parsed = urlparse(url)
+    if parsed.scheme == "file":
+        root = Path(unquote(parsed.path))
+        root.mkdir(parents=True, exist_ok=True)
+        return LocalBlobStore(root, archive_keys=archive_keys, encrypt=encrypt)
+    raise Unavailable(f"unsupported blob store URL scheme {parsed.scheme!r}: use file:///absolute/path")
