@@ -8,7 +8,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeAlias, Unpack
+from typing import Any, TypeAlias
 
 from sqlalchemy import Engine, Select, create_engine, event, func, select
 from sqlalchemy.engine import make_url
@@ -55,7 +55,7 @@ from genomdb.model.catalog import (
 from genomdb.model.submission import NewBlob, SubmissionOutcome, SubmissionPlan
 
 VCF_FORMATS = ("VCF", "GVCF")
-AnySelect: TypeAlias = Select[Unpack[tuple[Any, ...]]]
+AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 
 
 def _short_id(prefix: str, n_bytes: int = 5) -> str:
@@ -199,7 +199,7 @@ class Catalog:
             )
             if except_submission:
                 query = query.where(SubmissionVersionRow.submission_id != except_submission)
-            return dict(session.execute(query).tuples().all())
+            return {str(row[0]): str(row[1]) for row in session.execute(query)}
 
     def current_blobs(self, submission_id: str) -> dict[str, tuple[NewBlob, NewBlob | None, str | None]]:
         """Blobs of the current version's files by sha256, so a correction can keep a file without resending it."""

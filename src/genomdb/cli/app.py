@@ -52,18 +52,7 @@ app.add_typer(store_cmd.app, name="store")
 def main() -> None:
     """Entry point: run the app and map genomdb errors to exit codes in one place."""
     try:
-        app(standalone_mode=False)
+        app()
     except GenomdbError as exc:
         report_error(exc)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        sys.exit(130)
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

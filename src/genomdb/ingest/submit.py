@@ -205,7 +205,13 @@ def submit_manifest(
                     expected="the pseudonym of a person genomdb knows",
                 )
             )
-    elsewhere = catalog.samples_elsewhere(department, (s.id for s in manifest.samples), except_submission=corrects)
+    stored = _stored_manifest(manifest, facts)
+    digest = _content_digest(stored)
+    identical = catalog.find_identical(department, digest)
+    except_submission = corrects or (identical[0] if identical else None)
+    elsewhere = catalog.samples_elsewhere(
+        department, (s.id for s in manifest.samples), except_submission=except_submission
+    )
     for sample_id, other in sorted(elsewhere.items()):
         problems.append(
             Problem(
@@ -259,9 +265,6 @@ def submit_manifest(
         if problems:
             raise reject(department, problems)
 
-        stored = _stored_manifest(manifest, facts)
-        digest = _content_digest(stored)
-        identical = catalog.find_identical(department, digest)
         if identical is not None:
             return SubmissionOutcome(
                 submission_id=identical[0],

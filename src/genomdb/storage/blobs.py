@@ -23,6 +23,7 @@ from typing import BinaryIO, Protocol
 from urllib.parse import unquote, urlparse
 
 from genomdb.errors import IntegrityError, NotFound, Unavailable
+from genomdb.storage.checksums import copy_with_checksums
 from genomdb.storage.envelope import ArchiveKeys, decrypt_stream, encrypt_stream
 
 CHUNK = 4 * 1024 * 1024
@@ -67,20 +68,6 @@ class BlobStore(Protocol):
     def iter_blobs(self) -> Iterator[tuple[str, Path]]: ...
 
     def gc(self, registered: set[str], *, grace_seconds: float) -> GcReport: ...
-
-
-def copy_with_checksums(source: Path, target: Path) -> tuple[str, str, int]:
-    """Copy ``source`` to ``target`` (fsynced) reading it once; return its sha256, md5 and size."""
-    sha256, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
-    with source.open("rb") as src, target.open("wb") as dst:
-        while chunk := src.read(CHUNK):
-            sha256.update(chunk)
-            md5.update(chunk)
-            size += len(chunk)
-            dst.write(chunk)
-        dst.flush()
-        os.fsync(dst.fileno())
-    return sha256.hexdigest(), md5.hexdigest(), size
 
 
 def _fsync_dir(path: Path) -> None:

@@ -1,0 +1,508 @@
+"""VCF and gVCF validation: compression, header against the build and the manifest, record order, blocks.
+
+The header is parsed by htslib (pysam). Records are then streamed as text, looking only at CHROM, POS and ALT:
+that is all the checks need, and it keeps validation of a whole-genome gVCF as fast as ``bcftools view``.
+When no tabix index was submitted, one is built into the work folder on a second core while the records are
+read, and kept only if the file turns out valid.
+
+A plain (uncompressed) ``.vcf`` is checked but reported as a problem: genomdb stores the submitted bytes
+unchanged (their checksums are in the manifest), and stored VCFs must be bgzip-compressed to be indexed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import re
+import sys
+import threading
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+
+import pysam
+
+from genomdb.errors import Problem
+from genomdb.ingest.manifest import FileFormat
+from genomdb.ingest.validators.alignments import check_build_contigs, has_bgzf_eof, quiet_htslib
+from genomdb.ingest.validators.base import MAX_PROBLEMS_PER_FILE, FileExpectation, FileReport
+from genomdb.ingest.validators.fastq import line_blocks
+
+REFERENCE_BLOCK_ALTS = frozenset({b"<NON_REF>", b"<*>"})
+_MAX_TBI_CONTIG_LENGTH = (1 << 29) - 1
+
+
+def validate_variants(path: Path, expectation: FileExpectation, *, work_dir: Path) -> FileReport:
+    """Validate a VCF or gVCF: BGZF container, header, every record's contig and order, reference blocks."""
+    report = FileReport()
+    name = expectation.display_name
+    compression = _compression(path)
+    report.facts["compression"] = compression
+    if not _check_container(report, path, name, compression):
+        return report
+    header = _read_header(report, path, name, compression)
+    if header is None:
+        return report
+    contig_lengths, samples = header
+    report.facts["samples"] = samples
+    _check_samples(report, samples, expectation)
+    if expectation.reference_build:
+        check_build_contigs(
+            report,
+            display_name=name,
+            declared_build=expectation.reference_build,
+            contig_lengths=contig_lengths,
+            header_line="##contig",
+            length_field="length",
+        )
+    index = _TabixIndex(path, work_dir, contig_lengths) if compression == "bgzf" else None
+    walk = _walk_records(report, path, name, contig_lengths, gzipped=compression != "none", index=index)
+    if walk is not None:
+        report.facts.update(
+            n_records=walk.n_records,
+            n_variant_records=walk.n_records - walk.n_reference_blocks,
+            n_reference_blocks=walk.n_reference_blocks,
+            contigs=[_text(contig) for contig in walk.contigs],
+            is_gvcf=walk.n_reference_blocks > 0,
+        )
+        if not walk.stopped:
+            _check_gvcf_declaration(report, expectation, walk)
+    if index is not None:
+        report.index_path = index.finish(keep=report.ok)
+    return report
+
+
+def _check_gvcf_declaration(report: FileReport, expectation: FileExpectation, walk: _RecordWalk) -> None:
+    name = expectation.display_name
+    if expectation.format is FileFormat.GVCF and walk.n_reference_blocks == 0:
+        report.add(
+            Problem(
+                name,
+                "declared gVCF but contains no reference blocks",
+                location="all records",
+                field="ALT",
+                expected="reference blocks (ALT <NON_REF> or <*> with INFO/END)",
+                found=f"0 reference blocks in {walk.n_records} records",
+            )
+        )
+    elif expectation.format is FileFormat.VCF and walk.n_reference_blocks > 0:
+        report.add(
+            Problem(
+                name,
+                "contains reference blocks, so it is a gVCF: declare its format as GVCF",
+                location="all records",
+                field="ALT",
+                expected="no reference blocks in a VCF",
+                found=f"{walk.n_reference_blocks} reference blocks",
+            )
+        )
+
+
+class _TabixIndex:
+    """The submitted .tbi/.csi beside the file, or one built into the work folder on a background thread."""
+
+    def __init__(self, path: Path, work_dir: Path, contig_lengths: Mapping[str, int | None]) -> None:
+        self.path = path
+        self.existing = next(
+            (c for c in (path.with_name(path.name + ".tbi"), path.with_name(path.name + ".csi")) if c.is_file()),
+            None,
+        )
+        self.use_csi = any((length or 0) > _MAX_TBI_CONTIG_LENGTH for length in contig_lengths.values())
+        self.built = work_dir / (path.name + (".csi" if self.use_csi else ".tbi"))
+        self.work_dir = work_dir
+        self.failed = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start building the index (htslib releases the GIL) unless one was submitted."""
+        if self.existing is not None:
+            return
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self._thread = threading.Thread(target=self._build, name=f"tabix {self.path.name}", daemon=True)
+        self._thread.start()
+
+    def _build(self) -> None:
+        try:  # no quiet_htslib here: its verbosity and warning settings are process-wide, not per thread
+            pysam.tabix_index(
+                str(self.path),
+                preset="vcf",
+                index=str(self.built),
+                keep_original=True,
+                force=True,
+                csi=self.use_csi,
+            )
+        except (OSError, ValueError):
+            self.failed = True
+
+    def finish(self, *, keep: bool) -> Path | None:
+        """Wait for the build; return the index to store, removing a built one that is not wanted."""
+        if self.existing is not None:
+            return self.existing if keep else None
+        if self._thread is not None:
+            self._thread.join()
+        if keep and not self.failed and self.built.is_file():
+            return self.built
+        self.built.unlink(missing_ok=True)
+        return None
+
+
+def _compression(path: Path) -> str:
+    """``bgzf``, ``gzip`` or ``none``, from the first gzip member's header."""
+    with path.open("rb") as handle:
+        head = handle.read(16)
+    if head[:2] != b"\x1f\x8b":
+        return "none"
+    is_bgzf = len(head) >= 16 and head[3] & 4 and head[10:12] == b"\x06\x00" and head[12:14] == b"BC"
+    return "bgzf" if is_bgzf else "gzip"
+
+
+def _check_container(report: FileReport, path: Path, name: str, compression: str) -> bool:
+    if compression == "none":
+        with path.open("rb") as handle:
+            starts_like_vcf = handle.read(16).startswith(b"##fileformat=VCF")
+        if not starts_like_vcf:
+            report.add(
+                Problem(
+                    name,
+                    "not a VCF file",
+                    location="line 1",
+                    field="##fileformat",
+                    expected="##fileformat=VCFv4.x (bgzip-compressed)",
+                    found="other content",
+                )
+            )
+            return False
+        report.add(
+            Problem(
+                name,
+                "VCF must be bgzip-compressed (.vcf.gz) so that it can be indexed and stored",
+                location="whole file",
+                field="compression",
+                expected="BGZF (bgzip)",
+                found="uncompressed text",
+            )
+        )
+    elif compression == "gzip":
+        report.add(
+            Problem(
+                name,
+                "VCF is gzip-compressed but not with bgzip, so it cannot be indexed",
+                location="whole file",
+                field="compression",
+                expected="BGZF (bgzip)",
+                found="plain gzip",
+            )
+        )
+    elif not has_bgzf_eof(path):
+        report.add(
+            Problem(
+                name,
+                "BGZF end-of-file marker missing: the file is truncated",
+                location="end of file",
+                field="BGZF EOF block",
+                expected="28-byte empty BGZF block",
+                found="no EOF block",
+            )
+        )
+    return True
+
+
+def _read_header(
+    report: FileReport, path: Path, name: str, compression: str
+) -> tuple[dict[str, int | None], list[str]] | None:
+    """Contig lengths (None where the header gives none) and sample names, as htslib parses the header."""
+    if compression == "gzip":
+        return _header_from_text(path)  # htslib cannot open a non-BGZF gzip VCF; that is reported already
+    with quiet_htslib():
+        try:
+            variants = pysam.VariantFile(str(path), ignore_truncation=True)
+        except (OSError, ValueError, NotImplementedError) as exc:
+            report.add(
+                Problem(name, f"header cannot be parsed: {exc}", location="header", expected="a valid VCF header")
+            )
+            return None
+        try:
+            contigs = {str(contig): variants.header.contigs[contig].length for contig in variants.header.contigs}
+            samples = list(variants.header.samples)
+        finally:
+            with contextlib.suppress(OSError):
+                variants.close()
+    return contigs, samples
+
+
+_CONTIG_FIELD = re.compile(r'([A-Za-z_]+)=("[^"]*"|[^,>]*)')
+
+
+def _header_from_text(path: Path) -> tuple[dict[str, int | None], list[str]]:
+    contigs: dict[str, int | None] = {}
+    with gzip.open(path, "rb") as handle:
+        for raw in handle:
+            line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
+            if line.startswith("##contig=<"):
+                fields = dict(_CONTIG_FIELD.findall(line[len("##contig=<") :]))
+                if "ID" in fields:
+                    length = fields.get("length", "")
+                    contigs[fields["ID"]] = int(length) if length.isdigit() else None
+            elif line.startswith("#CHROM"):
+                return contigs, line.split("\t")[9:]
+            elif not line.startswith("##"):
+                break
+    return contigs, []
+
+
+def _check_samples(report: FileReport, samples: list[str], expectation: FileExpectation) -> None:
+    name = expectation.display_name
+    duplicates = sorted({s for s in samples if samples.count(s) > 1})
+    if duplicates:
+        report.add(
+            Problem(
+                name,
+                "sample column names repeat",
+                location="#CHROM line",
+                field="samples",
+                expected="unique sample names",
+                found=", ".join(duplicates),
+            )
+        )
+    if expectation.sample_ids and set(samples) != set(expectation.sample_ids):
+        missing = sorted(set(expectation.sample_ids) - set(samples))
+        extra = sorted(set(samples) - set(expectation.sample_ids))
+        details = "; ".join(
+            part
+            for part in (
+                f"missing {', '.join(missing)}" if missing else "",
+                f"unexpected {', '.join(extra)}" if extra else "",
+            )
+            if part
+        )
+        report.add(
+            Problem(
+                name,
+                f"sample columns differ from the manifest ({details})",
+                location="#CHROM line",
+                field="samples",
+                expected=", ".join(sorted(expectation.sample_ids)),
+                found=", ".join(sorted(samples)) or "no samples",
+            )
+        )
+
+
+def _open_text(path: Path, *, gzipped: bool) -> io.BufferedIOBase:
+    return gzip.open(path, "rb") if gzipped else path.open("rb")
+
+
+class _RecordWalk:
+    """Streaming checks over record lines: contig declared, contig not revisited, positions ascending."""
+
+    def __init__(
+        self,
+        report: FileReport,
+        name: str,
+        contig_lengths: Mapping[str, int | None],
+        *,
+        first_line: int,
+        n_tabs: int,
+    ) -> None:
+        self.report = report
+        self.name = name
+        self.lengths = {contig.encode(): length or sys.maxsize for contig, length in contig_lengths.items()}
+        self.n_tabs = n_tabs
+        self.line_number = first_line - 1
+        self.n_records = 0
+        self.n_reference_blocks = 0
+        self.contigs: list[bytes] = []
+        self._seen_contigs: set[bytes] = set()
+        self.last_chrom: bytes | None = None
+        self.last_pos = 0
+        self.contig_length = sys.maxsize
+        self.is_sorted = True
+        self.stopped = False
+
+    def feed(self, lines: list[bytes]) -> None:
+        """Check a block of complete record lines."""
+        n_tabs = self.n_tabs
+        last_chrom, last_pos, contig_length = self.last_chrom, self.last_pos, self.contig_length
+        line_number = self.line_number
+        n_blocks = 0
+        for line in lines:
+            line_number += 1
+            fields = line.split(b"\t", 5)
+            if len(fields) != 6 or line.count(b"\t") != n_tabs:
+                if not self._add(self._malformed(line, line_number)):
+                    break
+                continue
+            chrom, pos_text, _id, _ref, alt, rest = fields
+            try:
+                pos = int(pos_text)
+            except ValueError:
+                if not self._add(
+                    Problem(
+                        self.name,
+                        "POS is not a number",
+                        location=f"line {line_number}",
+                        field="POS",
+                        expected="an integer",
+                        found=_text(pos_text),
+                    )
+                ):
+                    break
+                continue
+            if chrom != last_chrom:
+                if not self._new_contig(chrom, last_chrom, line_number):
+                    break
+                last_chrom, contig_length = chrom, self.contig_length
+            elif pos < last_pos and self.is_sorted:
+                self.is_sorted = False
+                problem = Problem(
+                    self.name,
+                    "records are not sorted: position goes backwards",
+                    location=f"line {line_number}",
+                    field="POS",
+                    expected=f"≥ {last_pos} on {_text(chrom)}",
+                    found=str(pos),
+                )
+                if not self._add(problem):
+                    break
+            if pos > contig_length:
+                contig_length = sys.maxsize  # report once per contig
+                problem = Problem(
+                    self.name,
+                    "position lies beyond the end of its contig",
+                    location=f"line {line_number}",
+                    field="POS",
+                    expected=f"≤ {self.lengths[chrom]} on {_text(chrom)}",
+                    found=str(pos),
+                )
+                if not self._add(problem):
+                    break
+            last_pos = pos
+            if alt in REFERENCE_BLOCK_ALTS or (alt == b"." and b"END=" in rest):
+                n_blocks += 1
+        self.n_records += line_number - self.line_number
+        self.n_reference_blocks += n_blocks
+        self.line_number, self.last_chrom, self.last_pos, self.contig_length = (
+            line_number,
+            last_chrom,
+            last_pos,
+            contig_length,
+        )
+
+    def _new_contig(self, chrom: bytes, previous: bytes | None, line_number: int) -> bool:
+        problem: Problem | None = None
+        if chrom in self._seen_contigs:
+            if self.is_sorted:
+                self.is_sorted = False
+                problem = Problem(
+                    self.name,
+                    "records are not sorted: contig appears again after another contig",
+                    location=f"line {line_number}",
+                    field="CHROM",
+                    expected=f"all {_text(chrom)} records together",
+                    found=f"{_text(chrom)} after {_text(previous or b'')}",
+                )
+        else:
+            self.contigs.append(chrom)
+            self._seen_contigs.add(chrom)
+            if chrom not in self.lengths:
+                problem = Problem(
+                    self.name,
+                    "record's contig is not declared in a ##contig header line",
+                    location=f"line {line_number}",
+                    field="CHROM",
+                    expected="a contig declared in the header",
+                    found=_text(chrom),
+                )
+        self.contig_length = self.lengths.get(chrom, sys.maxsize)
+        return problem is None or self._add(problem)
+
+    def _malformed(self, line: bytes, line_number: int) -> Problem:
+        if not line:
+            return Problem(
+                self.name,
+                "empty line among the records",
+                location=f"line {line_number}",
+                field="columns",
+                expected=f"{self.n_tabs + 1} tab-separated columns",
+                found="empty line",
+            )
+        return Problem(
+            self.name,
+            "record has the wrong number of columns",
+            location=f"line {line_number}",
+            field="columns",
+            expected=f"{self.n_tabs + 1} tab-separated columns (as #CHROM)",
+            found=str(line.count(b"\t") + 1),
+        )
+
+    def _add(self, problem: Problem) -> bool:
+        if not self.report.add(problem) or len(self.report.problems) >= MAX_PROBLEMS_PER_FILE:
+            self.stopped = True
+            return False
+        return True
+
+
+def _text(value: bytes) -> str:
+    return value.decode("ascii", "replace")
+
+
+def _walk_records(
+    report: FileReport,
+    path: Path,
+    name: str,
+    contig_lengths: Mapping[str, int | None],
+    *,
+    gzipped: bool,
+    index: _TabixIndex | None,
+) -> _RecordWalk | None:
+    """Stream every record line (building the index alongside); None when the header has no #CHROM line."""
+    walk: _RecordWalk | None = None
+    try:
+        with _open_text(path, gzipped=gzipped) as handle:
+            n_header_lines, n_tabs = _skip_header(handle)
+            if n_tabs < 0:
+                report.add(
+                    Problem(
+                        name,
+                        "header has no #CHROM line",
+                        location=f"line {n_header_lines}",
+                        field="#CHROM",
+                        expected="#CHROM POS ID REF ALT QUAL FILTER INFO …",
+                        found="a line that is not a header line",
+                    )
+                )
+                return None
+            walk = _RecordWalk(report, name, contig_lengths, first_line=n_header_lines + 1, n_tabs=n_tabs)
+            if index is not None:
+                index.start()
+            for lines in line_blocks(handle):
+                walk.feed(lines)
+                if walk.stopped:
+                    break
+    except (EOFError, OSError, zlib.error) as exc:
+        after = f"line {walk.line_number}" if walk else "the header"
+        report.add(
+            Problem(
+                name,
+                f"file is truncated or corrupt ({exc})",
+                location=f"after {after}",
+                field="compressed stream",
+                expected="a complete compressed stream",
+                found="unreadable data",
+            )
+        )
+        if walk:
+            walk.stopped = True
+    return walk
+
+
+def _skip_header(handle: io.BufferedIOBase) -> tuple[int, int]:
+    """Number of header lines and the number of tabs a record line must have (-1 without a #CHROM line)."""
+    line_number = 0
+    for line in handle:
+        line_number += 1
+        if line.startswith(b"#CHROM"):
+            return line_number, line.rstrip(b"\r\n").count(b"\t")
+        if not line.startswith(b"##"):
+            break
+    return line_number, -1
