@@ -71,6 +71,8 @@ class RichProgress:
         self._task: Any = None
 
     def begin(self, description: str, total: int) -> None:
+        if not err_console.is_terminal:
+            return
         self._progress.start()
         self._task = self._progress.add_task(description, total=total or None, note="")
 
@@ -79,5 +81,6 @@ class RichProgress:
             self._progress.update(self._task, advance=amount, note=(note or "")[-50:])
 
     def end(self) -> None:
-        self._progress.stop()
+        if self._task is not None:
+            self._progress.stop()
         self._task = None

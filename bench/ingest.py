@@ -1,0 +1,105 @@
+"""Benchmark: validate + store a gVCF batch from the demo generator, next to `bcftools view` of the same files.
+
+    python bench/ingest.py --individuals 1000
+
+Generates (or reuses) a demo cohort under bench/out/, writes manifests restricted to the cohort's VCF/gVCF files,
+then in the same run times (1) `bcftools view` over every file (decompress + parse + re-encode, the peer's cheapest
+full read) and (2) `genomdb submit` of the same files into a fresh embedded instance: checksums, staging copy,
+validation, index handling, atomic commit and catalog registration. Prints seconds, MB/s and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from genomdb.config import Settings
+from genomdb.demo.generate import generate_demo
+from genomdb.ingest.submit import submit_manifest
+from genomdb.instance import Instance, init_instance
+
+VARIANT_FORMATS = {"VCF", "GVCF"}
+
+
+def variant_only_manifest(manifest: Path) -> tuple[Path, list[Path]]:
+    """A copy of a demo manifest that keeps only its VCF/gVCF files (and the analyses producing them)."""
+    doc: dict[str, Any] = yaml.safe_load(manifest.read_text())
+    files = [f for f in doc["files"] if f["format"] in VARIANT_FORMATS]
+    keep = {f["id"] for f in files}
+    doc["files"] = files
+    doc["runs"] = []
+    analyses = []
+    for analysis in doc["analyses"]:
+        outputs = [ref for ref in analysis["outputs"] if ref in keep]
+        if outputs:
+            analyses.append({**analysis, "inputs": [], "outputs": outputs})
+    doc["analyses"] = analyses
+    target = manifest.with_name("manifest-variants.yaml")
+    target.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return target, [manifest.parent / f["path"] for f in files]
+
+
+def time_bcftools(paths: list[Path]) -> float:
+    started = time.perf_counter()
+    for path in paths:
+        subprocess.run(["bcftools", "view", "-Ou", "-o", "/dev/null", str(path)], check=True)
+    return time.perf_counter() - started
+
+
+def time_genomdb(manifests: list[Path], reference: Path, workdir: Path) -> float:
+    settings = Settings(home=workdir / "home")
+    init_instance(settings)
+    with Instance.open(settings) as instance:
+        instance.add_reference("GRCh38", reference)
+        started = time.perf_counter()
+        for manifest in manifests:
+            outcome = submit_manifest(instance, manifest)
+            assert outcome.status == "accepted" and not outcome.unchanged
+        return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--individuals", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
+    args = parser.parse_args()
+    if shutil.which("bcftools") is None:
+        sys.exit("bcftools is not installed (apt-get install bcftools)")
+
+    cohort_dir = args.out / f"cohort-{args.individuals}-{args.seed}"
+    started = time.perf_counter()
+    cohort = generate_demo(cohort_dir, n_individuals=args.individuals, seed=args.seed)
+    print(
+        f"demo cohort: {cohort.n_individuals} individuals, {cohort.n_samples} samples "
+        f"({time.perf_counter() - started:.1f} s to generate)"
+    )
+
+    manifests, files = [], []
+    for manifest in cohort.manifest_paths:
+        restricted, paths = variant_only_manifest(manifest)
+        manifests.append(restricted)
+        files.extend(paths)
+    total_mb = sum(p.stat().st_size for p in files) / 1e6
+    print(f"batch: {len(files)} VCF/gVCF files, {total_mb:.1f} MB compressed")
+
+    peer = time_bcftools(files)
+    with tempfile.TemporaryDirectory(dir=args.out) as workdir:
+        ours = time_genomdb(manifests, cohort.reference_fasta, Path(workdir))
+
+    print(f"{'':28}{'seconds':>10}{'MB/s':>10}")
+    print(f"{'bcftools view':28}{peer:10.2f}{total_mb / peer:10.1f}")
+    print(f"{'genomdb submit (validate+store)':28}{ours:10.2f}{total_mb / ours:10.1f}")
+    print(f"ratio genomdb / bcftools: {ours / peer:.2f}x (target <= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()
