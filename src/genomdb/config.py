@@ -28,6 +28,7 @@ class Settings(BaseSettings):
         default=None, description="folder with the instance secrets (default home/secrets)"
     )
     encrypt_blobs: bool = Field(default=False, description="store blobs crypt4gh-encrypted for the archive key")
+    ingest_workers: int = Field(default=0, ge=0, description="processes validating files (0: one per core)")
     gc_grace_seconds: int = Field(
         default=3600, ge=0, description="store gc leaves unregistered blobs younger than this"
     )

@@ -156,16 +156,18 @@ def test_truncated_bgzf_vcf(instance: Instance, kit: Kit) -> None:
     assert any(p.file == "mother.vcf.gz" for p in error.problems)
 
 
-def test_alignments_against_the_wrong_build(instance: Instance, kit: Kit) -> None:
+def test_cram_against_the_wrong_build(instance: Instance, kit: Kit) -> None:
     ff.write_alignments(
-        kit.folder / "child.bam",
-        sq=ff.build_sq("GRCh37", with_md5=False),
+        kit.folder / "child.cram",
+        sq=ff.build_sq("GRCh37"),
         read_groups=({"ID": "rg1", "SM": "RH-KG-T0001", "PL": "ILLUMINA"},),
     )
+    entry = kit.file_entry("bam")
+    entry.update(path="child.cram", format="CRAM")
     kit.rehash("bam")
     error = _reject(instance, kit)
-    bam_problems = [p for p in error.problems if p.file == "child.bam"]
-    assert bam_problems and any("GRCh37" in str(p) for p in bam_problems)
+    cram_problems = [p for p in error.problems if p.file == "child.cram"]
+    assert cram_problems and any("GRCh37" in str(p) for p in cram_problems)
 
 
 def test_sample_name_mismatch(instance: Instance, kit: Kit) -> None:

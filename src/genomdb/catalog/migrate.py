@@ -1,4 +1,8 @@
-"""Schema migrations with Alembic, run in-process against an open engine."""
+"""Schema migrations with Alembic, run in-process against an open engine.
+
+Each domain owns a branch of migrations rooted at the initial catalog revision (``0001``): ``variants``,
+``frequency``, ``classification``, … A catalog is current when every branch head is applied.
+"""
 
 from __future__ import annotations
 
@@ -20,17 +24,17 @@ def _config() -> Config:
 
 
 def upgrade_to_head(engine: Engine) -> None:
-    """Bring the catalog schema to the newest revision (a no-op when it is there already)."""
+    """Bring the catalog schema to the newest revision of every branch (a no-op when it is there already)."""
     config = _config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_revisions(engine: Engine) -> set[str]:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return set(MigrationContext.configure(connection).get_current_heads())
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(_config()).get_current_head()
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(_config()).get_heads())

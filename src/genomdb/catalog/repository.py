@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from genomdb.catalog.migrate import current_revision, head_revision, upgrade_to_head
+from genomdb.catalog.migrate import current_revisions, head_revisions, upgrade_to_head
 from genomdb.catalog.seed import DepartmentSeed, RegionSeed
 from genomdb.catalog.tables import (
     AnalysisFileRow,
@@ -118,7 +118,7 @@ class Catalog:
             raise Unavailable(f"catalog database unavailable: {exc.orig}") from None
 
     def is_current(self) -> bool:
-        return current_revision(self.engine) == head_revision()
+        return current_revisions(self.engine) == head_revisions()
 
     def seed(self, regions: Iterable[RegionSeed], departments: Iterable[DepartmentSeed]) -> int:
         """Insert regions and departments that are not there yet; return how many rows were added."""
@@ -282,9 +282,15 @@ class Catalog:
             session.add(version)
             session.flush()
 
-            person_ids: dict[str, int] = {}
+            existing_people = {
+                row.pseudonym: row
+                for row in session.scalars(
+                    select(PersonRow).where(PersonRow.pseudonym.in_([p.pseudonym for p in plan.persons]))
+                )
+            }
+            person_rows: dict[str, PersonRow] = {}
             for person in plan.persons:
-                row = session.scalar(select(PersonRow).where(PersonRow.pseudonym == person.pseudonym))
+                row = existing_people.get(person.pseudonym)
                 if row is None:
                     row = PersonRow(
                         pseudonym=person.pseudonym,
@@ -294,7 +300,6 @@ class Catalog:
                         created_at=now,
                     )
                     session.add(row)
-                    session.flush()
                 elif row.research_opt_out != person.research_opt_out:
                     row.research_opt_out = person.research_opt_out
                     session.add(
@@ -306,29 +311,29 @@ class Catalog:
                             detail={"pseudonym": row.pseudonym, "research_opt_out": person.research_opt_out},
                         )
                     )
-                person_ids[person.local_id] = row.id
-            for local_id, relation, relative_local_id in plan.relationships:
-                person_id, relative_id = person_ids[local_id], person_ids[relative_local_id]
-                exists = session.scalar(
-                    select(RelationshipRow.id).where(
-                        RelationshipRow.person_id == person_id,
-                        RelationshipRow.relation == relation,
-                        RelationshipRow.relative_id == relative_id,
+                person_rows[person.local_id] = row
+            session.flush()
+            person_ids = {local_id: row.id for local_id, row in person_rows.items()}
+            known_links = {
+                (row[0], row[1], row[2])
+                for row in session.execute(
+                    select(RelationshipRow.person_id, RelationshipRow.relation, RelationshipRow.relative_id).where(
+                        RelationshipRow.person_id.in_(list(person_ids.values()))
                     )
                 )
-                if exists is None:
+            }
+            for local_id, relation, relative_local_id in plan.relationships:
+                link = (person_ids[local_id], relation, person_ids[relative_local_id])
+                if link not in known_links:
+                    known_links.add(link)
                     session.add(
                         RelationshipRow(
-                            person_id=person_id,
-                            relation=relation,
-                            relative_id=relative_id,
-                            submission_version_id=version.id,
+                            person_id=link[0], relation=relation, relative_id=link[2], submission_version_id=version.id
                         )
                     )
 
-            sample_ids: dict[str, int] = {}
-            for sample in plan.samples:
-                sample_row = SampleRow(
+            sample_rows = {
+                sample.submitter_sample_id: SampleRow(
                     sample_key=previous_keys.get(sample.submitter_sample_id) or _short_id("SMP-", 6),
                     submission_version_id=version.id,
                     department_id=department.id,
@@ -338,13 +343,14 @@ class Catalog:
                     collection_date=sample.collection_date,
                     withdrawn=sample.withdrawn,
                 )
-                session.add(sample_row)
-                session.flush()
-                sample_ids[sample.submitter_sample_id] = sample_row.id
+                for sample in plan.samples
+            }
+            session.add_all(sample_rows.values())
+            session.flush()
+            sample_ids = {key: row.id for key, row in sample_rows.items()}
 
-            run_ids: dict[str, int] = {}
-            for run in plan.runs:
-                run_row = RunRow(
+            run_rows = {
+                run.run_ref: RunRow(
                     submission_version_id=version.id,
                     run_ref=run.run_ref,
                     sample_id=sample_ids[run.sample_id],
@@ -355,28 +361,37 @@ class Catalog:
                     library_id=run.library_id,
                     run_date=run.run_date,
                 )
-                session.add(run_row)
-                session.flush()
-                run_ids[run.run_ref] = run_row.id
+                for run in plan.runs
+            }
+            session.add_all(run_rows.values())
+            session.flush()
+            run_ids = {key: row.id for key, row in run_rows.items()}
 
-            file_ids: dict[str, int] = {}
+            new_blobs = {
+                blob.sha256: blob
+                for new_file in plan.files
+                for blob in (new_file.blob, new_file.index_blob)
+                if blob is not None
+            }
+            already = set(session.scalars(select(BlobRow.sha256).where(BlobRow.sha256.in_(list(new_blobs)))))
             bytes_stored = 0
-            for new_file in plan.files:
-                for blob in (new_file.blob, new_file.index_blob):
-                    if blob is not None and session.get(BlobRow, blob.sha256) is None:
-                        session.add(
-                            BlobRow(
-                                sha256=blob.sha256,
-                                size=blob.size,
-                                md5=blob.md5,
-                                tier=StorageTier.HOT,
-                                encrypted=blob.encrypted,
-                                stored_at=now,
-                            )
+            for sha256, blob in new_blobs.items():
+                if sha256 not in already:
+                    session.add(
+                        BlobRow(
+                            sha256=sha256,
+                            size=blob.size,
+                            md5=blob.md5,
+                            tier=StorageTier.HOT,
+                            encrypted=blob.encrypted,
+                            stored_at=now,
                         )
-                        session.flush()
-                        bytes_stored += blob.size
-                file_row = FileRow(
+                    )
+                    bytes_stored += blob.size
+            session.flush()
+
+            file_rows = {
+                new_file.file_ref: FileRow(
                     submission_version_id=version.id,
                     file_ref=new_file.file_ref,
                     run_id=run_ids.get(new_file.run_ref) if new_file.run_ref else None,
@@ -390,27 +405,40 @@ class Catalog:
                     index_name=new_file.index_name,
                     facts=new_file.facts,
                 )
-                session.add(file_row)
-                session.flush()
-                file_ids[new_file.file_ref] = file_row.id
-                for sample_id in new_file.sample_ids:
-                    session.add(FileSampleRow(file_id=file_row.id, sample_id=sample_ids[sample_id]))
+                for new_file in plan.files
+            }
+            session.add_all(file_rows.values())
+            session.flush()
+            file_ids = {key: row.id for key, row in file_rows.items()}
+            session.add_all(
+                FileSampleRow(file_id=file_ids[new_file.file_ref], sample_id=sample_ids[sample_id])
+                for new_file in plan.files
+                for sample_id in new_file.sample_ids
+            )
 
-            for analysis in plan.analyses:
-                analysis_row = AnalysisRow(
+            analysis_rows = {
+                analysis.analysis_ref: AnalysisRow(
                     submission_version_id=version.id,
                     analysis_ref=analysis.analysis_ref,
                     pipeline_name=analysis.pipeline_name,
                     pipeline_version=analysis.pipeline_version,
                     reference_build=analysis.reference_build,
                 )
-                session.add(analysis_row)
-                session.flush()
-                for sample_id in analysis.sample_ids:
-                    session.add(AnalysisSampleRow(analysis_id=analysis_row.id, sample_id=sample_ids[sample_id]))
-                for role, refs in (("input", analysis.input_refs), ("output", analysis.output_refs)):
-                    for ref in refs:
-                        session.add(AnalysisFileRow(analysis_id=analysis_row.id, file_id=file_ids[ref], role=role))
+                for analysis in plan.analyses
+            }
+            session.add_all(analysis_rows.values())
+            session.flush()
+            for analysis in plan.analyses:
+                analysis_id = analysis_rows[analysis.analysis_ref].id
+                session.add_all(
+                    AnalysisSampleRow(analysis_id=analysis_id, sample_id=sample_ids[sample_id])
+                    for sample_id in analysis.sample_ids
+                )
+                session.add_all(
+                    AnalysisFileRow(analysis_id=analysis_id, file_id=file_ids[ref], role=role)
+                    for role, refs in (("input", analysis.input_refs), ("output", analysis.output_refs))
+                    for ref in refs
+                )
 
             session.add(
                 SubmissionEventRow(

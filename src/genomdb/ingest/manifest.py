@@ -27,6 +27,7 @@ from pydantic import (
 from genomdb.errors import InvalidInput, Problem
 
 SCHEMA_VERSION = 1
+_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 LocalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
@@ -187,6 +188,19 @@ def _collect_marks(node: yaml.Node, path: tuple[int | str, ...], marks: dict[tup
             _collect_marks(item, (*path, index), marks)
 
 
+def _load_yaml_with_lines(text: str, marks: dict[tuple[int | str, ...], int]) -> Any:
+    """Parse YAML once (libyaml when available), noting the line of every node for error messages."""
+    loader = _YamlLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _collect_marks(node, (), marks)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def _dotted(loc: tuple[int | str, ...]) -> str:
     text = ""
     for part in loc:
@@ -208,13 +222,7 @@ def parse_manifest(path: Path) -> Manifest:
         ) from None
     marks: dict[tuple[int | str, ...], int] = {}
     try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            if node is not None:
-                _collect_marks(node, (), marks)
-            data = yaml.safe_load(text)
+        data = json.loads(text) if path.suffix.lower() == ".json" else _load_yaml_with_lines(text, marks)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             f"manifest {name} is not valid JSON",

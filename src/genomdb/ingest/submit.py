@@ -12,6 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +41,10 @@ from genomdb.model.submission import (
     SubmissionPlan,
 )
 from genomdb.pseudonyms import PersonIdentity
-from genomdb.storage.blobs import StagedBlob
+from genomdb.storage.blobs import BlobStore, StagedBlob
 
 INDEX_SUFFIXES = (".tbi", ".csi", ".bai", ".crai")
+PARALLEL_FROM_FILES = 8
 
 
 class SubmissionRejected(InvalidInput):
@@ -229,28 +235,26 @@ def submit_manifest(
     with instance.blobs.workspace() as workspace:
         total = sum(path.stat().st_size for path in facts.file_paths.values())
         progress.begin(f"validating {len(facts.file_paths)} file(s)", total)
-        for entry in manifest.files:
-            source = facts.file_paths.get(entry.id)
-            if source is None:
-                continue
+        jobs = [
+            _FileJob(
+                file_id=entry.id,
+                source=facts.file_paths[entry.id],
+                expectation=_expectation(manifest, instance, facts, entry.id),
+            )
+            for entry in manifest.files
+            if entry.id in facts.file_paths
+        ]
+        entries = {entry.id: entry for entry in manifest.files}
+        for checked in _check_files(jobs, instance.blobs, workspace, workers=instance.settings.ingest_workers):
+            entry = entries[checked.file_id]
             display = entry.path or entry.id
-            blob = instance.blobs.stage(source, workspace, name=source.name)
-            staged[entry.id] = blob
-            problems.extend(_checksum_problems(display, entry, blob))
-            for suffix in INDEX_SUFFIXES:
-                beside = Path(f"{source}{suffix}")
-                if beside.is_file():
-                    (Path(f"{blob.path}{suffix}")).symlink_to(beside)
-            report = validate_file(blob.path, _expectation(manifest, instance, facts, entry.id), work_dir=workspace)
-            reports[entry.id] = report
-            problems.extend(report.problems)
-            if report.index_path is not None:
-                index_path = report.index_path.resolve()
-                staged_index[entry.id] = (
-                    instance.blobs.stage(index_path, workspace, name=index_path.name),
-                    "".join(index_path.suffixes[-1:]).lstrip("."),
-                )
-            progress.advance(blob.size, note=display)
+            staged[entry.id] = checked.blob
+            problems.extend(_checksum_problems(display, entry, checked.blob))
+            reports[entry.id] = checked.report
+            problems.extend(checked.report.problems)
+            if checked.index is not None:
+                staged_index[entry.id] = checked.index
+            progress.advance(checked.blob.size, note=display)
         progress.end()
         for entry in manifest.files:
             if entry.mate and entry.id < entry.mate and entry.id in reports and entry.mate in reports:
@@ -294,6 +298,52 @@ def submit_manifest(
         for blob, _kind in staged_index.values():
             instance.blobs.commit(blob)
         return catalog.record_accepted(plan)
+
+
+@dataclass(frozen=True, slots=True)
+class _FileJob:
+    file_id: str
+    source: Path
+    expectation: FileExpectation
+
+
+@dataclass(frozen=True, slots=True)
+class _CheckedFile:
+    file_id: str
+    blob: StagedBlob
+    report: FileReport
+    index: tuple[StagedBlob, str] | None
+
+
+def _stage_and_validate(job: _FileJob, blobs: BlobStore, workspace: Path) -> _CheckedFile:
+    """Copy one file into staging (checksumming it on the way) and validate the staged copy."""
+    blob = blobs.stage(job.source, workspace, name=job.source.name)
+    for suffix in INDEX_SUFFIXES:
+        beside = Path(f"{job.source}{suffix}")
+        if beside.is_file():
+            Path(f"{blob.path}{suffix}").symlink_to(beside)
+    report = validate_file(blob.path, job.expectation, work_dir=workspace)
+    index = None
+    if report.index_path is not None:
+        index_path = report.index_path.resolve()
+        index = (blobs.stage(index_path, workspace, name=index_path.name), index_path.suffix.lstrip("."))
+    return _CheckedFile(job.file_id, blob, report, index)
+
+
+def _check_files(jobs: list[_FileJob], blobs: BlobStore, workspace: Path, *, workers: int) -> Iterator[_CheckedFile]:
+    """Stage and validate files, on several cores when there are enough files to pay for the processes."""
+    n_workers = min(workers or os.cpu_count() or 1, len(jobs))
+    if n_workers <= 1 or len(jobs) < PARALLEL_FROM_FILES:
+        for job in jobs:
+            yield _stage_and_validate(job, blobs, workspace)
+        return
+    # forkserver, not fork: the parent may hold threads (progress bars, database pools) whose locks a fork copies
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["genomdb.ingest.submit"])
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
+        futures = [pool.submit(_stage_and_validate, job, blobs, workspace) for job in jobs]
+        for future in futures:  # in submission order, so the report's order does not depend on timing
+            yield future.result()
 
 
 def _new_blob(staged: StagedBlob, *, encrypted: bool) -> NewBlob:

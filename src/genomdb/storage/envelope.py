@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +41,9 @@ def generate_archive_keys(secrets_dir: Path) -> None:
 def load_archive_keys(secrets_dir: Path) -> ArchiveKeys:
     from crypt4gh.keys import get_private_key, get_public_key
 
-    secret = get_private_key(str(secrets_dir / ARCHIVE_SECRET_KEY), lambda: "")
+    # crypt4gh prints a warning on every load that the key has no passphrase; it is protected by mode 0600 instead
+    with contextlib.redirect_stderr(io.StringIO()):
+        secret = get_private_key(str(secrets_dir / ARCHIVE_SECRET_KEY), lambda: "")
     public = get_public_key(str(secrets_dir / ARCHIVE_PUBLIC_KEY))
     return ArchiveKeys(secret_key=secret, public_key=public)
 
