@@ -28,7 +28,7 @@ def _sample_table(samples: list[SampleSummary], title: str | None = None) -> Tab
         "build",
         "submission",
     ):
-        table.add_column(column)
+        table.add_column(column, no_wrap=column in ("sample", "person", "submission"))
     for s in samples:
         table.add_row(
             s.sample_key,
