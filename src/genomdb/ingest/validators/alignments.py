@@ -63,6 +63,18 @@ def has_bgzf_eof(path: Path) -> bool:
     return _read_tail(path, len(BGZF_EOF)) == BGZF_EOF
 
 
+def missing_bgzf_eof(name: str) -> Problem:
+    """The problem reported for a BGZF file (BAM, bgzipped VCF) whose end-of-file block is missing."""
+    return Problem(
+        name,
+        "BGZF end-of-file marker missing: the file is truncated",
+        location="end of file",
+        field="BGZF EOF block",
+        expected="28-byte empty BGZF block",
+        found="no EOF block",
+    )
+
+
 def _cram_eof_state(path: Path) -> tuple[int, bool | None]:
     """The CRAM major version and whether its end-of-file container is present (None: version has none)."""
     with path.open("rb") as handle:
@@ -286,16 +298,7 @@ def _check_container(report: FileReport, path: Path, name: str, *, is_cram: bool
         )
         return False
     if not has_bgzf_eof(path):
-        report.add(
-            Problem(
-                name,
-                "BGZF end-of-file marker missing: the file is truncated",
-                location="end of file",
-                field="BGZF EOF block",
-                expected="28-byte empty BGZF block",
-                found="no EOF block",
-            )
-        )
+        report.add(missing_bgzf_eof(name))
     return True
 
 

@@ -25,7 +25,7 @@ import pysam
 
 from genomdb.errors import Problem
 from genomdb.ingest.manifest import FileFormat
-from genomdb.ingest.validators.alignments import check_build_contigs, has_bgzf_eof, quiet_htslib
+from genomdb.ingest.validators.alignments import check_build_contigs, has_bgzf_eof, missing_bgzf_eof, quiet_htslib
 from genomdb.ingest.validators.base import MAX_PROBLEMS_PER_FILE, FileExpectation, FileReport
 from genomdb.ingest.validators.fastq import line_blocks
 
@@ -195,16 +195,7 @@ def _check_container(report: FileReport, path: Path, name: str, compression: str
             )
         )
     elif not has_bgzf_eof(path):
-        report.add(
-            Problem(
-                name,
-                "BGZF end-of-file marker missing: the file is truncated",
-                location="end of file",
-                field="BGZF EOF block",
-                expected="28-byte empty BGZF block",
-                found="no EOF block",
-            )
-        )
+        report.add(missing_bgzf_eof(name))
     return True
 
 
