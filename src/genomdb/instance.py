@@ -17,6 +17,10 @@ from genomdb.storage.blobs import BlobStore, create_blob_store
 from genomdb.storage.envelope import ARCHIVE_SECRET_KEY, generate_archive_keys, load_archive_keys
 
 PSEUDONYM_KEY = "pseudonym.key"
+AUDIT_KEY = "audit.key"
+"""HMAC key sealing the access audit chain; kept outside the catalog so that a database editor cannot re-seal."""
+PROJECT_KEY = "project.key"
+"""HMAC key deriving per-project research pseudonyms from clinical ones."""
 REFERENCE_SUFFIXES = (".fai", ".gzi")
 
 
@@ -47,9 +51,10 @@ def init_instance(settings: Settings) -> InitReport:
     secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     secrets_dir.chmod(0o700)
     created_secrets = False
-    if not (secrets_dir / PSEUDONYM_KEY).exists():
-        _write_secret(secrets_dir / PSEUDONYM_KEY, secrets.token_hex(32) + "\n")
-        created_secrets = True
+    for key_name in (PSEUDONYM_KEY, AUDIT_KEY, PROJECT_KEY):
+        if not (secrets_dir / key_name).exists():
+            _write_secret(secrets_dir / key_name, secrets.token_hex(32) + "\n")
+            created_secrets = True
     if not (secrets_dir / ARCHIVE_SECRET_KEY).exists():
         generate_archive_keys(secrets_dir)
         created_secrets = True

@@ -204,3 +204,10 @@ class SubmissionEventRow(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     kind: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+from genomdb.catalog import access_tables as _access_tables  # noqa: E402,F401
+from genomdb.catalog import classification_tables as _classification_tables  # noqa: E402,F401
+from genomdb.catalog import frequency_tables as _frequency_tables  # noqa: E402,F401
+from genomdb.catalog import service_tables as _service_tables  # noqa: E402,F401
+from genomdb.catalog import variant_tables as _variant_tables  # noqa: E402,F401

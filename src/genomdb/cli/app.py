@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from genomdb import __version__
-from genomdb.cli import catalog_cmd, demo_cmd, ingest_cmd, store_cmd
+from genomdb.cli import catalog_cmd, classify_cmd, demo_cmd, ingest_cmd, store_cmd
 from genomdb.cli.context import state
 from genomdb.cli.output import console, report_error
 from genomdb.errors import GenomdbError
@@ -47,6 +47,33 @@ app.add_typer(ingest_cmd.manifest_app, name="manifest")
 app.add_typer(ingest_cmd.reference_app, name="reference")
 app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(store_cmd.app, name="store")
+app.add_typer(classify_cmd.app, name="classify")
+
+
+from genomdb.cli import frequency_cmd  # noqa: E402
+
+app.add_typer(frequency_cmd.release_app, name="release")
+app.add_typer(frequency_cmd.freq_app, name="freq")
+
+from genomdb.cli import serve_cmd  # noqa: E402
+
+app.command("serve")(serve_cmd.serve)
+app.add_typer(serve_cmd.tokens_app, name="tokens")
+
+
+from genomdb.cli import harmonize_cmd  # noqa: E402
+
+app.command("harmonize")(harmonize_cmd.harmonize)
+app.add_typer(harmonize_cmd.qc_app, name="qc")
+
+
+from genomdb.cli import access_cmd, dataout_cmd  # noqa: E402
+
+app.add_typer(access_cmd.users_app, name="users")
+app.add_typer(access_cmd.grants_app, name="grants")
+app.add_typer(access_cmd.audit_app, name="audit")
+app.add_typer(dataout_cmd.app, name="out")
+store_cmd.app.command("tier")(dataout_cmd.tier)
 
 
 def main() -> None:

@@ -2,9 +2,10 @@
 
 Founders' haplotypes come from a coalescent simulation under a human-like demography (Ne ≈ 10⁴ growing
 exponentially to ≈ 10⁶ over the last 600 generations), one simulation per region. Trio children and sibling pairs
-inherit their haplotypes from their parents by Mendelian transmission with crossovers. Every allele is written
-against the synthetic reference: REF is the reference base, and a small share of sites are turned into short
-indels, mostly in homopolymers and tandem repeats, a few of them deliberately not left-aligned.
+inherit their haplotypes from their parents by Mendelian transmission with crossovers; on chrX outside the
+pseudoautosomal regions a son inherits his mother's X only and XY people carry one haplotype. Every allele is
+written against the synthetic reference: REF is the reference base, and a small share of sites are turned into
+short indels, mostly in homopolymers and tandem repeats, a few of them deliberately not left-aligned.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Literal
 
@@ -102,6 +103,13 @@ class Person:
     father_genome: int | None = None
     relatives: tuple[tuple[str, int], ...] = ()
     """(relation, person index) pairs: what the other person is to this one (mother/father/sibling/child)."""
+    chromosomal_sex: DeclaredSex | None = None
+    """Set only for a deliberate mismatch: the sex of the simulated sex chromosomes, unlike the declared one."""
+
+    @property
+    def xy(self) -> bool:
+        """The person's simulated genome has one X (and a Y)."""
+        return (self.chromosomal_sex or self.declared_sex) is DeclaredSex.MALE
 
 
 @dataclass(frozen=True, eq=False)
@@ -274,11 +282,15 @@ def _assign_departments(n_units: int, rng: np.random.Generator) -> list[str]:
     return chosen
 
 
-def plan_cohort(n_individuals: int, rng: np.random.Generator, *, n_read_samples: int = 4) -> CohortPlan:
+def plan_cohort(
+    n_individuals: int, rng: np.random.Generator, *, n_read_samples: int = 4, n_sex_mismatches: int = 0
+) -> CohortPlan:
     """Draft the cohort: families and unrelated people, their departments, ids, CPR numbers and data types.
 
     Read data goes to one trio first (child, mother, father) and then to unrelated people; the last of them also
     gets an ONT long-read run. About 10% of unrelated people are delivered as plain VCFs instead of gVCFs.
+    ``n_sex_mismatches`` unrelated gVCF people (the last ones) get a CPR number declaring the other sex than their
+    simulated chromosomes have, as a data-entry error the sample QC must find.
     """
     units = _family_units(n_individuals, rng)
     order = rng.permutation(len(units))
@@ -356,6 +368,16 @@ def plan_cohort(n_individuals: int, rng: np.random.Generator, *, n_read_samples:
                 father_genome=genome(draft.father),
                 relatives=tuple(draft.relatives),
             )
+        )
+    mismatched = [p.index for p in people if p.role is Role.UNRELATED and p.call_format == "gvcf" and not p.short_reads]
+    for index in mismatched[::-1][:n_sex_mismatches]:
+        person = people[index]
+        declared = DeclaredSex.FEMALE if person.declared_sex is DeclaredSex.MALE else DeclaredSex.MALE
+        people[index] = replace(
+            person,
+            declared_sex=declared,
+            cpr=_cpr_number(person.birth_date, declared, rng, taken),
+            chromosomal_sex=person.declared_sex,
         )
     return CohortPlan(tuple(people), n_people + n_unsampled_parents)
 
@@ -530,10 +552,24 @@ def _drop_unused_alleles(
     )
 
 
+def _xy_genomes(plan: CohortPlan) -> BoolArray:
+    """Which simulated genomes have one X: cohort members by chromosomal sex, unsampled fathers of siblings."""
+    xy = np.zeros(plan.n_genomes, dtype=np.bool_)
+    for person in plan.people:
+        xy[person.index] = person.xy
+        if person.father_genome is not None and person.father_genome >= len(plan.people):
+            xy[person.father_genome] = True
+    return xy
+
+
 def simulate_region_variants(
     plan: CohortPlan, region: GenomicRegion, sequence: RegionSequence, *, seed: int
 ) -> RegionVariants:
-    """The cohort's genotypes in one region: founders from msprime, children by Mendelian transmission."""
+    """The cohort's genotypes in one region: founders from msprime, children by Mendelian transmission.
+
+    In an X-linked region XY genomes carry their X as the first haplotype and nothing (reference) as the second;
+    a son inherits a recombined maternal X, a daughter her father's only X.
+    """
     founders = plan.founders
     ts = simulate_region(region, len(founders), seed=seed)
     positions, alleles, founder_haplotypes = _founder_alleles(ts, region, sequence)
@@ -545,16 +581,22 @@ def simulate_region_variants(
     left_aligned = left_aligned[order]
     founder_haplotypes = founder_haplotypes[:, order]
 
+    xy = _xy_genomes(plan) if region.x_linked else np.zeros(plan.n_genomes, dtype=np.bool_)
     genomes = np.zeros((2 * plan.n_genomes, positions.size), dtype=np.int8)
     for k, genome in enumerate(founders):
         genomes[2 * genome : 2 * genome + 2] = founder_haplotypes[2 * k : 2 * k + 2]
+        if xy[genome]:
+            genomes[2 * genome + 1] = 0
     for person in plan.people:
         if person.mother_genome is None or person.father_genome is None:
             continue
         mother = genomes[2 * person.mother_genome : 2 * person.mother_genome + 2]
         father = genomes[2 * person.father_genome : 2 * person.father_genome + 2]
         genomes[2 * person.index] = _transmit(mother, positions, region, rng)
-        genomes[2 * person.index + 1] = _transmit(father, positions, region, rng)
+        if not region.x_linked:
+            genomes[2 * person.index + 1] = _transmit(father, positions, region, rng)
+        elif not xy[person.index]:
+            genomes[2 * person.index + 1] = father[0]
     cohort = genomes[: 2 * len(plan.people)]
     positions, kept_alleles, cohort, left_aligned = _drop_unused_alleles(positions, alleles, cohort, left_aligned)
     return RegionVariants(region, positions, kept_alleles, cohort, left_aligned)

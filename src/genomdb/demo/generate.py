@@ -21,7 +21,7 @@ from genomdb.demo.cohort import (
 )
 from genomdb.demo.manifests import DemoAnalysis, DemoFile, DemoRun, DepartmentSubmission, write_manifests
 from genomdb.demo.reference import synthesize_region_sequence, write_reference
-from genomdb.demo.regions import DEFAULT_REGION_LENGTH_BP, GenomicRegion, demo_regions
+from genomdb.demo.regions import DEFAULT_REGION_LENGTH_BP, GenomicRegion, demo_contig_lengths, demo_regions
 from genomdb.demo.writers import (
     CallFileResult,
     CallTask,
@@ -42,8 +42,18 @@ ProgressCallback = Callable[[str, int, int], None]
 REFERENCE_FILE_NAME = "GRCh38_demo.fa.gz"
 DRAGEN = ("DRAGEN", "4.2.4")
 GATK = ("GATK HaplotypeCaller", "4.5.0.0")
+CLAIR3 = ("Clair3", "1.0.10")
+DEEPVARIANT = ("DeepVariant", "1.6.1")
 _DRAGEN_DEPARTMENTS = frozenset({"RH-GM", "RSD-KG-OUH", "RM-KG"})
-_SOURCE_LINE = {DRAGEN: "DRAGEN 4.2.4", GATK: "HaplotypeCaller"}
+_SOURCE_LINE = {DRAGEN: "DRAGEN 4.2.4", GATK: "HaplotypeCaller", CLAIR3: "Clair3", DEEPVARIANT: "DeepVariant"}
+ONT_FRACTION = 0.08
+PACBIO_FRACTION = 0.05
+"""Shares of people without submitted reads whose genome was sequenced on ONT PromethION / PacBio Revio."""
+_INSTRUMENTS = {
+    Platform.ILLUMINA: (ReadType.SHORT, "NovaSeq 6000"),
+    Platform.ONT: (ReadType.LONG, "PromethION"),
+    Platform.PACBIO: (ReadType.LONG, "Revio"),
+}
 _IN_FLIGHT_PER_WORKER = 4
 
 
@@ -74,6 +84,10 @@ class DemoCohort:
     example_variants: tuple[ExampleVariant, ...]
     n_files: int
     total_bytes: int
+    sex_chromosomes: bool = False
+    """The cohort includes the chrX region (XY people hemizygous there)."""
+    sex_mismatch_sample_ids: tuple[str, ...] = ()
+    """Samples whose declared sex deliberately contradicts their simulated chromosomes."""
 
     @property
     def manifest_by_department(self) -> dict[str, Path]:
@@ -90,7 +104,21 @@ class DemoCohort:
         return sum(self.n_singleton_sites.values()) / n_sites if n_sites else 0.0
 
 
-def _pipeline(person: Person) -> tuple[str, str]:
+def sequencing_platform(person: Person, seed: int) -> Platform:
+    """The platform the person's genome (and so their gVCF/VCF) was sequenced on; submitted reads decide it."""
+    if person.short_reads or person.long_reads:
+        return Platform.ILLUMINA if person.short_reads else Platform.ONT
+    draw = float(np.random.default_rng(np.random.SeedSequence([seed, 6, person.index])).random())
+    if draw < ONT_FRACTION:
+        return Platform.ONT
+    return Platform.PACBIO if draw < ONT_FRACTION + PACBIO_FRACTION else Platform.ILLUMINA
+
+
+def _pipeline(person: Person, platform: Platform) -> tuple[str, str]:
+    if platform is Platform.ONT:
+        return CLAIR3
+    if platform is Platform.PACBIO:
+        return DEEPVARIANT
     return DRAGEN if person.short_reads or person.department in _DRAGEN_DEPARTMENTS else GATK
 
 
@@ -98,7 +126,13 @@ def _msprime_seed(seed: int, index: int) -> int:
     return int(np.random.SeedSequence([seed, 2, index]).generate_state(1)[0]) % (2**31 - 2) + 1
 
 
-def _call_tasks(out_dir: Path, plan: CohortPlan, variants: Sequence[RegionVariants], seed: int) -> Iterator[CallTask]:
+def _call_tasks(
+    out_dir: Path,
+    plan: CohortPlan,
+    variants: Sequence[RegionVariants],
+    seed: int,
+    contig_lengths: dict[str, int],
+) -> Iterator[CallTask]:
     for person in plan.people:
         rng = np.random.default_rng(np.random.SeedSequence([seed, 3, person.index]))
         suffix = ".g.vcf.gz" if person.call_format == "gvcf" else ".vcf.gz"
@@ -106,10 +140,12 @@ def _call_tasks(out_dir: Path, plan: CohortPlan, variants: Sequence[RegionVarian
             path=out_dir / person.department / f"{person.sample_id}{suffix}",
             sample_id=person.sample_id,
             call_format=person.call_format,
-            source=_SOURCE_LINE[_pipeline(person)],
+            source=_SOURCE_LINE[_pipeline(person, sequencing_platform(person, seed))],
             haplotypes=tuple(v.haplotypes[2 * person.index : 2 * person.index + 2] for v in variants),
             gaps=tuple(plan_gaps(v.region, rng) for v in variants),
             seed=(seed, 4, person.index),
+            contig_lengths=tuple(contig_lengths.items()),
+            haploid=tuple(v.region.x_linked and person.xy for v in variants),
         )
 
 
@@ -169,6 +205,8 @@ def _example_variants(
     """Per region a common, a rare and a singleton SNV and one indel, nearest the region's gene."""
     examples: list[ExampleVariant] = []
     for v, bad in zip(variants, unreliable, strict=True):
+        if v.region.x_linked:
+            continue  # allele numbers there depend on sex; the examples are autosomal
         allele_number = v.haplotypes.shape[0]
         counts = v.allele_counts()
         biallelic = np.array([len(a) == 2 for a in v.alleles], dtype=np.bool_)
@@ -225,11 +263,14 @@ def generate_demo(
     region_length_bp: int = DEFAULT_REGION_LENGTH_BP,
     n_read_samples: int = 4,
     workers: int = 2,
+    sex_chromosomes: bool = False,
 ) -> DemoCohort:
     """Simulate a cohort and write its reference, files and per-department manifests under ``out_dir``.
 
-    The same ``seed`` and arguments give byte-identical files. Nothing personal is logged: ``progress`` only
-    receives stage names and counts.
+    Every sample gets a sequencing run (mostly Illumina NovaSeq, some ONT PromethION and PacBio Revio) whose
+    analysis produced its gVCF or VCF. ``sex_chromosomes`` adds a chrX region, haploid in XY people, and one
+    person whose declared sex contradicts their chromosomes. The same ``seed`` and arguments give byte-identical
+    files. Nothing personal is logged: ``progress`` only receives stage names and counts.
     """
 
     def report(stage: str, done: int, total: int) -> None:
@@ -237,11 +278,15 @@ def generate_demo(
             progress(stage, done, total)
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    regions = demo_regions(region_length_bp)
+    regions = demo_regions(region_length_bp, sex_chromosomes=sex_chromosomes)
+    contig_lengths = demo_contig_lengths(sex_chromosomes=sex_chromosomes)
     reference_rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
     sequences = [synthesize_region_sequence(region, reference_rng) for region in regions]
     plan = plan_cohort(
-        n_individuals, np.random.default_rng(np.random.SeedSequence([seed, 1])), n_read_samples=n_read_samples
+        n_individuals,
+        np.random.default_rng(np.random.SeedSequence([seed, 1])),
+        n_read_samples=n_read_samples,
+        n_sex_mismatches=1 if sex_chromosomes else 0,
     )
 
     variants: list[RegionVariants] = []
@@ -251,12 +296,12 @@ def generate_demo(
     report("simulate", len(regions), len(regions))
 
     report("reference", 0, 1)
-    reference = write_reference(out_dir / "reference" / REFERENCE_FILE_NAME, sequences)
+    reference = write_reference(out_dir / "reference" / REFERENCE_FILE_NAME, sequences, contig_lengths=contig_lengths)
     report("reference", 1, 1)
 
     tables = tuple(SiteTable.of(v, s) for v, s in zip(variants, sequences, strict=True))
     tasks, results = _write_all_calls(
-        _call_tasks(out_dir, plan, variants, seed), tables, len(plan.people), workers, report
+        _call_tasks(out_dir, plan, variants, seed, contig_lengths), tables, len(plan.people), workers, report
     )
 
     submissions = _submissions(out_dir, plan)
@@ -269,14 +314,29 @@ def generate_demo(
         call_id = f"{person.sample_id}-{person.call_format}"
         call_format = FileFormat.GVCF if person.call_format == "gvcf" else FileFormat.VCF
         call_file = DemoFile(call_id, results[person.sample_id].digest, call_format)
+        run_date = person.collection_date + dt.timedelta(days=14)
         if not (person.short_reads or person.long_reads):
+            platform = sequencing_platform(person, seed)
+            read_type, instrument = _INSTRUMENTS[platform]
+            submission.runs.append(
+                DemoRun(
+                    _next_run_id(submission),
+                    person.sample_id,
+                    platform,
+                    read_type,
+                    instrument,
+                    f"{person.sample_id}-LIB1",
+                    run_date,
+                )
+            )
             submission.files.append(call_file)
             submission.analyses.append(
-                DemoAnalysis(f"{person.sample_id}-A1", (person.sample_id,), *_pipeline(person), outputs=(call_id,))
+                DemoAnalysis(
+                    f"{person.sample_id}-A1", (person.sample_id,), *_pipeline(person, platform), outputs=(call_id,)
+                )
             )
             continue
         rng = np.random.default_rng(np.random.SeedSequence([seed, 5, person.index]))
-        run_date = person.collection_date + dt.timedelta(days=14)
         if person.short_reads:
             run_id = _next_run_id(submission)
             reads = write_short_reads(
@@ -315,7 +375,12 @@ def generate_demo(
         else:
             submission.files.append(call_file)
             submission.analyses.append(
-                DemoAnalysis(f"{person.sample_id}-A1", (person.sample_id,), *_pipeline(person), outputs=(call_id,))
+                DemoAnalysis(
+                    f"{person.sample_id}-A1",
+                    (person.sample_id,),
+                    *_pipeline(person, sequencing_platform(person, seed)),
+                    outputs=(call_id,),
+                )
             )
         if person.long_reads:
             run_id = _next_run_id(submission)
@@ -362,4 +427,6 @@ def generate_demo(
         example_variants=_example_variants(variants, _unreliable_sites(tables, tasks, results)),
         n_files=len(all_files),
         total_bytes=sum(f.digest.size for f in all_files),
+        sex_chromosomes=sex_chromosomes,
+        sex_mismatch_sample_ids=tuple(p.sample_id for p in plan.people if p.chromosomal_sex is not None),
     )

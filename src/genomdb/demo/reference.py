@@ -9,7 +9,7 @@ and each contig's MD5 (of the uppercase sequence, as in a CRAM ``@SQ M5`` tag) i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -167,15 +167,21 @@ def _contig_pieces(length: int, sequences: Sequence[RegionSequence]) -> Iterator
     yield length - cursor + 1
 
 
-def write_reference(path: Path, sequences: Sequence[RegionSequence]) -> ReferenceGenome:
-    """Write the bgzipped, faidx-indexed FASTA with all demo contigs at their GRCh38 lengths."""
+def write_reference(
+    path: Path, sequences: Sequence[RegionSequence], *, contig_lengths: Mapping[str, int] | None = None
+) -> ReferenceGenome:
+    """Write the bgzipped, faidx-indexed FASTA with all demo contigs at their GRCh38 lengths.
+
+    ``contig_lengths`` names the contigs to write, in order (default: the autosomal demo contigs).
+    """
+    lengths = dict(contig_lengths if contig_lengths is not None else GRCH38_CONTIG_LENGTHS)
     path.parent.mkdir(parents=True, exist_ok=True)
-    by_contig: dict[str, list[RegionSequence]] = {name: [] for name in GRCH38_CONTIG_LENGTHS}
+    by_contig: dict[str, list[RegionSequence]] = {name: [] for name in lengths}
     for sequence in sequences:
         by_contig[sequence.chrom].append(sequence)
     contig_md5: dict[str, str] = {}
     with pysam.BGZFile(str(path), "wb", None) as handle:
-        for name, length in GRCH38_CONTIG_LENGTHS.items():
+        for name, length in lengths.items():
             handle.write(f">{name}\n".encode("ascii"))
             md5 = hashlib.md5()
             writer = _LineWriter(handle, md5)
@@ -187,4 +193,4 @@ def write_reference(path: Path, sequences: Sequence[RegionSequence]) -> Referenc
             writer.finish()
             contig_md5[name] = md5.hexdigest()
     pysam.faidx(str(path))
-    return ReferenceGenome(path, dict(GRCH38_CONTIG_LENGTHS), contig_md5)
+    return ReferenceGenome(path, lengths, contig_md5)

@@ -2,7 +2,8 @@
 
 Call files are formatted as plain text and written through BGZF (then tabix-indexed), about 45 ms per sample;
 :func:`write_calls` is a pure function of its task and runs in worker processes. Sequencing reads are
-drawn from a sample's two haplotypes, so reads, alignments and calls of one person agree.
+drawn from a sample's two haplotypes, so reads, alignments and calls of one person agree. In a haploid region
+(chrX outside the pseudoautosomal regions, for an XY individual) genotypes are written haploid: ``1`` and ``0``.
 """
 
 from __future__ import annotations
@@ -82,6 +83,10 @@ class CallTask:
     haplotypes: tuple[AlleleMatrix, ...]
     gaps: tuple[IntArray, ...]
     seed: tuple[int, ...]
+    contig_lengths: tuple[tuple[str, int], ...] = tuple(GRCH38_CONTIG_LENGTHS.items())
+    """The ``##contig`` lines of the header, in reference order."""
+    haploid: tuple[bool, ...] = ()
+    """Per region: write haploid genotypes (the sample's first haplotype only); empty means all diploid."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +129,7 @@ def plan_gaps(region: GenomicRegion, rng: np.random.Generator) -> IntArray:
 # --- calls ---------------------------------------------------------------------------------------------
 
 
-def _vcf_header(sample_id: str, source: str, *, gvcf: bool) -> str:
+def _vcf_header(sample_id: str, source: str, *, gvcf: bool, contig_lengths: tuple[tuple[str, int], ...]) -> str:
     lines = ["##fileformat=VCFv4.2"]
     if gvcf:
         lines.append(
@@ -160,7 +165,7 @@ def _vcf_header(sample_id: str, source: str, *, gvcf: bool) -> str:
     if gvcf:
         lines.append('##INFO=<ID=END,Number=1,Type=Integer,Description="Stop position of the interval">')
     lines.append(f"##source={source}")
-    lines += [f"##contig=<ID={name},length={length},assembly=GRCh38>" for name, length in GRCH38_CONTIG_LENGTHS.items()]
+    lines += [f"##contig=<ID={name},length={length},assembly=GRCh38>" for name, length in contig_lengths]
     lines.append("##reference=GRCh38")
     lines.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", sample_id]))
     return "\n".join(lines) + "\n"
@@ -188,6 +193,18 @@ def _phred_likelihoods(allele_depths: tuple[int, ...], n_alleles: int) -> tuple[
     return tuple(round(-10 * (value - best)) for value in log_likelihoods)
 
 
+@functools.lru_cache(maxsize=65_536)
+def _haploid_likelihoods(allele_depths: tuple[int, ...], n_alleles: int) -> tuple[int, ...]:
+    """Normalised PLs for the ``n_alleles`` haploid genotypes from per-allele read counts."""
+    log_match, log_miss = math.log10(1 - BASE_ERROR_RATE), math.log10(BASE_ERROR_RATE / 3)
+    log_likelihoods = [
+        sum(depth * (log_match if allele == called else log_miss) for allele, depth in enumerate(allele_depths))
+        for called in range(n_alleles)
+    ]
+    best = max(log_likelihoods)
+    return tuple(round(-10 * (value - best)) for value in log_likelihoods)
+
+
 def _genotype_index(first: int, second: int) -> int:
     low, high = min(first, second), max(first, second)
     return high * (high + 1) // 2 + low
@@ -196,22 +213,23 @@ def _genotype_index(first: int, second: int) -> int:
 class _BlockStream:
     """Reference blocks drawn in batches: (length, text after END=…) for loops that need one at a time."""
 
-    def __init__(self, rng: np.random.Generator, batch: int) -> None:
+    def __init__(self, rng: np.random.Generator, batch: int, *, haploid: bool = False) -> None:
         self._rng = rng
         self._batch = batch
+        self._haploid = haploid
         self._rows: list[tuple[int, str]] = []
         self._next = 0
 
     def take(self) -> tuple[int, str]:
         if self._next >= len(self._rows):
-            self._rows = _draw_blocks(self._rng, self._batch)
+            self._rows = _draw_blocks(self._rng, self._batch, haploid=self._haploid)
             self._next = 0
         row = self._rows[self._next]
         self._next += 1
         return row
 
 
-def _draw_blocks(rng: np.random.Generator, n: int) -> list[tuple[int, str]]:
+def _draw_blocks(rng: np.random.Generator, n: int, *, haploid: bool = False) -> list[tuple[int, str]]:
     """``n`` reference blocks: length and FORMAT columns (DP, GQ, MIN_DP, PL), a few with low depth and GQ."""
     lengths = np.maximum(1, rng.exponential(MEAN_BLOCK_LENGTH_BP, size=n)).astype(np.int64)
     depth = rng.poisson(MEAN_DEPTH, size=n)
@@ -223,6 +241,11 @@ def _draw_blocks(rng: np.random.Generator, n: int) -> list[tuple[int, str]]:
     depth[low] = min_depth[low] + rng.integers(0, 4, size=int(low.sum()))
     gq[low] = rng.integers(0, 20, size=int(low.sum()))
     pl_hom = 2 * gq + 10 * min_depth
+    if haploid:
+        return [
+            (length, f"\tGT:DP:GQ:MIN_DP:PL\t0:{dp}:{q}:{md}:0,{q}\n")
+            for length, dp, q, md in zip(lengths.tolist(), depth.tolist(), gq.tolist(), min_depth.tolist(), strict=True)
+        ]
     return [
         (length, f"\tGT:DP:GQ:MIN_DP:PL\t0/0:{dp}:{q}:{md}:0,{q},{pl}\n")
         for length, dp, q, md, pl in zip(
@@ -264,14 +287,18 @@ class _CallDraws:
 
 
 @functools.lru_cache(maxsize=65_536)
-def _call_columns(genotype: tuple[int, int], allele_depths: tuple[int, ...], low_gq: int, gvcf: bool) -> str:
+def _call_columns(genotype: tuple[int, ...], allele_depths: tuple[int, ...], low_gq: int, gvcf: bool) -> str:
     """QUAL to the sample column of a call; the called genotype always has PL 0 (GQ 0 when reads disagree).
 
-    ``low_gq`` > 0 rescales the likelihoods so that GQ equals it.
+    ``genotype`` has one allele (haploid) or two. ``low_gq`` > 0 rescales the likelihoods so that GQ equals it.
     """
     n_alleles = len(allele_depths) + (1 if gvcf else 0)
-    pls = list(_phred_likelihoods(allele_depths, n_alleles))
-    called = _genotype_index(*genotype)
+    if len(genotype) == 1:
+        pls = list(_haploid_likelihoods(allele_depths, n_alleles))
+        called = genotype[0]
+    else:
+        pls = list(_phred_likelihoods(allele_depths, n_alleles))
+        called = _genotype_index(genotype[0], genotype[1])
     if pls[called]:
         shift = pls[called]
         pls = [max(0, pl - shift) for pl in pls]
@@ -285,19 +312,29 @@ def _call_columns(genotype: tuple[int, int], allele_depths: tuple[int, ...], low
     ad_text = ",".join(map(str, allele_depths + ((0,) if gvcf else ())))
     filters = "." if gvcf else ("PASS" if qual >= 30 else "LowQual")
     return (
-        f"{qual:.2f}\t{filters}\tDP={depth}\tGT:AD:DP:GQ:PL\t{genotype[0]}/{genotype[1]}:{ad_text}:{depth}:{gq}:"
+        f"{qual:.2f}\t{filters}\tDP={depth}\tGT:AD:DP:GQ:PL\t{'/'.join(map(str, genotype))}:{ad_text}:{depth}:{gq}:"
         f"{','.join(map(str, pls))}\n"
     )
 
 
-def _call_record(table: SiteTable, site: int, first: int, second: int, draws: _CallDraws, k: int, gvcf: bool) -> str:
-    """One variant record: the sample's alleles become local alleles (REF, its ALTs[, <NON_REF>])."""
+def _call_record(
+    table: SiteTable, site: int, first: int, second: int, draws: _CallDraws, k: int, gvcf: bool, haploid: bool
+) -> str:
+    """One variant record: the sample's alleles become local alleles (REF, its ALTs[, <NON_REF>]).
+
+    A haploid sample carries ``first`` only and is written with a one-allele genotype.
+    """
     alleles = table.alleles[site]
     low, high = (first, second) if first <= second else (second, first)
     depth, kind = draws.depth[k], draws.kind[k]
     allele_depths: tuple[int, ...]
-    if low == high:
-        local: tuple[int, ...] = (high,)
+    genotype: tuple[int, ...]
+    local: tuple[int, ...]
+    if haploid:
+        local, genotype = (first,), (1,)
+        allele_depths = (draws.errors[k], depth - draws.errors[k])
+    elif low == high:
+        local = (high,)
         genotype = (1, 1)
         allele_depths = (draws.errors[k], depth - draws.errors[k])
     else:
@@ -332,6 +369,7 @@ def _region_records(
     out: list[str],
     *,
     gvcf: bool,
+    haploid: bool = False,
 ) -> tuple[int, int, IntArray]:
     """Append one region's records; return (variant records, reference blocks, degraded site indices)."""
     sites = called_sites(table, haplotypes, gaps)
@@ -341,7 +379,9 @@ def _region_records(
     chrom = table.region.chrom
     bases = table.sequence.bases
     offset = table.sequence.start_1based
-    blocks = _BlockStream(rng, batch=max(256, int(2.5 * table.region.length_bp / MEAN_BLOCK_LENGTH_BP)))
+    blocks = _BlockStream(
+        rng, batch=max(256, int(2.5 * table.region.length_bp / MEAN_BLOCK_LENGTH_BP)), haploid=haploid
+    )
     gap_rows = gaps.tolist()
     gap_cursor = 0
 
@@ -374,7 +414,7 @@ def _region_records(
     for k, site in enumerate(sites.tolist()):
         if gvcf:
             emit_callable(cursor, positions[site] - 1)
-        out.append(_call_record(table, site, first_haplotype[site], second_haplotype[site], draws, k, gvcf))
+        out.append(_call_record(table, site, first_haplotype[site], second_haplotype[site], draws, k, gvcf, haploid))
         cursor = ref_ends[site] + 1
     if gvcf:
         emit_callable(cursor, table.region.end_1based)
@@ -385,12 +425,13 @@ def write_calls(task: CallTask, tables: Sequence[SiteTable]) -> CallFileResult:
     """Write one sample's bgzipped, tabix-indexed gVCF (with reference blocks) or plain VCF."""
     rng = np.random.default_rng(np.random.SeedSequence(list(task.seed)))
     gvcf = task.call_format == "gvcf"
-    out = [_vcf_header(task.sample_id, task.source, gvcf=gvcf)]
+    out = [_vcf_header(task.sample_id, task.source, gvcf=gvcf, contig_lengths=task.contig_lengths)]
     n_variants = n_blocks = 0
     degraded: list[IntArray] = []
-    for table, haplotypes, gaps in zip(tables, task.haplotypes, task.gaps, strict=True):
+    haploid = task.haploid or (False,) * len(tables)
+    for table, haplotypes, gaps, is_haploid in zip(tables, task.haplotypes, task.gaps, haploid, strict=True):
         n_region_variants, n_region_blocks, region_degraded = _region_records(
-            table, haplotypes, gaps, rng, out, gvcf=gvcf
+            table, haplotypes, gaps, rng, out, gvcf=gvcf, haploid=is_haploid
         )
         n_variants += n_region_variants
         n_blocks += n_region_blocks

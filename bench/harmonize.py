@@ -1,0 +1,116 @@
+"""Benchmark: `genomdb harmonize` of N demo individuals, next to `bcftools norm -m-any -f REF` of the same files.
+
+    python bench/harmonize.py --individuals 1000
+
+Generates (or reuses) a demo cohort with the chrX region under bench/out/, submits its gVCF/VCF files into a fresh
+embedded instance (not timed), copies that instance so both runs start equal, then in the same run times
+(1) Debian `bcftools norm -m-any -f REF` over every file (normalisation only: split, left-align, trim, written as
+uncompressed BCF to /dev/null), on 1 process and on every core, and (2) `genomdb harmonize` of the same files on
+1 worker and on every core: normalisation, genotype filters, hemizygous recoding, callable blocks, sample QC and
+genetic sex, sorted Parquet batch with checksums, and catalog registration. Prints seconds, files/s and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from genomdb.config import Settings
+from genomdb.demo.generate import generate_demo
+from genomdb.demo.load import load_demo
+from genomdb.harmonize.run import harmonize
+from genomdb.ingest.manifest import FileFormat, parse_manifest
+from genomdb.instance import Instance, init_instance
+
+
+def call_files(manifests: tuple[Path, ...]) -> list[Path]:
+    found = []
+    for manifest in manifests:
+        for entry in parse_manifest(manifest).files:
+            if entry.format in (FileFormat.VCF, FileFormat.GVCF) and entry.path:
+                found.append(manifest.parent / entry.path)
+    return found
+
+
+def time_bcftools_norm(paths: list[Path], reference: Path, *, processes: int) -> float:
+    def norm(path: Path) -> None:
+        command = ["bcftools", "norm", "-m-any", "-f", str(reference), "-Ou", "-o", "/dev/null", str(path)]
+        subprocess.run(command, check=True, capture_output=True)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=processes) as pool:
+        list(pool.map(norm, paths))
+    return time.perf_counter() - started
+
+
+def time_harmonize(home: Path, *, workers: int) -> tuple[float, int, int]:
+    with Instance.open(Settings(home=home)) as instance:
+        started = time.perf_counter()
+        outcome = harmonize(instance, workers=workers)
+        seconds = time.perf_counter() - started
+    assert outcome.batch_id is not None
+    return seconds, outcome.n_calls, outcome.n_blocks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--individuals", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
+    args = parser.parse_args()
+    if shutil.which("bcftools") is None:
+        sys.exit("bcftools is not installed (apt-get install bcftools)")
+
+    cohort_dir = args.out / f"cohort-x-{args.individuals}-{args.seed}"
+    started = time.perf_counter()
+    cohort = generate_demo(
+        cohort_dir, n_individuals=args.individuals, seed=args.seed, n_read_samples=0, sex_chromosomes=True
+    )
+    files = call_files(cohort.manifest_paths)
+    total_mb = sum(p.stat().st_size for p in files) / 1e6
+    print(
+        f"demo cohort: {cohort.n_individuals} individuals, {len(files)} gVCF/VCF files, {total_mb:.1f} MB "
+        f"({time.perf_counter() - started:.1f} s to generate)"
+    )
+
+    cores = os.cpu_count() or 1
+    with tempfile.TemporaryDirectory(dir=args.out) as workdir:
+        first = Path(workdir) / "home-1"
+        settings = Settings(home=first)
+        init_instance(settings)
+        started = time.perf_counter()
+        with Instance.open(settings) as instance:
+            load_demo(instance, cohort)
+        print(f"submitted through data-in in {time.perf_counter() - started:.1f} s (not timed below)")
+        second = Path(workdir) / "home-n"
+        shutil.copytree(first, second)
+
+        peer_1 = time_bcftools_norm(files, cohort.reference_fasta, processes=1)
+        peer_n = time_bcftools_norm(files, cohort.reference_fasta, processes=cores)
+        ours_1, n_calls, n_blocks = time_harmonize(first, workers=1)
+        ours_n, _, _ = time_harmonize(second, workers=cores)
+
+    print(f"batch: {n_calls:,} calls, {n_blocks:,} callable blocks")
+    rows = [
+        ("bcftools norm -m-any, 1 process", peer_1),
+        (f"bcftools norm -m-any, {cores} processes", peer_n),
+        ("genomdb harmonize, 1 worker", ours_1),
+        (f"genomdb harmonize, {cores} workers (default)", ours_n),
+    ]
+    print(f"{'':46}{'seconds':>10}{'files/s':>10}")
+    for label, seconds in rows:
+        print(f"{label:46}{seconds:10.2f}{len(files) / seconds:10.1f}")
+    print(f"ratio genomdb default / bcftools norm 1 process: {ours_n / peer_1:.2f}x")
+    print(f"ratio like for like, 1 core each:               {ours_1 / peer_1:.2f}x")
+    print(f"ratio like for like, {cores} cores each:               {ours_n / peer_n:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Routers per domain: each route parses, calls one service function and formats."""

@@ -1,0 +1,430 @@
+"""The frequency engine: DuckDB SQL over variant-store batches, written so that Spark could run the same logic.
+
+Three steps, each a plain relational query:
+
+1. **Cells.** Passing calls and callable blocks of a set of samples are summed per *cell* (a sample's sex,
+   region and platform labels): variant cells ``(chrom, pos, ref, alt, cell) → ac, nhomalt, nhemi`` and coverage
+   events ``(chrom, pos, cell) → Δallele_number, Δindividuals`` (+callable alleles where a block starts, − one
+   base after it ends). A batch's cells over all of its samples are its stored *partial*.
+2. **Strata.** Cells are spread into one column per stratum (``CASE`` on the labels) and summed, together with
+   any other signed sources (a previous release, partials of new batches, minus samples that left).
+3. **Finalise.** Coverage deltas whose every column is 0 are dropped, a running sum per chromosome turns them
+   into the callable-AN step function (``coverage``), the variants take their AN from it with an ASOF join, and
+   AF and FAF are derived. Sums of integers are exact, so any decomposition of the same samples gives identical
+   files — the property incremental releases rely on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+from genomdb.errors import IntegrityError
+from genomdb.frequency.faf import poisson_lower_bound
+from genomdb.frequency.strata import (
+    PLATFORM_PREFIX,
+    REGION_PREFIX,
+    TOTAL,
+    SampleLabels,
+    hemizygous_sql,
+    stratum_slug,
+)
+from genomdb.refdata.builds import get_build
+
+SAMPLES_SCHEMA = pa.schema(
+    [("sample_id", pa.int64()), ("sex", pa.string()), ("region", pa.string()), ("platform", pa.string())]
+)
+VARIANT_METRICS = ("ac", "nhomalt", "nhemi")
+FAF_CONFIDENCES = (("faf95", 0.95), ("faf99", 0.99))
+DEFAULT_MEMORY_LIMIT = "2GB"
+ROW_BATCH = 65_536
+"""Rows per Parquet row group and per Arrow record batch of release files."""
+
+
+def quote(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _path_list(paths: Iterable[str]) -> str:
+    return "[" + ", ".join(quote(p) for p in paths) + "]"
+
+
+def open_engine(
+    work_dir: Path, *, threads: int | None = None, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that spills to ``work_dir`` beyond ``memory_limit`` (default 2 GB, so the peak memory
+    of a build stays flat as the cohort grows) and keeps the order of ``ORDER BY`` results."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "temp_directory": str(work_dir / "duckdb-spill"),
+        "preserve_insertion_order": True,
+    }
+    if threads:
+        config["threads"] = threads
+    config["memory_limit"] = memory_limit or DEFAULT_MEMORY_LIMIT
+    return duckdb.connect(":memory:", config=config)
+
+
+def register_samples(con: duckdb.DuckDBPyConnection, name: str, samples: Sequence[tuple[int, SampleLabels]]) -> None:
+    """Create temp table ``name(sample_id, sex, region, platform)``."""
+    table = pa.table(
+        {
+            "sample_id": pa.array([s for s, _ in samples], pa.int64()),
+            "sex": pa.array([labels.sex for _, labels in samples], pa.string()),
+            "region": pa.array([labels.region for _, labels in samples], pa.string()),
+            "platform": pa.array([labels.platform for _, labels in samples], pa.string()),
+        },
+        schema=SAMPLES_SCHEMA,
+    )
+    con.register(f"{name}_arrow", table)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+    con.unregister(f"{name}_arrow")
+
+
+def _only(column: str, sample_ids: Sequence[int] | None) -> str:
+    if sample_ids is None:
+        return ""
+    return f" AND {column} IN ({', '.join(str(int(s)) for s in sample_ids) or 'NULL'})"
+
+
+def cell_variants_sql(calls_globs: Sequence[str], samples_table: str, *, only: Sequence[int] | None = None) -> str:
+    """Passing calls of the samples in ``samples_table``, summed per variant and cell.
+
+    ``only`` repeats the sample ids as a scan filter, so that a few samples are read without decoding the rest.
+    """
+    hemi = hemizygous_sql("c.chrom", "c.pos")
+    return f"""
+        SELECT c.chrom, c.pos, c.ref, c.alt, s.sex, s.region, s.platform,
+               SUM(c.alt_count)::BIGINT AS ac,
+               COUNT(*) FILTER (WHERE c.alt_count = 2)::BIGINT AS nhomalt,
+               COUNT(*) FILTER (WHERE s.sex = 'XY' AND c.called_alleles = 1 AND {hemi})::BIGINT AS nhemi
+        FROM read_parquet({_path_list(calls_globs)}, hive_partitioning = true, union_by_name = true) AS c
+        JOIN {samples_table} AS s ON s.sample_id = c.sample_id
+        WHERE c.passes{_only("c.sample_id", only)}
+        GROUP BY c.chrom, c.pos, c.ref, c.alt, s.sex, s.region, s.platform
+    """
+
+
+def cell_coverage_sql(blocks_globs: Sequence[str], samples_table: str, *, only: Sequence[int] | None = None) -> str:
+    """Callable blocks of the samples in ``samples_table`` as coverage events, summed per position and cell."""
+    source = f"""
+        SELECT b.chrom, b.start_1based, b.end_1based, b.callable_alleles::BIGINT AS alleles,
+               s.sex, s.region, s.platform
+        FROM read_parquet({_path_list(blocks_globs)}, hive_partitioning = true, union_by_name = true) AS b
+        JOIN {samples_table} AS s ON s.sample_id = b.sample_id
+        WHERE b.callable_alleles > 0{_only("b.sample_id", only)}
+    """
+    return f"""
+        WITH blocks AS ({source})
+        SELECT chrom, pos, sex, region, platform, SUM(d_an)::BIGINT AS d_an, SUM(d_ind)::BIGINT AS d_ind
+        FROM (
+            SELECT chrom, start_1based AS pos, sex, region, platform, alleles AS d_an, 1 AS d_ind FROM blocks
+            UNION ALL
+            SELECT chrom, end_1based + 1 AS pos, sex, region, platform, -alleles AS d_an, -1 AS d_ind FROM blocks
+        )
+        GROUP BY chrom, pos, sex, region, platform
+        HAVING SUM(d_an) <> 0 OR SUM(d_ind) <> 0
+    """
+
+
+def _member_sql(stratum: str, value: str) -> str:
+    if stratum == TOTAL:
+        return value
+    if stratum.startswith(REGION_PREFIX):
+        condition = f"region = {quote(stratum.removeprefix(REGION_PREFIX))}"
+    elif stratum.startswith(PLATFORM_PREFIX):
+        condition = f"platform = {quote(stratum.removeprefix(PLATFORM_PREFIX))}"
+    else:
+        condition = f"sex = {quote(stratum)}"
+    return f"CASE WHEN {condition} THEN {value} ELSE 0 END"
+
+
+@dataclass(frozen=True, slots=True)
+class StrataLayout:
+    """The strata of one release and the SQL that spreads cells and sources into their columns."""
+
+    strata: tuple[str, ...]
+
+    @property
+    def slugs(self) -> tuple[str, ...]:
+        return tuple(stratum_slug(s) for s in self.strata)
+
+    def variant_columns(self) -> list[str]:
+        return [f"{metric}_{slug}" for slug in self.slugs for metric in VARIANT_METRICS]
+
+    def delta_columns(self) -> list[str]:
+        return [f"d_{slug}" for slug in self.slugs] + ["d_ind"]
+
+    def variants_from_cells(self, cells_sql: str, sign: int) -> str:
+        """Wide per-stratum counts from a cell-level variant source, multiplied by ``sign``."""
+        columns = [
+            f"{sign} * {_member_sql(stratum, metric)} AS {metric}_{slug}"
+            for stratum, slug in zip(self.strata, self.slugs, strict=True)
+            for metric in VARIANT_METRICS
+        ]
+        return f"SELECT chrom, pos, ref, alt, {', '.join(columns)} FROM ({cells_sql})"
+
+    def deltas_from_cells(self, cells_sql: str, sign: int) -> str:
+        """Wide per-stratum coverage deltas from a cell-level coverage source, multiplied by ``sign``."""
+        columns = [
+            f"{sign} * {_member_sql(stratum, 'd_an')} AS d_{slug}"
+            for stratum, slug in zip(self.strata, self.slugs, strict=True)
+        ]
+        return f"SELECT chrom, pos, {', '.join(columns)}, {sign} * d_ind AS d_ind FROM ({cells_sql})"
+
+    def variants_from_release(self, variants_parquet: Path, release_strata: Sequence[str]) -> str:
+        """The counts of a previous release's ``variants.parquet`` (strata it lacks count 0)."""
+        present = {stratum_slug(s) for s in release_strata}
+        columns = [
+            f"{metric}_{slug}" if slug in present else f"0 AS {metric}_{slug}"
+            for slug in self.slugs
+            for metric in VARIANT_METRICS
+        ]
+        return f"SELECT chrom, pos, ref, alt, {', '.join(columns)} FROM read_parquet({quote(str(variants_parquet))})"
+
+    def deltas_from_release(self, coverage_parquet: Path, release_strata: Sequence[str]) -> str:
+        """A previous release's callable-AN runs turned back into deltas (+AN at start, −AN after the end)."""
+        present = {stratum_slug(s) for s in release_strata}
+        path = quote(str(coverage_parquet))
+
+        def columns(sign: str) -> str:
+            values = [f"{sign}an_{slug} AS d_{slug}" if slug in present else f"0 AS d_{slug}" for slug in self.slugs]
+            return ", ".join([*values, f"{sign}callable_individuals AS d_ind"])
+
+        return f"""
+            SELECT chrom, start_1based AS pos, {columns("")} FROM read_parquet({path})
+            UNION ALL
+            SELECT chrom, end_1based + 1 AS pos, {columns("-")} FROM read_parquet({path})
+        """
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseTables:
+    """Where a finalised release's tables were written and how many rows they have."""
+
+    variants: Path
+    coverage: Path
+    variants_ipc: Path
+    coverage_ipc: Path
+    n_variants: int
+    n_coverage_runs: int
+
+
+def _sum_columns(columns: Sequence[str]) -> str:
+    return ", ".join(f"SUM({c})::BIGINT AS {c}" for c in columns)
+
+
+def _contig_table(con: duckdb.DuckDBPyConnection, build: str) -> None:
+    contigs = get_build(build).contigs
+    table = pa.table({"chrom": [c.name for c in contigs], "contig_rank": list(range(len(contigs)))})
+    con.register("contig_order_arrow", table)
+    con.execute("CREATE OR REPLACE TEMP TABLE contig_order AS SELECT * FROM contig_order_arrow")
+    con.unregister("contig_order_arrow")
+
+
+def _faf_table(con: duckdb.DuckDBPyConnection, layout: StrataLayout) -> None:
+    union = " UNION ".join(f"SELECT ac_{slug} AS ac FROM summed_variants" for slug in layout.slugs)
+    counts = [row[0] for row in con.execute(f"SELECT DISTINCT ac FROM ({union}) WHERE ac >= 2").fetchall()]
+    table = pa.table(
+        {
+            "ac": pa.array(counts, pa.int64()),
+            **{
+                name: pa.array([poisson_lower_bound(c, conf) for c in counts], pa.float64())
+                for name, conf in FAF_CONFIDENCES
+            },
+        }
+    )
+    con.register("faf_lambda_arrow", table)
+    con.execute("CREATE OR REPLACE TEMP TABLE faf_lambda AS SELECT * FROM faf_lambda_arrow")
+    con.unregister("faf_lambda_arrow")
+
+
+def _check(con: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:
+    rows = con.execute(sql).fetchall()
+    found = int(rows[0][0]) if rows and rows[0][0] is not None else 0
+    if found:
+        raise IntegrityError(f"{message} ({found:,} rows); the release was not written")
+
+
+def finalize(
+    con: duckdb.DuckDBPyConnection,
+    layout: StrataLayout,
+    variant_sources: Sequence[str],
+    delta_sources: Sequence[str],
+    out_dir: Path,
+    *,
+    build: str = "GRCh38",
+) -> ReleaseTables:
+    """Sum the signed sources and write ``variants``/``coverage`` as Parquet and as Arrow IPC (for lookups)."""
+    slugs = layout.slugs
+    variant_columns = layout.variant_columns()
+    delta_columns = layout.delta_columns()
+    empty_variants = (
+        "SELECT NULL::VARCHAR AS chrom, NULL::INTEGER AS pos, NULL::VARCHAR AS ref, NULL::VARCHAR AS alt, "
+        + ", ".join(f"0::BIGINT AS {c}" for c in variant_columns)
+        + " WHERE false"
+    )
+    empty_deltas = (
+        "SELECT NULL::VARCHAR AS chrom, NULL::INTEGER AS pos, "
+        + ", ".join(f"0::BIGINT AS {c}" for c in delta_columns)
+        + " WHERE false"
+    )
+    variants_union = " UNION ALL ".join(f"({s})" for s in [empty_variants, *variant_sources])
+    deltas_union = " UNION ALL ".join(f"({s})" for s in [empty_deltas, *delta_sources])
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE summed_variants AS
+            SELECT * FROM (
+                SELECT chrom, pos::INTEGER AS pos, ref, alt, {_sum_columns(variant_columns)}
+                FROM ({variants_union}) GROUP BY chrom, pos, ref, alt
+            ) WHERE ac_all <> 0 OR {" OR ".join(f"{c} <> 0" for c in variant_columns)}"""
+    )
+    negative = " OR ".join(f"{c} < 0" for c in variant_columns)
+    _check(con, f"SELECT count(*) FROM summed_variants WHERE {negative}", "negative allele counts after summing")
+    con.execute("DELETE FROM summed_variants WHERE ac_all = 0")
+    any_delta = " OR ".join(f"{c} <> 0" for c in delta_columns)
+    running = ", ".join(
+        f"SUM({d}) OVER cumulative AS {name}"
+        for d, name in zip(delta_columns, [f"an_{slug}" for slug in slugs] + ["callable_individuals"], strict=True)
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE coverage_steps AS
+            SELECT chrom, pos AS start_1based, (LEAD(pos) OVER by_pos) - 1 AS end_1based, {running}
+            FROM (
+                SELECT chrom, pos::INTEGER AS pos, {_sum_columns(delta_columns)}
+                FROM ({deltas_union}) GROUP BY chrom, pos
+            )
+            WHERE {any_delta}
+            WINDOW by_pos AS (PARTITION BY chrom ORDER BY pos),
+                   cumulative AS (PARTITION BY chrom ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"""
+    )
+    an_columns = [f"an_{slug}" for slug in slugs] + ["callable_individuals"]
+    _check(
+        con,
+        f"SELECT count(*) FROM coverage_steps WHERE {' OR '.join(f'{c} < 0' for c in an_columns)}",
+        "negative allele numbers: a sample was subtracted that the release did not contain",
+    )
+    nonzero = " OR ".join(f"{c} <> 0" for c in an_columns)
+    _check(
+        con,
+        f"SELECT count(*) FROM coverage_steps WHERE end_1based IS NULL AND ({nonzero})",
+        "a callable stretch never ends",
+    )
+    _contig_table(con, build)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE coverage_runs AS
+            SELECT s.chrom, s.start_1based::INTEGER AS start_1based, s.end_1based::INTEGER AS end_1based,
+                   s.callable_individuals::INTEGER AS callable_individuals,
+                   {", ".join(f"s.an_{slug}::INTEGER AS an_{slug}" for slug in slugs)}
+            FROM coverage_steps AS s LEFT JOIN contig_order AS o ON o.chrom = s.chrom
+            WHERE s.end_1based IS NOT NULL AND ({nonzero})
+            ORDER BY COALESCE(o.contig_rank, 100000), s.chrom, s.start_1based"""
+    )
+    _faf_table(con, layout)
+    per_stratum = []
+    joins = []
+    for i, slug in enumerate(slugs):
+        an = f"CASE WHEN r.end_1based >= v.pos THEN r.an_{slug} ELSE 0 END"
+        per_stratum += [
+            f"v.ac_{slug}::INTEGER AS ac_{slug}",
+            f"({an})::INTEGER AS an_{slug}",
+            f"CASE WHEN ({an}) > 0 THEN v.ac_{slug} / ({an}) END AS af_{slug}",
+            f"v.nhomalt_{slug}::INTEGER AS nhomalt_{slug}",
+            f"v.nhemi_{slug}::INTEGER AS nhemi_{slug}",
+        ]
+        for name, _confidence in FAF_CONFIDENCES:
+            per_stratum.append(
+                f"CASE WHEN ({an}) > 0 THEN (CASE WHEN v.ac_{slug} >= 2 THEN l{i}.{name} / ({an}) ELSE 0.0 END) END"
+                f" AS {name}_{slug}"
+            )
+        joins.append(f"LEFT JOIN faf_lambda AS l{i} ON l{i}.ac = v.ac_{slug}")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE release_variants AS
+            SELECT v.chrom, v.pos::INTEGER AS pos, v.ref, v.alt, {", ".join(per_stratum)}
+            FROM summed_variants AS v
+            ASOF LEFT JOIN coverage_runs AS r ON r.chrom = v.chrom AND v.pos >= r.start_1based
+            {" ".join(joins)}
+            LEFT JOIN contig_order AS o ON o.chrom = v.chrom
+            ORDER BY COALESCE(o.contig_rank, 100000), v.chrom, v.pos, v.ref, v.alt"""
+    )
+    _check(
+        con,
+        f"SELECT count(*) FROM release_variants WHERE {' OR '.join(f'ac_{s} > an_{s}' for s in slugs)}",
+        "allele count above allele number: calls without callable blocks in a batch",
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    n_variants = _write_table(con, "release_variants", out_dir / "variants.parquet", out_dir / "variants.arrow")
+    n_runs = _write_table(con, "coverage_runs", out_dir / "coverage.parquet", out_dir / "coverage.arrow")
+    return ReleaseTables(
+        out_dir / "variants.parquet",
+        out_dir / "coverage.parquet",
+        out_dir / "variants.arrow",
+        out_dir / "coverage.arrow",
+        n_variants,
+        n_runs,
+    )
+
+
+def _split_by_chrom(batch: pa.RecordBatch) -> Iterable[pa.RecordBatch]:
+    n_rows = batch.num_rows
+    if n_rows <= 1:
+        yield batch
+        return
+    chroms = batch.column("chrom")
+    changed = pc.not_equal(chroms.slice(1), chroms.slice(0, n_rows - 1))
+    start = 0
+    for index in pc.indices_nonzero(changed).to_pylist():
+        yield batch.slice(start, index + 1 - start)
+        start = index + 1
+    yield batch.slice(start)
+
+
+def _write_table(con: duckdb.DuckDBPyConnection, table: str, parquet_path: Path, ipc_path: Path) -> int:
+    """Stream a table, in order, into a zstd Parquet file and an uncompressed Arrow IPC file (one chrom a batch)."""
+    reader = con.sql(f"SELECT * FROM {table}").to_arrow_reader(ROW_BATCH)
+    n_rows = 0
+    schema = reader.schema
+    with (
+        pq.ParquetWriter(parquet_path, schema, compression="zstd") as parquet,
+        pa.OSFile(str(ipc_path), "wb") as sink,
+        pa.ipc.new_file(sink, schema) as ipc,
+    ):
+        for batch in reader:
+            for piece in _split_by_chrom(batch):
+                parquet.write_batch(piece, row_group_size=ROW_BATCH)
+                ipc.write_batch(piece)
+                n_rows += piece.num_rows
+    return n_rows
+
+
+def write_cells(con: duckdb.DuckDBPyConnection, variants_sql: str, coverage_sql: str, out_dir: Path) -> tuple[int, int]:
+    """Write a partial's cell-level variants and coverage events as Parquet; return their row counts."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    counts = []
+    for name, sql, order in (
+        ("variants", variants_sql, "chrom, pos, ref, alt, sex, region, platform"),
+        ("coverage", coverage_sql, "chrom, pos, sex, region, platform"),
+    ):
+        path = out_dir / f"{name}.parquet"
+        con.execute(
+            f"COPY (SELECT * FROM ({sql}) ORDER BY {order}) TO {quote(str(path))} "
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_BATCH})"
+        )
+        counts.append(pq.ParquetFile(path).metadata.num_rows)
+    return counts[0], counts[1]
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -1,0 +1,182 @@
+"""The one disclosure-control engine: every frequency that leaves genomdb passes through :func:`disclose`.
+
+Policy, per tier (``public`` is the default of every lookup):
+
+* **Floor k on both sides.** A stratum is *small* when it has callable alleles and either ``0 < AC < k`` or
+  ``AN - AC < k`` (a variant carried by almost every callable allele identifies carriers as surely as a rare
+  one). ``AC = 0`` with ``AN ≥ k`` is not small: "nobody in a large group carries it" discloses nobody.
+* **Suppression.** A small stratum shows AN but no AC, AF, FAF, nhomalt or nhemi. Counts of homozygotes or
+  hemizygotes below k are withheld on their own (shown as None) without suppressing AC.
+* **Collapse.** When any stratum other than ``all`` is small, every stratum but ``all`` is withheld, so a
+  suppressed stratum cannot be recovered by subtracting the others from the total.
+* **Rounding.** Counts (AC, AN, nhomalt, nhemi, callable individuals) are rounded half-up to a multiple of
+  ``round_to`` after the floor was applied to the exact values; AF and FAF are recomputed from the rounded counts,
+  so an exact count cannot be recovered from a frequency.
+
+| tier | k | collapse | round to |
+|---|---|---|---|
+| public | 10 | yes | 5 |
+| registered | 5 | yes | 1 |
+| controlled | 0 (off) | no | 1 |
+
+Who may use which tier is decided by the caller (the access policy of the API or CLI), not here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from genomdb.errors import InvalidInput, Problem
+from genomdb.frequency.faf import absent_upper_bound, filtering_allele_frequency
+from genomdb.frequency.keys import VariantKey
+from genomdb.frequency.records import (
+    FrequencyStatus,
+    RawStratumCounts,
+    StratumFrequency,
+    VariantFrequency,
+)
+from genomdb.frequency.strata import TOTAL
+
+
+class Tier(StrEnum):
+    PUBLIC = "public"
+    REGISTERED = "registered"
+    CONTROLLED = "controlled"
+
+
+@dataclass(frozen=True, slots=True)
+class DisclosurePolicy:
+    """How much one tier may see: the floor k (0 disables it), strata collapse and count rounding."""
+
+    tier: Tier
+    min_count: int
+    collapse_strata: bool
+    round_to: int
+
+    def is_small(self, allele_count: int, allele_number: int) -> bool:
+        """Whether a stratum's counts fall under the floor (see the module docs)."""
+        k = self.min_count
+        if k <= 0 or allele_number <= 0:
+            return False
+        return 0 < allele_count < k or allele_number - allele_count < k
+
+    def rounded(self, count: int) -> int:
+        if self.round_to <= 1:
+            return count
+        return ((2 * count + self.round_to) // (2 * self.round_to)) * self.round_to
+
+
+POLICIES: dict[Tier, DisclosurePolicy] = {
+    Tier.PUBLIC: DisclosurePolicy(Tier.PUBLIC, min_count=10, collapse_strata=True, round_to=5),
+    Tier.REGISTERED: DisclosurePolicy(Tier.REGISTERED, min_count=5, collapse_strata=True, round_to=1),
+    Tier.CONTROLLED: DisclosurePolicy(Tier.CONTROLLED, min_count=0, collapse_strata=False, round_to=1),
+}
+
+
+def policy_for(tier: Tier | str) -> DisclosurePolicy:
+    """The policy of a tier by name; InvalidInput for an unknown tier."""
+    try:
+        return POLICIES[Tier(tier)]
+    except ValueError:
+        raise InvalidInput(
+            f"unknown disclosure tier {tier!r}",
+            [Problem("tier", "unknown tier", expected=", ".join(t.value for t in Tier), found=str(tier))],
+        ) from None
+
+
+def _format_af(value: float) -> str:
+    return f"{value:.2g}" if value < 1e-3 else f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def _optional_count(policy: DisclosurePolicy, count: int) -> int | None:
+    if 0 < count < policy.min_count:
+        return None
+    return policy.rounded(count)
+
+
+def _shown(policy: DisclosurePolicy, raw: RawStratumCounts) -> StratumFrequency:
+    ac = policy.rounded(raw.allele_count)
+    an = policy.rounded(raw.allele_number)
+    if an <= 0:
+        return StratumFrequency(
+            raw.stratum, ac, an, None, policy.rounded(raw.n_homalt), policy.rounded(raw.n_hemi), None, None
+        )
+    return StratumFrequency(
+        stratum=raw.stratum,
+        allele_count=ac,
+        allele_number=an,
+        allele_frequency=ac / an,
+        n_homalt=_optional_count(policy, raw.n_homalt),
+        n_hemi=_optional_count(policy, raw.n_hemi),
+        faf95=filtering_allele_frequency(ac, an, 0.95),
+        faf99=filtering_allele_frequency(ac, an, 0.99),
+    )
+
+
+def _withheld(policy: DisclosurePolicy, raw: RawStratumCounts) -> StratumFrequency:
+    return StratumFrequency(raw.stratum, None, policy.rounded(raw.allele_number), None, None, None, None, None)
+
+
+def disclose(
+    variant: VariantKey,
+    counts: Sequence[RawStratumCounts],
+    *,
+    callable_individuals: int,
+    release_id: str,
+    policy: DisclosurePolicy,
+) -> VariantFrequency:
+    """Apply a tier's policy to a variant's exact counts (``counts[0]`` is ``all``; AC 0 when not observed)."""
+    if not counts or counts[0].stratum != TOTAL:
+        raise ValueError("counts must start with the 'all' stratum")
+    total = counts[0]
+    small = [policy.is_small(c.allele_count, c.allele_number) for c in counts]
+    collapsed = policy.collapse_strata and any(small[1:])
+    kept = [(c, s) for c, s in zip(counts, small, strict=True)][: 1 if collapsed else len(counts)]
+    strata = tuple(_withheld(policy, c) if s else _shown(policy, c) for c, s in kept)
+    individuals = policy.rounded(callable_individuals)
+    shown_an = strata[0].allele_number or 0
+    upper: float | None = None
+    tier = policy.tier.value
+    if total.allele_number <= 0:
+        status = FrequencyStatus.NOT_COVERED
+        message = "position not covered: no included individual is callable here"
+    elif small[0]:
+        status = FrequencyStatus.SUPPRESSED
+        if total.allele_count == 0:
+            message = f"not shown at tier {tier}: fewer than {policy.min_count} callable alleles"
+        elif total.allele_count < policy.min_count:
+            message = f"observed in fewer than {policy.min_count} alleles; counts withheld at tier {tier}"
+        else:
+            message = f"carried by nearly every callable allele; counts withheld at tier {tier}"
+    elif total.allele_count == 0:
+        status = FrequencyStatus.NOT_OBSERVED
+        upper = absent_upper_bound(shown_an)
+        message = (
+            f"not observed among {individuals:,} callable individuals; "
+            f"AF < {_format_af(upper or 0.0)} at 95% confidence"
+        )
+    else:
+        status = FrequencyStatus.OBSERVED
+        shown = strata[0]
+        message = (
+            f"AC {shown.allele_count:,} of AN {shown.allele_number:,} (AF {_format_af(shown.allele_frequency or 0.0)})"
+        )
+        if shown.n_homalt:
+            message += f", {shown.n_homalt:,} homozygous"
+        if shown.n_hemi:
+            message += f", {shown.n_hemi:,} hemizygous"
+    if collapsed:
+        message += f" (strata withheld at tier {tier})"
+    return VariantFrequency(
+        variant=variant,
+        release_id=release_id,
+        tier=tier,
+        status=status,
+        strata=strata,
+        callable_individuals=individuals,
+        af_upper_95=upper,
+        collapsed=collapsed,
+        message=message,
+    )

@@ -1,0 +1,286 @@
+"""Look-ups in a release: variants, regions and genes, always through the disclosure engine.
+
+A release's ``variants.arrow`` and ``coverage.arrow`` are uncompressed Arrow IPC files sorted by position, one
+chromosome per record batch. :class:`ReleaseReader` memory-maps them and keeps only the first and last
+position of each record batch in memory; a look-up is a binary search over those, then over the batch's
+memory-mapped position column (``numpy.searchsorted``), so memory stays flat and a point look-up reads a few
+pages. :class:`FrequencyDatabase` is the service API the CLI and the REST API call.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa  # type: ignore[import-untyped]
+
+from genomdb.errors import IntegrityError
+from genomdb.frequency.disclosure import DisclosurePolicy, Tier, disclose, policy_for
+from genomdb.frequency.keys import (
+    GenomicInterval,
+    VariantKey,
+    looks_like_interval,
+    parse_interval,
+    parse_variant_key,
+)
+from genomdb.frequency.manifest import ReleaseManifest, read_manifest
+from genomdb.frequency.records import RawStratumCounts, RegionFrequencies, ReleaseInfo, VariantFrequency
+from genomdb.frequency.strata import stratum_slug
+from genomdb.instance import Instance
+from genomdb.refdata.genes import find_gene
+
+GENE_MAX_LENGTH_BP = 3_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    batch: int
+    first: int
+    last: int
+
+
+Column = np.ndarray[Any, np.dtype[Any]]
+_CACHED_BATCHES = 512
+
+
+class _Batch:
+    """One memory-mapped record batch with zero-copy numpy views of its integer columns, made on first use."""
+
+    __slots__ = ("_views", "record")
+
+    def __init__(self, record: pa.RecordBatch) -> None:
+        self.record = record
+        self._views: dict[str, Column] = {}
+
+    def ints(self, name: str) -> Column:
+        view = self._views.get(name)
+        if view is None:
+            view = self.record.column(name).to_numpy(zero_copy_only=True)
+            self._views[name] = view
+        return view
+
+
+class SortedArrowFile:
+    """A memory-mapped Arrow IPC file sorted by ``chrom`` then an integer ``key`` column."""
+
+    def __init__(self, path: Path, key: str) -> None:
+        if not path.exists():
+            raise IntegrityError(f"release file {path} is missing")
+        self._source = pa.memory_map(str(path), "r")
+        self._reader = pa.ipc.open_file(self._source)
+        self.key = key
+        self.schema = self._reader.schema
+        spans: dict[str, list[_Span]] = {}
+        for index in range(self._reader.num_record_batches):
+            batch = self._reader.get_batch(index)
+            if batch.num_rows == 0:
+                continue
+            keys = batch.column(key)
+            spans.setdefault(str(batch.column("chrom")[0]), []).append(
+                _Span(index, int(keys[0].as_py()), int(keys[-1].as_py()))
+            )
+        self._spans = spans
+        self._firsts = {chrom: [s.first for s in items] for chrom, items in spans.items()}
+        self._batches: OrderedDict[int, _Batch] = OrderedDict()
+
+    def close(self) -> None:
+        self._batches.clear()
+        self._source.close()
+
+    def batch(self, index: int) -> _Batch:
+        """A record batch, from a small most-recently-used cache (record batches are views on the mapping)."""
+        cached = self._batches.get(index)
+        if cached is not None:
+            self._batches.move_to_end(index)
+            return cached
+        cached = _Batch(self._reader.get_batch(index))
+        self._batches[index] = cached
+        if len(self._batches) > _CACHED_BATCHES:
+            self._batches.popitem(last=False)
+        return cached
+
+    def rows_between(self, chrom: str, low: int, high: int) -> Iterator[tuple[_Batch, int, int]]:
+        """``(batch, start, stop)`` slices of the rows whose key is in ``[low, high]``, in order."""
+        spans = self._spans.get(chrom, [])
+        firsts = self._firsts.get(chrom, [])
+        for position in range(max(0, bisect_right(firsts, low) - 1), len(spans)):
+            span = spans[position]
+            if span.first > high:
+                break
+            if span.last < low:
+                continue
+            batch = self.batch(span.batch)
+            keys = batch.ints(self.key)
+            start = int(np.searchsorted(keys, low, side="left"))
+            stop = int(np.searchsorted(keys, high, side="right"))
+            if start < stop:
+                yield batch, start, stop
+
+    def row_at_or_before(self, chrom: str, key: int) -> tuple[_Batch, int] | None:
+        """The last row of ``chrom`` whose key is ≤ ``key``."""
+        firsts = self._firsts.get(chrom)
+        if not firsts:
+            return None
+        position = bisect_right(firsts, key) - 1
+        if position < 0:
+            return None
+        batch = self.batch(self._spans[chrom][position].batch)
+        index = int(np.searchsorted(batch.ints(self.key), key, side="right")) - 1
+        return batch, index
+
+
+class ReleaseReader:
+    """Exact counts from one release folder (no disclosure control: internal to the frequency package)."""
+
+    def __init__(self, path: Path, manifest: ReleaseManifest | None = None) -> None:
+        self.path = path
+        self.manifest = manifest or read_manifest(path)
+        self.strata = self.manifest.strata
+        self._slugs = tuple(stratum_slug(s) for s in self.strata)
+        self._variants = SortedArrowFile(path / "variants.arrow", "pos")
+        self._coverage = SortedArrowFile(path / "coverage.arrow", "start_1based")
+
+    @property
+    def release_id(self) -> str:
+        return self.manifest.release_id
+
+    def close(self) -> None:
+        self._variants.close()
+        self._coverage.close()
+
+    def coverage_at(self, chrom: str, pos: int) -> tuple[tuple[int, ...], int]:
+        """AN per stratum and callable individuals at a position (zeros when not covered)."""
+        found = self._coverage.row_at_or_before(chrom, pos)
+        if found is None:
+            return tuple(0 for _ in self._slugs), 0
+        batch, row = found
+        if int(batch.ints("end_1based")[row]) < pos:
+            return tuple(0 for _ in self._slugs), 0
+        return (
+            tuple(int(batch.ints(f"an_{slug}")[row]) for slug in self._slugs),
+            int(batch.ints("callable_individuals")[row]),
+        )
+
+    def _counts(self, record: dict[str, Any]) -> list[RawStratumCounts]:
+        return [
+            RawStratumCounts(
+                stratum,
+                int(record[f"ac_{slug}"]),
+                int(record[f"an_{slug}"]),
+                int(record[f"nhomalt_{slug}"]),
+                int(record[f"nhemi_{slug}"]),
+            )
+            for stratum, slug in zip(self.strata, self._slugs, strict=True)
+        ]
+
+    def _count_columns(self) -> list[str]:
+        return [f"{m}_{slug}" for slug in self._slugs for m in ("ac", "an", "nhomalt", "nhemi")]
+
+    def variant_counts(self, variant: VariantKey) -> tuple[list[RawStratumCounts], int]:
+        """Exact counts of a variant (AC 0 in every stratum when the release has not observed it)."""
+        columns = self._count_columns()
+        an, individuals = self.coverage_at(variant.chrom, variant.pos_1based)
+        for batch, start, stop in self._variants.rows_between(variant.chrom, variant.pos_1based, variant.pos_1based):
+            refs, alts = batch.record.column("ref"), batch.record.column("alt")
+            for row in range(start, stop):
+                if refs[row].as_py() == variant.ref and alts[row].as_py() == variant.alt:
+                    record = {c: batch.ints(c)[row] for c in columns}
+                    return self._counts(record), individuals
+        absent = [RawStratumCounts(stratum, 0, n, 0, 0) for stratum, n in zip(self.strata, an, strict=True)]
+        return absent, individuals
+
+    def region_counts(self, interval: GenomicInterval) -> Iterator[tuple[VariantKey, list[RawStratumCounts], int]]:
+        """Every variant of the release starting inside the interval, with its exact counts."""
+        columns = ["chrom", "pos", "ref", "alt", *self._count_columns()]
+        for batch, start, stop in self._variants.rows_between(
+            interval.chrom, interval.start_1based, interval.end_1based
+        ):
+            for record in batch.record.slice(start, stop - start).select(columns).to_pylist():
+                variant = VariantKey(record["chrom"], int(record["pos"]), record["ref"], record["alt"])
+                _, individuals = self.coverage_at(variant.chrom, variant.pos_1based)
+                yield variant, self._counts(record), individuals
+
+
+class FrequencyDatabase:
+    """Frequency look-ups against one registered release (the newest unless ``release_id`` names one).
+
+    Every answer passes through :func:`genomdb.frequency.disclosure.disclose` at the tier the caller gives;
+    ``public`` is the default. Deciding who may ask for which tier is the caller's access policy.
+    """
+
+    def __init__(self, instance: Instance, release_id: str | None = None) -> None:
+        from genomdb.frequency.publish import open_release
+
+        info, manifest = open_release(instance, release_id)
+        self.release: ReleaseInfo = info
+        self._reader = ReleaseReader(info.path, manifest)
+
+    @classmethod
+    def from_reader(cls, reader: ReleaseReader, release: ReleaseInfo) -> FrequencyDatabase:
+        """A database over an already open reader (benchmarks and tests without a catalog)."""
+        database = cls.__new__(cls)
+        database.release = release
+        database._reader = reader
+        return database
+
+    def close(self) -> None:
+        self._reader.close()
+
+    def __enter__(self) -> FrequencyDatabase:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @property
+    def release_id(self) -> str:
+        return self._reader.release_id
+
+    @property
+    def strata(self) -> tuple[str, ...]:
+        return self._reader.strata
+
+    def _disclose(
+        self, variant: VariantKey, counts: Sequence[RawStratumCounts], individuals: int, policy: DisclosurePolicy
+    ) -> VariantFrequency:
+        return disclose(variant, counts, callable_individuals=individuals, release_id=self.release_id, policy=policy)
+
+    def lookup_variant(self, key: str | VariantKey, tier: Tier | str = Tier.PUBLIC) -> VariantFrequency:
+        """One variant (``chr19-11089362-G-A``): observed, not observed (with an upper bound) or not covered."""
+        policy = policy_for(tier)
+        variant = key if isinstance(key, VariantKey) else parse_variant_key(key)
+        counts, individuals = self._reader.variant_counts(variant)
+        return self._disclose(variant, counts, individuals, policy)
+
+    def bulk_lookup(self, keys: Iterable[str | VariantKey], tier: Tier | str = Tier.PUBLIC) -> list[VariantFrequency]:
+        """Many variants at once, in the order given; every key is parsed before any is looked up."""
+        policy = policy_for(tier)
+        variants = [k if isinstance(k, VariantKey) else parse_variant_key(k) for k in keys]
+        return [self._disclose(v, *self._reader.variant_counts(v), policy) for v in variants]
+
+    def lookup_region(self, region: str | GenomicInterval, tier: Tier | str = Tier.PUBLIC) -> RegionFrequencies:
+        """Every observed variant starting inside a region (``chr19:11.08M-11.10M``, at most 5 Mb)."""
+        policy = policy_for(tier)
+        interval = region if isinstance(region, GenomicInterval) else parse_interval(region)
+        variants = tuple(
+            self._disclose(variant, counts, individuals, policy)
+            for variant, counts, individuals in self._reader.region_counts(interval)
+        )
+        return RegionFrequencies(interval, self.release_id, policy.tier.value, variants)
+
+    def lookup_gene(self, symbol: str, tier: Tier | str = Tier.PUBLIC) -> RegionFrequencies:
+        """Every observed variant inside a gene's GRCh38 span."""
+        gene = find_gene(symbol)
+        found = self.lookup_region(GenomicInterval(gene.chrom, gene.start_1based, gene.end_1based), tier)
+        return RegionFrequencies(found.interval, found.release_id, found.tier, found.variants, gene)
+
+    def lookup(self, query: str, tier: Tier | str = Tier.PUBLIC) -> VariantFrequency | RegionFrequencies:
+        """A variant key or a region, told apart by their syntax."""
+        if looks_like_interval(query):
+            return self.lookup_region(query, tier)
+        return self.lookup_variant(query, tier)

@@ -1,0 +1,237 @@
+"""Publishing releases into an instance: ids, atomic folders, catalog registration, listing and diffs.
+
+Layout under the instance home::
+
+    frequency/releases/<release_id>/     variants.parquet, coverage.parquet (+ .arrow twins), manifest.json
+    frequency/releases/.tmp-<uuid>/      a release being written; renamed into place when complete
+    frequency/partials/<batch_id>/<digest>/   per-batch partial aggregates (cells), reused by later releases
+    frequency/work/                      DuckDB spill space
+
+A release folder exists for readers only once the catalog transaction registering it has committed: the
+folder is renamed into place first and removed again if registration fails. Folders without a catalog row are
+leftovers of a crash, ignored by every reader.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from genomdb.catalog.frequency_repository import (
+    frequency_release,
+    frequency_releases,
+    next_release_sequence,
+    register_release,
+)
+from genomdb.errors import Conflict, IntegrityError, InvalidInput, Problem
+from genomdb.frequency.aggregate import quote, sha256_file
+from genomdb.frequency.inputs import harmonised_inputs
+from genomdb.frequency.manifest import MANIFEST_NAME, ReleaseManifest, read_manifest, write_manifest
+from genomdb.frequency.records import BatchSource, BuildReport, CohortMember, ReleaseInfo
+from genomdb.frequency.release import (
+    PreviousRelease,
+    assemble_release,
+    fsync_tree,
+    plan_release,
+    release_document,
+)
+from genomdb.frequency.strata import stratum_slug
+from genomdb.instance import Instance
+
+FREQUENCY_DIR = "frequency"
+RELEASES_DIR = "releases"
+PARTIALS_DIR = "partials"
+WORK_DIR = "work"
+
+ReleaseInputs = Callable[[Instance], tuple[list[BatchSource], list[CohortMember]]]
+
+
+def frequency_home(instance: Instance) -> Path:
+    return instance.settings.resolved_home() / FREQUENCY_DIR
+
+
+def release_id_for(created: dt.datetime, sequence: int) -> str:
+    """``GDB-FREQ-<year>-<month>-R<sequence>``: the month it was built and its place in the series."""
+    return f"GDB-FREQ-{created:%Y-%m}-R{sequence}"
+
+
+def open_release(instance: Instance, release_id: str | None = None) -> tuple[ReleaseInfo, ReleaseManifest]:
+    """A registered release (the newest by default) with its manifest, checked against the catalog's sha256."""
+    info = frequency_release(instance.catalog, release_id, home=instance.settings.resolved_home())
+    manifest_path = info.path / MANIFEST_NAME
+    if not manifest_path.exists() or sha256_file(manifest_path) != info.manifest_sha256:
+        raise IntegrityError(f"release {info.release_id}: {manifest_path} is missing or differs from the catalog")
+    return info, read_manifest(info.path)
+
+
+def build_release(
+    instance: Instance,
+    *,
+    full: bool = False,
+    inputs: ReleaseInputs = harmonised_inputs,
+    now: dt.datetime | None = None,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+) -> BuildReport:
+    """Build the next release from the registered batches and cohort, register it, and describe what happened.
+
+    Incremental on top of the newest release unless ``full``; Conflict when nothing changed since it.
+    """
+    created = now or dt.datetime.now(dt.UTC)
+    home = instance.settings.resolved_home()
+    root = frequency_home(instance)
+    batches, cohort = inputs(instance)
+    if not batches:
+        raise Conflict("no harmonised batches yet: run `genomdb harmonize` first")
+    releases = frequency_releases(instance.catalog, home=home)
+    previous = PreviousRelease.open(releases[-1].path) if releases else None
+    if previous is not None:
+        open_release(instance, previous.manifest.release_id)
+    plan = plan_release(batches, cohort, previous, full=full)
+    if plan.is_unchanged and previous is not None:
+        raise Conflict(f"nothing changed since {previous.manifest.release_id}: no new batch, no sample joined or left")
+    if not plan.included:
+        raise Conflict("no sample version qualifies for a release (see `genomdb release build --help`)")
+    sequence = next_release_sequence(instance.catalog)
+    release_id = release_id_for(created, sequence)
+    releases_dir = root / RELEASES_DIR
+    releases_dir.mkdir(parents=True, exist_ok=True)
+    scratch = releases_dir / f".tmp-{uuid.uuid4().hex}"
+    target = releases_dir / release_id
+    if target.exists():
+        raise Conflict(f"release folder {target} exists without a catalog row: remove it (a crashed build)")
+    try:
+        assembled = assemble_release(
+            plan,
+            out_dir=scratch,
+            partials_dir=root / PARTIALS_DIR,
+            work_dir=root / WORK_DIR,
+            threads=threads,
+            memory_limit=memory_limit,
+        )
+        document = release_document(plan, assembled, release_id=release_id, created=created)
+        manifest_sha256 = write_manifest(scratch, document)
+        fsync_tree(scratch)
+        scratch.rename(target)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    info = ReleaseInfo(
+        release_id=release_id,
+        sequence=sequence,
+        parent_id=previous.manifest.release_id if previous else None,
+        created_at=created,
+        path=target,
+        manifest_sha256=manifest_sha256,
+        mode="full" if full else "incremental",
+        n_samples=len(plan.included),
+        n_variants=assembled.tables.n_variants,
+        n_batches=len(plan.batches),
+        strata=plan.strata,
+    )
+    try:
+        register_release(
+            instance.catalog,
+            info,
+            home=home,
+            sample_ids=[s.sample_id for s in plan.included],
+            batches=[(b.batch_id, b.manifest_sha256) for b in plan.batches],
+        )
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    return BuildReport(
+        release=info,
+        n_new_batches=len(plan.new_batches),
+        n_added_samples=plan.n_added,
+        n_removed_samples=plan.n_removed,
+        excluded=plan.decision.excluded_counts(),
+        seconds=assembled.seconds,
+    )
+
+
+def list_releases(instance: Instance) -> list[ReleaseInfo]:
+    """Every registered release, oldest first."""
+    return frequency_releases(instance.catalog, home=instance.settings.resolved_home())
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseDiff:
+    """How a release differs from another: samples, batches and variants."""
+
+    old: str
+    new: str
+    samples_added: tuple[int, ...]
+    samples_removed: tuple[int, ...]
+    batches_added: tuple[str, ...]
+    batches_removed: tuple[str, ...]
+    variants_added: int
+    variants_removed: int
+    variants_changed: int
+    """Variants in both whose total AC or AN differs."""
+    strata_added: tuple[str, ...]
+    strata_removed: tuple[str, ...]
+
+
+def diff_releases(instance: Instance, old_id: str, new_id: str | None = None) -> ReleaseDiff:
+    """Compare two registered releases (``new_id`` defaults to the newest)."""
+    old_info, old = open_release(instance, old_id)
+    new_info, new = open_release(instance, new_id)
+    if old_info.release_id == new_info.release_id:
+        raise InvalidInput(
+            "a release compared with itself", [Problem("release diff", "same release twice", found=old_id)]
+        )
+    old_samples = {s.sample_id for s in old.samples}
+    new_samples = {s.sample_id for s in new.samples}
+    old_batches, new_batches = old.batch_checksums, new.batch_checksums
+    total = stratum_slug("all")
+    sql = f"""
+        SELECT count(*) FILTER (WHERE o.chrom IS NULL),
+               count(*) FILTER (WHERE n.chrom IS NULL),
+               count(*) FILTER (WHERE o.chrom IS NOT NULL AND n.chrom IS NOT NULL
+                                AND (o.ac_{total} <> n.ac_{total} OR o.an_{total} <> n.an_{total}))
+        FROM read_parquet({quote(str(old_info.path / "variants.parquet"))}) AS o
+        FULL OUTER JOIN read_parquet({quote(str(new_info.path / "variants.parquet"))}) AS n
+          ON o.chrom = n.chrom AND o.pos = n.pos AND o.ref = n.ref AND o.alt = n.alt
+    """
+    con = duckdb.connect(":memory:")
+    try:
+        added, removed, changed = con.execute(sql).fetchall()[0]
+    finally:
+        con.close()
+    return ReleaseDiff(
+        old=old_info.release_id,
+        new=new_info.release_id,
+        samples_added=tuple(sorted(new_samples - old_samples)),
+        samples_removed=tuple(sorted(old_samples - new_samples)),
+        batches_added=tuple(sorted(set(new_batches) - set(old_batches))),
+        batches_removed=tuple(sorted(set(old_batches) - set(new_batches))),
+        variants_added=int(added),
+        variants_removed=int(removed),
+        variants_changed=int(changed),
+        strata_added=tuple(s for s in new.strata if s not in old.strata),
+        strata_removed=tuple(s for s in old.strata if s not in new.strata),
+    )
+
+
+def collect_unregistered_releases(instance: Instance, *, grace_seconds: float | None = None) -> list[Path]:
+    """Remove release folders no catalog row names (crashed builds), older than the grace period; list them."""
+    grace = instance.settings.gc_grace_seconds if grace_seconds is None else grace_seconds
+    releases_dir = frequency_home(instance) / RELEASES_DIR
+    if not releases_dir.is_dir():
+        return []
+    registered = {info.path.name for info in list_releases(instance)}
+    now = time.time()
+    removed = []
+    for folder in sorted(releases_dir.iterdir()):
+        if folder.name in registered or not folder.is_dir() or now - folder.stat().st_mtime < grace:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed

@@ -1,0 +1,142 @@
+"""Callable stretches per sample: the ``blocks`` table of the variant store, built in DuckDB SQL.
+
+Evidence, per sample, from the ``genotypes`` table:
+
+- priority 0: passing gVCF reference blocks and hom-ref records (their span, their GQ / MIN_DP band);
+- priority 2: the REF span of every passing call;
+- priority 1: the REF span of every failing call, which makes its bases *not* callable.
+
+After normalisation these can overlap (a left-aligned indel moves into the block before it; the alleles of a
+split multi-allelic record share bases). A sweep in position order finds evidence that overlaps other evidence
+and groups it; inside a group the span is cut at every evidence boundary and each piece takes the evidence of the
+highest priority (then the most callable alleles, then the best GQ and DP), adjacent pieces with identical values
+joined again. Pieces won by a failing call are dropped, so a sample is callable exactly where it has a passing
+call or a passing reference record and no failing call. Stretches are then split at the pseudoautosomal
+boundaries and given their callable alleles: 1 where an XY sample is hemizygous, none on chrY of an XX sample,
+the genotype's called alleles elsewhere.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from genomdb.harmonize.genotypes import CHROMOSOME_X, CHROMOSOME_Y, GRCH38_PAR_1BASED, MAX_INT16, sql_text
+
+_LAST_POSITION = 2**31 - 1
+
+
+def _ploidy_regions_sql() -> str:
+    """Rows (chrom, start_1based, end_1based, par) tiling chrX and chrY in both naming styles."""
+    rows: list[str] = []
+    for names in (CHROMOSOME_X, CHROMOSOME_Y):
+        pars = sorted((start, end) for chrom, start, end in GRCH38_PAR_1BASED if chrom == names[0])
+        cursor = 1
+        pieces: list[tuple[int, int, bool]] = []
+        for start, end in pars:
+            pieces += [(cursor, start - 1, False), (start, end, True)]
+            cursor = end + 1
+        pieces.append((cursor, _LAST_POSITION, False))
+        rows += [
+            f"({sql_text(name)}, {start}, {end}, {str(par).lower()})" for name in names for start, end, par in pieces
+        ]
+    return "VALUES " + ", ".join(rows)
+
+
+def create_blocks(con: duckdb.DuckDBPyConnection) -> None:
+    """Build ``blocks`` (sample_id, chrom, start_1based, end_1based, callable_alleles, min_gq, min_dp).
+
+    One sorted pass marks evidence that overlaps nothing (almost all of it), which is kept as it is; only the
+    overlapping rest is cut into pieces and resolved by priority.
+    """
+    y_chromosomes = ", ".join(sql_text(y) for y in CHROMOSOME_Y)
+    sex_chromosomes = ", ".join(sql_text(name) for name in (*CHROMOSOME_X, *CHROMOSOME_Y))
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE evidence AS
+        SELECT *,
+               (reach_before IS NULL OR s > reach_before) AND (next_start IS NULL OR next_start > e) AS isolated
+        FROM (
+            SELECT *,
+                   max(e) OVER (PARTITION BY sample_id, chrom ORDER BY s, e, priority
+                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach_before,
+                   lead(s) OVER (PARTITION BY sample_id, chrom ORDER BY s, e, priority) AS next_start
+            FROM (
+                SELECT sample_id, chrom, pos AS s, end_pos AS e, called_raw AS alleles, gq,
+                       CASE WHEN kind = 'reference' THEN coalesce(min_dp, dp) ELSE dp END AS dp,
+                       CASE WHEN alt_raw = 0 THEN 0 WHEN passes THEN 2 ELSE 1 END AS priority, ploidy_sex
+                FROM genotypes
+                WHERE (alt_raw = 0 AND passes) OR (kind = 'allele' AND alt_raw > 0)
+            )
+        )
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE resolved AS
+        WITH crowded AS (
+            SELECT *,
+                   sum(CASE WHEN reach_before IS NULL OR s > reach_before THEN 1 ELSE 0 END)
+                       OVER (PARTITION BY sample_id, chrom ORDER BY s, e, priority ROWS UNBOUNDED PRECEDING) AS grp
+            FROM evidence WHERE NOT isolated
+        ), bounds AS (
+            SELECT sample_id, chrom, grp, s AS b FROM crowded
+            UNION
+            SELECT sample_id, chrom, grp, e + 1 AS b FROM crowded
+        ), cuts AS (
+            SELECT sample_id, chrom, grp, b AS s, lead(b) OVER (PARTITION BY sample_id, chrom, grp ORDER BY b) - 1 AS e
+            FROM bounds
+        ), ranked AS (
+            SELECT c.sample_id, c.chrom, c.grp, c.s, c.e, g.alleles, g.gq, g.dp, g.priority, g.ploidy_sex,
+                   row_number() OVER (
+                       PARTITION BY c.sample_id, c.chrom, c.grp, c.s
+                       ORDER BY g.priority DESC, g.alleles DESC, g.gq DESC NULLS LAST, g.dp DESC NULLS LAST
+                   ) AS rank
+            FROM cuts AS c
+            JOIN crowded AS g
+              ON g.sample_id = c.sample_id AND g.chrom = c.chrom AND g.grp = c.grp AND g.s <= c.s AND g.e >= c.e
+            WHERE c.e IS NOT NULL
+        ), won AS (
+            SELECT *,
+                   CASE WHEN s = lag(e) OVER w + 1 AND priority = lag(priority) OVER w
+                             AND alleles = lag(alleles) OVER w AND gq IS NOT DISTINCT FROM lag(gq) OVER w
+                             AND dp IS NOT DISTINCT FROM lag(dp) OVER w
+                        THEN 0 ELSE 1 END AS opens
+            FROM ranked
+            WHERE rank = 1 AND priority <> 1
+            WINDOW w AS (PARTITION BY sample_id, chrom, grp ORDER BY s)
+        ), runs AS (
+            SELECT *, sum(opens) OVER (PARTITION BY sample_id, chrom, grp ORDER BY s ROWS UNBOUNDED PRECEDING) AS run
+            FROM won
+        )
+        SELECT sample_id, chrom, min(s) AS s, max(e) AS e, any_value(alleles) AS alleles, any_value(gq) AS gq,
+               any_value(dp) AS dp, any_value(ploidy_sex) AS ploidy_sex
+        FROM runs
+        GROUP BY sample_id, chrom, grp, run
+        """
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE blocks AS
+        WITH kept AS (
+            SELECT sample_id, chrom, s, e, alleles, gq, dp, ploidy_sex FROM evidence WHERE isolated AND priority <> 1
+            UNION ALL
+            SELECT * FROM resolved
+        ),
+        regions (chrom, start_1based, end_1based, par) AS ({_ploidy_regions_sql()}),
+        sexed AS (
+            SELECT k.sample_id, k.chrom, greatest(k.s, r.start_1based) AS s, least(k.e, r.end_1based) AS e, k.gq, k.dp,
+                   CASE WHEN k.ploidy_sex = 'XY' AND NOT r.par THEN least(k.alleles, 1)
+                        WHEN k.ploidy_sex = 'XX' AND k.chrom IN ({y_chromosomes}) THEN 0
+                        ELSE k.alleles END AS alleles
+            FROM kept AS k
+            JOIN regions AS r ON r.chrom = k.chrom AND r.start_1based <= k.e AND r.end_1based >= k.s
+            UNION ALL
+            SELECT sample_id, chrom, s, e, gq, dp, alleles FROM kept WHERE chrom NOT IN ({sex_chromosomes})
+        )
+        SELECT sample_id::BIGINT AS sample_id, chrom, s::INTEGER AS start_1based, e::INTEGER AS end_1based,
+               alleles::TINYINT AS callable_alleles, least(gq, {MAX_INT16})::SMALLINT AS min_gq,
+               least(dp, {MAX_INT16})::SMALLINT AS min_dp
+        FROM sexed
+        WHERE alleles > 0
+        """
+    )

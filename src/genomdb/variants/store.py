@@ -1,0 +1,345 @@
+"""The variant store: immutable Parquet batches that exist for readers once the catalog registers them.
+
+Writing a batch (:meth:`VariantStore.new_batch`): producers stage Parquet parts per table and chromosome in the
+batch's temporary folder; :meth:`BatchWriter.finish` sorts each partition with DuckDB and writes its one part with
+pyarrow (zstd, bounded row groups), hashes every part into ``batch.json``, fsyncs, and renames the folder into
+``batches/``; :meth:`VariantStore.publish` then registers it in one catalog transaction. A crash before that
+commit leaves a folder no catalog row names: readers never see it and :func:`collect_unregistered_batches`
+(``genomdb store gc``) removes it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import re
+import secrets
+import shutil
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+from genomdb.catalog import variant_repository
+from genomdb.catalog.repository import Catalog
+from genomdb.errors import InvalidInput, Problem
+from genomdb.variants import layout
+from genomdb.variants.records import HarmonisedSample, NewBatch, VariantBatch
+
+if TYPE_CHECKING:
+    from genomdb.instance import Instance
+
+_SORT_KEYS = {layout.CALLS: "pos, ref, alt, sample_id", layout.BLOCKS: "start_1based, sample_id"}
+_VARIANT_KEY = re.compile(r"^(?P<chrom>[^\s]+)-(?P<pos>[1-9][0-9]*)-(?P<ref>[ACGTN]+)-(?P<alt>[ACGTN]+)$")
+
+
+def new_batch_id(now: dt.datetime) -> str:
+    """``VB-<UTC time>-<random>``: sortable by creation, unique without coordination."""
+    suffix = base64.b32encode(secrets.token_bytes(5)).decode("ascii").rstrip("=")
+    return f"VB-{now:%Y%m%dT%H%M%SZ}-{suffix}"
+
+
+def connect_duckdb(*, threads: int, temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection for batch work; it spills to ``temp_dir`` when memory runs short."""
+    config: dict[str, Any] = {"threads": max(1, threads), "preserve_insertion_order": False}
+    if temp_dir is not None:
+        config["temp_directory"] = str(temp_dir)
+    return duckdb.connect(":memory:", config=config)
+
+
+def arrow_reader(relation: duckdb.DuckDBPyRelation, rows: int) -> Any:
+    """A streaming pyarrow RecordBatchReader over a DuckDB query."""
+    to_reader = getattr(relation, "to_arrow_reader", None)
+    return to_reader(rows) if to_reader is not None else relation.fetch_record_batch(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchPart:
+    path: str
+    """Relative to the batch folder, e.g. ``calls/chrom=chr19/part-0.parquet``."""
+    rows: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenBatch:
+    """A batch folder in ``batches/``, complete and fsynced, not yet registered."""
+
+    batch_id: str
+    path: Path
+    created_at: dt.datetime
+    reference_build: str
+    filters: dict[str, Any]
+    manifest_sha256: str
+    n_calls: int
+    n_blocks: int
+    parts: tuple[BatchPart, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchGcReport:
+    removed_batches: int
+    removed_temporary: int
+    kept_young: int
+
+
+class BatchWriter:
+    """One batch being written in ``HOME/variants/.tmp-<batch_id>/``."""
+
+    def __init__(self, home: Path, batch_id: str, created_at: dt.datetime) -> None:
+        self.home = home
+        self.batch_id = batch_id
+        self.created_at = created_at
+        self.folder = layout.temporary_dir(home, batch_id)
+        self.work_dir = self.folder / "work"
+        self.work_dir.mkdir(parents=True)
+
+    def staging_dir(self, table: str) -> Path:
+        """Where producers put Parquet parts of ``table`` as ``<anything>/chrom=<chrom>/*.parquet``.
+
+        Staged parts hold the table's columns except ``chrom`` (the folder names it), in any order.
+        """
+        folder = self.work_dir / "staged" / table
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def _staged_chromosomes(self, table: str, contig_order: Sequence[str]) -> list[str]:
+        found = {path.name.removeprefix("chrom=") for path in self.staging_dir(table).glob("*/chrom=*")}
+        rank = {name: i for i, name in enumerate(contig_order)}
+        return sorted(found, key=lambda name: (rank.get(name, len(rank)), name))
+
+    def _write_partition(self, con: duckdb.DuckDBPyConnection, table: str, chrom: str) -> BatchPart:
+        schema = layout.TABLE_SCHEMAS[table]
+        staged = [str(p) for p in sorted(self.staging_dir(table).glob(f"*/chrom={chrom}/*.parquet"))]
+        columns = ", ".join(f"{_sql_text(chrom)} AS chrom" if field.name == "chrom" else field.name for field in schema)
+        relation = con.sql(
+            f"SELECT {columns} FROM read_parquet({_sql_list(staged)}, hive_partitioning = false) "
+            f"ORDER BY {_SORT_KEYS[table]}"
+        )
+        target = layout.part_path(self.folder, table, chrom)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        rows = 0
+        with pq.ParquetWriter(str(target), schema, compression=layout.PARQUET_COMPRESSION) as writer:
+            for chunk in arrow_reader(relation, layout.ROWS_PER_ROW_GROUP):
+                writer.write_table(pa.Table.from_batches([chunk]).cast(schema))
+                rows += chunk.num_rows
+        layout.fsync_path(target)
+        return BatchPart(str(target.relative_to(self.folder)), rows, layout.sha256_file(target))
+
+    def finish(
+        self,
+        *,
+        contig_order: Sequence[str],
+        reference_build: str,
+        filters: dict[str, Any],
+        sample_ids: Sequence[int],
+        threads: int = 1,
+    ) -> WrittenBatch:
+        """Sort and write every staged partition, write ``batch.json`` and move the batch into ``batches/``."""
+        con = connect_duckdb(threads=threads, temp_dir=self.work_dir / "duckdb.tmp")
+        try:
+            parts = [
+                self._write_partition(con, table, chrom)
+                for table in (layout.CALLS, layout.BLOCKS)
+                for chrom in self._staged_chromosomes(table, contig_order)
+            ]
+        finally:
+            con.close()
+        shutil.rmtree(self.work_dir)
+        n_calls = sum(p.rows for p in parts if p.path.startswith(layout.CALLS + "/"))
+        n_blocks = sum(p.rows for p in parts if p.path.startswith(layout.BLOCKS + "/"))
+        manifest = {
+            "schema_version": layout.SCHEMA_VERSION,
+            "batch_id": self.batch_id,
+            "created_at": self.created_at.isoformat(),
+            "reference_build": reference_build,
+            "filters": filters,
+            "sample_ids": sorted(sample_ids),
+            "n_samples": len(sample_ids),
+            "n_calls": n_calls,
+            "n_blocks": n_blocks,
+            "parts": [{"path": p.path, "rows": p.rows, "sha256": p.sha256} for p in parts],
+        }
+        manifest_path = self.folder / layout.BATCH_MANIFEST
+        manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        layout.fsync_path(manifest_path)
+        for folder in [*(p for p in self.folder.rglob("*") if p.is_dir()), self.folder]:
+            layout.fsync_path(folder)
+        final = layout.batch_dir(self.home, self.batch_id)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        self.folder.rename(final)
+        layout.fsync_path(final.parent)
+        return WrittenBatch(
+            batch_id=self.batch_id,
+            path=final,
+            created_at=self.created_at,
+            reference_build=reference_build,
+            filters=filters,
+            manifest_sha256=layout.sha256_file(final / layout.BATCH_MANIFEST),
+            n_calls=n_calls,
+            n_blocks=n_blocks,
+            parts=tuple(parts),
+        )
+
+    def discard(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _sql_list(values: Sequence[str]) -> str:
+    return "[" + ", ".join(_sql_text(v) for v in values) + "]"
+
+
+class VariantStore:
+    """Registered batches under ``HOME/variants`` and what readers need to query them with DuckDB."""
+
+    def __init__(self, home: Path, catalog: Catalog) -> None:
+        self.home = home
+        self.catalog = catalog
+
+    @classmethod
+    def of(cls, instance: Instance) -> VariantStore:
+        return cls(instance.settings.resolved_home(), instance.catalog)
+
+    # --- reading ---------------------------------------------------------------------------------------------
+
+    def batches(self) -> list[VariantBatch]:
+        """Every registered batch, oldest first."""
+        return variant_repository.variant_batches(self.catalog)
+
+    def batch_path(self, batch_id: str) -> Path:
+        return layout.batch_dir(self.home, batch_id)
+
+    def _globs(self, table: str, batch_ids: Iterable[str] | None) -> list[str]:
+        registered = [b.batch_id for b in self.batches()]
+        chosen = None if batch_ids is None else set(batch_ids)
+        wanted = [b for b in registered if chosen is None or b in chosen]
+        return [
+            layout.table_glob(self.batch_path(b), table)
+            for b in wanted
+            if any((self.batch_path(b) / table).glob("chrom=*"))
+        ]
+
+    def calls_glob(self, batch_ids: Iterable[str] | None = None) -> list[str]:
+        """Globs over the ``calls`` parts of registered batches (all, or the given ones) for
+        ``read_parquet(…, hive_partitioning = true)``; empty when there are none."""
+        return self._globs(layout.CALLS, batch_ids)
+
+    def blocks_glob(self, batch_ids: Iterable[str] | None = None) -> list[str]:
+        """Globs over the ``blocks`` parts of registered batches, like :meth:`calls_glob`."""
+        return self._globs(layout.BLOCKS, batch_ids)
+
+    def carriers(
+        self, variant_key: str, *, include_failing: bool = False, current_only: bool = True
+    ) -> list[tuple[int, int]]:
+        """``(sample_id, alt_count)`` of every sample version carrying a variant (``chrom-pos-ref-alt``, 1-based).
+
+        By default only passing calls of current sample versions count.
+        """
+        match = _VARIANT_KEY.match(variant_key)
+        if match is None:
+            raise InvalidInput(
+                "not a variant key",
+                [
+                    Problem(
+                        "variant key", "not chrom-pos-ref-alt", expected="e.g. chr19-11100236-G-A", found=variant_key
+                    )
+                ],
+            )
+        parts = [layout.part_path(self.batch_path(b.batch_id), layout.CALLS, match["chrom"]) for b in self.batches()]
+        existing = [str(p) for p in parts if p.exists()]
+        if not existing:
+            return []
+        con = connect_duckdb(threads=1)
+        try:
+            rows = con.execute(
+                f"SELECT sample_id, alt_count FROM read_parquet({_sql_list(existing)}) "
+                f"WHERE pos = $pos AND ref = $ref AND alt = $alt {'' if include_failing else 'AND passes'} "
+                "ORDER BY sample_id",
+                {"pos": int(match["pos"]), "ref": match["ref"], "alt": match["alt"]},
+            ).fetchall()
+        finally:
+            con.close()
+        found = [(int(sample_id), int(alt_count)) for sample_id, alt_count in rows]
+        if current_only:
+            current = variant_repository.current_sample_ids(self.catalog, (s for s, _ in found))
+            found = [(s, n) for s, n in found if s in current]
+        return found
+
+    # --- writing ---------------------------------------------------------------------------------------------
+
+    @contextmanager
+    def new_batch(self) -> Iterator[BatchWriter]:
+        """A writer for one new batch; its temporary folder is removed when the block raises."""
+        created_at = dt.datetime.now(dt.UTC)
+        writer = BatchWriter(self.home, new_batch_id(created_at), created_at)
+        try:
+            yield writer
+        except BaseException:
+            writer.discard()
+            raise
+
+    def publish(self, written: WrittenBatch, samples: Sequence[HarmonisedSample]) -> VariantBatch:
+        """Register a written batch in one catalog transaction; on failure its folder is removed again."""
+        try:
+            variant_repository.record_batch(
+                self.catalog,
+                NewBatch(
+                    batch_id=written.batch_id,
+                    created_at=written.created_at,
+                    reference_build=written.reference_build,
+                    filters=written.filters,
+                    n_calls=written.n_calls,
+                    n_blocks=written.n_blocks,
+                    manifest_sha256=written.manifest_sha256,
+                    samples=tuple(samples),
+                ),
+            )
+        except BaseException:
+            shutil.rmtree(written.path, ignore_errors=True)
+            raise
+        return VariantBatch(
+            batch_id=written.batch_id,
+            created_at=written.created_at,
+            reference_build=written.reference_build,
+            filters=written.filters,
+            n_samples=len(samples),
+            n_calls=written.n_calls,
+            n_blocks=written.n_blocks,
+            manifest_sha256=written.manifest_sha256,
+            sample_ids=tuple(sorted(s.sample_id for s in samples)),
+        )
+
+
+def collect_unregistered_batches(home: Path, catalog: Catalog, *, grace_seconds: float) -> BatchGcReport:
+    """Remove batch folders no catalog row registers, and abandoned temporary folders, older than the grace."""
+    cutoff = time.time() - grace_seconds
+    registered = variant_repository.registered_batch_ids(catalog)
+    removed = removed_temporary = kept = 0
+    root = layout.variants_root(home)
+    if not root.exists():
+        return BatchGcReport(0, 0, 0)
+    candidates = [(p, False) for p in root.glob(f"{layout.TEMPORARY_PREFIX}*")]
+    batches = layout.batches_root(home)
+    if batches.exists():
+        candidates += [(p, True) for p in batches.iterdir() if p.name not in registered]
+    for path, is_batch in candidates:
+        if path.stat().st_mtime > cutoff:
+            kept += 1
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        if is_batch:
+            removed += 1
+        else:
+            removed_temporary += 1
+    return BatchGcReport(removed, removed_temporary, kept)

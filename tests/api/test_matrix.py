@@ -1,0 +1,166 @@
+"""Every route × every role (and no token) → the expected status. A route without a row here fails the suite,
+and the app itself refuses to start with a route that declares no access rule."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi import APIRouter
+from fastapi.testclient import TestClient
+
+from genomdb.access.records import Role
+from genomdb.api.app import ROUTERS
+from genomdb.api.security import access_rule, require_rules, served_routes
+from tests.api.conftest import make_app
+from tests.api.world import World
+
+ROLES: tuple[Role | None, ...] = (None, Role.SUBMITTER, Role.CLINICIAN, Role.RESEARCHER, Role.STEWARD, Role.ADMIN)
+Request = tuple[str, dict[str, Any]]
+"""The URL to call and the keyword arguments of the call (json, data, files)."""
+
+
+def everyone(status: int) -> dict[Role | None, int]:
+    return dict.fromkeys(ROLES, status)
+
+
+def users_only(status: int) -> dict[Role | None, int]:
+    return {None: 401, **dict.fromkeys(ROLES[1:], status)}
+
+
+def for_roles(allowed: dict[Role, int]) -> dict[Role | None, int]:
+    return {None: 401, **{role: allowed.get(role, 403) for role in ROLES[1:]}}
+
+
+CATALOG = for_roles({Role.SUBMITTER: 200, Role.STEWARD: 200})
+
+
+def _rejected_upload(world: World) -> dict[str, Any]:
+    manifest = b"schema_version: 1\nsubmitter: {department: RH-KG}\nindividuals: []\nsamples: []\nfiles: []\n"
+    return {"files": [("manifest", ("manifest.yaml", manifest, "application/yaml"))]}
+
+
+def _login(world: World, role: Role | None) -> dict[str, Any]:
+    return {"data": {"token": world.token(role) or "gdb_not-a-token", "next": "/"}}
+
+
+ROUTES: dict[tuple[str, str], tuple[Callable[[World, Role | None], Request], dict[Role | None, int]]] = {
+    ("GET", "/health/live"): (lambda w, r: ("/health/live", {}), everyone(200)),
+    ("GET", "/health/ready"): (lambda w, r: ("/health/ready", {}), everyone(200)),
+    ("GET", "/api/whoami"): (lambda w, r: ("/api/whoami", {}), users_only(200)),
+    ("GET", "/api/catalog/samples"): (lambda w, r: ("/api/catalog/samples?department=RH-KG", {}), CATALOG),
+    ("GET", "/api/catalog/samples/{key}"): (lambda w, r: (f"/api/catalog/samples/{w.samples['RH-KG']}", {}), CATALOG),
+    ("GET", "/api/catalog/persons/{pseudonym}"): (
+        lambda w, r: (f"/api/catalog/persons/{w.persons['RH-KG']}", {}),
+        CATALOG,
+    ),
+    ("GET", "/api/submissions"): (lambda w, r: ("/api/submissions", {}), CATALOG),
+    ("POST", "/api/submissions"): (
+        lambda w, r: ("/api/submissions", _rejected_upload(w)),
+        for_roles({Role.SUBMITTER: 422}),
+    ),
+    ("GET", "/api/submissions/{submission_id}"): (
+        lambda w, r: (f"/api/submissions/{w.submissions['RH-KG']}", {}),
+        CATALOG,
+    ),
+    ("GET", "/api/submissions/{submission_id}/history"): (
+        lambda w, r: (f"/api/submissions/{w.submissions['RH-KG']}/history", {}),
+        CATALOG,
+    ),
+    ("GET", "/api/frequency/variants/{key}"): (
+        lambda w, r: (f"/api/frequency/variants/{w.observed}", {}),
+        everyone(200),
+    ),
+    ("POST", "/api/frequency/variants"): (
+        lambda w, r: ("/api/frequency/variants", {"json": {"variants": [w.observed, w.not_observed]}}),
+        everyone(200),
+    ),
+    ("GET", "/api/frequency/regions/{region}"): (
+        lambda w, r: ("/api/frequency/regions/chr1:100000-101500", {}),
+        everyone(200),
+    ),
+    ("GET", "/api/frequency/genes/{symbol}"): (lambda w, r: ("/api/frequency/genes/LDLR", {}), everyone(200)),
+    ("GET", "/api/releases"): (lambda w, r: ("/api/releases", {}), everyone(200)),
+    ("GET", "/api/releases/{release_id}"): (lambda w, r: (f"/api/releases/{w.releases[0]}", {}), everyone(200)),
+    ("GET", "/api/releases/{release_id}/diff"): (
+        lambda w, r: (f"/api/releases/{w.releases[0]}/diff", {}),
+        everyone(200),
+    ),
+    ("GET", "/api/beacon"): (lambda w, r: ("/api/beacon", {}), everyone(200)),
+    ("GET", "/api/beacon/info"): (lambda w, r: ("/api/beacon/info", {}), everyone(200)),
+    ("GET", "/api/beacon/service-info"): (lambda w, r: ("/api/beacon/service-info", {}), everyone(200)),
+    ("GET", "/api/beacon/configuration"): (lambda w, r: ("/api/beacon/configuration", {}), everyone(200)),
+    ("GET", "/api/beacon/map"): (lambda w, r: ("/api/beacon/map", {}), everyone(200)),
+    ("GET", "/api/beacon/entry_types"): (lambda w, r: ("/api/beacon/entry_types", {}), everyone(200)),
+    ("GET", "/api/beacon/filtering_terms"): (lambda w, r: ("/api/beacon/filtering_terms", {}), everyone(200)),
+    ("GET", "/api/beacon/g_variants"): (
+        lambda w, r: ("/api/beacon/g_variants?geneId=LDLR&requestedGranularity=record", {}),
+        everyone(200),
+    ),
+    ("POST", "/api/beacon/g_variants"): (
+        lambda w, r: (
+            "/api/beacon/g_variants",
+            {"json": {"meta": {"apiVersion": "v2.0"}, "query": {"requestParameters": {"geneId": "LDLR"}}}},
+        ),
+        everyone(200),
+    ),
+    ("GET", "/api/beacon/g_variants/{variant_id}"): (
+        lambda w, r: (f"/api/beacon/g_variants/{w.observed}", {}),
+        everyone(200),
+    ),
+    ("GET", "/"): (lambda w, r: ("/", {}), everyone(200)),
+    ("GET", "/search"): (lambda w, r: ("/search?q=ldlr", {}), everyone(303)),
+    ("GET", "/variant/{key}"): (lambda w, r: (f"/variant/{w.observed}", {}), everyone(200)),
+    ("GET", "/gene/{symbol}"): (lambda w, r: ("/gene/LDLR", {}), everyone(200)),
+    ("GET", "/gene/{symbol}/variants.csv"): (lambda w, r: ("/gene/LDLR/variants.csv", {}), everyone(200)),
+    ("GET", "/region/{region}"): (lambda w, r: ("/region/chr1:100000-101500", {}), everyone(200)),
+    ("GET", "/region/{region}/variants.csv"): (
+        lambda w, r: ("/region/chr1:100000-101500/variants.csv", {}),
+        everyone(200),
+    ),
+    ("GET", "/login"): (lambda w, r: ("/login", {}), everyone(200)),
+    ("POST", "/login"): (lambda w, r: ("/login", _login(w, r)), {**everyone(303), None: 401}),
+    ("POST", "/logout"): (lambda w, r: ("/logout", {}), everyone(303)),
+    ("GET", "/static/genomdb.css"): (lambda w, r: ("/static/genomdb.css", {}), everyone(200)),
+    ("GET", "/static/genomdb.js"): (lambda w, r: ("/static/genomdb.js", {}), everyone(200)),
+}
+
+
+def _api_routes() -> set[tuple[str, str]]:
+    return {
+        (method, route.path) for route in served_routes(ROUTERS) for method in route.methods or () if method != "HEAD"
+    }
+
+
+def test_every_route_has_a_row_in_the_matrix() -> None:
+    served = _api_routes()
+    assert served - set(ROUTES) == set(), "routes without an expected status per role: add them to ROUTES"
+    assert set(ROUTES) - served == set(), "rows for routes the app does not serve"
+
+
+def test_every_route_declares_one_access_rule() -> None:
+    assert all(access_rule(route) is not None for route in served_routes(ROUTERS))
+    stray = APIRouter()
+
+    @stray.get("/api/unruled")
+    def unruled() -> dict[str, str]:
+        return {}
+
+    with pytest.raises(RuntimeError, match="deny by default"):
+        require_rules([*ROUTERS, stray])
+
+
+def test_route_role_matrix(world: World) -> None:
+    failures = []
+    with TestClient(make_app(world), raise_server_exceptions=False, follow_redirects=False) as client:
+        for (method, _template), (build, expected) in sorted(ROUTES.items()):
+            for role in ROLES:
+                url, kwargs = build(world, role)
+                response = client.request(method, url, headers=world.headers(role), **kwargs)
+                if response.status_code != expected[role]:
+                    who = role.value if role else "no token"
+                    failures.append(
+                        f"{method} {url} as {who}: {response.status_code} ≠ {expected[role]}: {response.text[:200]}"
+                    )
+    assert not failures, "\n".join(failures)

@@ -1,0 +1,80 @@
+"""The disclosure engine: floors on AC and AN−AC, collapse of strata, rounding, per tier."""
+
+from __future__ import annotations
+
+import pytest
+
+from genomdb.errors import InvalidInput
+from genomdb.frequency.disclosure import Tier, disclose, policy_for
+from genomdb.frequency.keys import VariantKey
+from genomdb.frequency.records import FrequencyStatus, RawStratumCounts
+
+VARIANT = VariantKey("chr19", 11_089_362, "G", "A")
+
+
+def _counts(*rows: tuple[str, int, int, int]) -> list[RawStratumCounts]:
+    return [RawStratumCounts(stratum, ac, an, hom, 0) for stratum, ac, an, hom in rows]
+
+
+def test_public_default_is_safe() -> None:
+    public = policy_for(Tier.PUBLIC)
+    assert public.min_count >= 10 and public.collapse_strata and public.round_to > 1
+    assert policy_for("controlled").min_count == 0
+    with pytest.raises(InvalidInput, match="tier"):
+        policy_for("secret")
+
+
+def test_rare_variant_is_suppressed_but_not_hidden_for_controlled() -> None:
+    counts = _counts(("all", 3, 2000, 0), ("XX", 1, 1000, 0), ("XY", 2, 1000, 0))
+    public = disclose(VARIANT, counts, callable_individuals=1000, release_id="R", policy=policy_for("public"))
+    assert public.status is FrequencyStatus.SUPPRESSED and public.collapsed
+    assert len(public.strata) == 1 and public.total.allele_count is None and public.total.allele_frequency is None
+    assert public.total.faf95 is None and public.total.allele_number == 2000
+    registered = disclose(VARIANT, counts, callable_individuals=1000, release_id="R", policy=policy_for("registered"))
+    assert registered.status is FrequencyStatus.SUPPRESSED
+    controlled = disclose(VARIANT, counts, callable_individuals=1000, release_id="R", policy=policy_for("controlled"))
+    assert controlled.status is FrequencyStatus.OBSERVED and not controlled.collapsed
+    assert [s.allele_count for s in controlled.strata] == [3, 1, 2]
+
+
+def test_any_small_stratum_collapses_to_the_total() -> None:
+    counts = _counts(("all", 40, 2000, 2), ("XX", 36, 1000, 2), ("XY", 4, 1000, 0))
+    registered = disclose(VARIANT, counts, callable_individuals=1000, release_id="R", policy=policy_for("registered"))
+    assert registered.status is FrequencyStatus.OBSERVED and registered.collapsed
+    assert [s.stratum for s in registered.strata] == ["all"]
+    assert registered.total.allele_count == 40 and registered.total.n_homalt is None
+    large = _counts(("all", 400, 2000, 20), ("XX", 200, 1000, 10), ("XY", 200, 1000, 10))
+    shown = disclose(VARIANT, large, callable_individuals=1000, release_id="R", policy=policy_for("registered"))
+    assert not shown.collapsed and [s.allele_count for s in shown.strata] == [400, 200, 200]
+
+
+def test_floor_applies_to_non_carriers_too() -> None:
+    counts = _counts(("all", 1995, 2000, 996))
+    public = disclose(VARIANT, counts, callable_individuals=1000, release_id="R", policy=policy_for("public"))
+    assert public.status is FrequencyStatus.SUPPRESSED and "nearly every" in public.message
+
+
+def test_rounding_recomputes_frequencies_from_rounded_counts() -> None:
+    counts = _counts(("all", 123, 4567, 12))
+    public = disclose(VARIANT, counts, callable_individuals=2284, release_id="R", policy=policy_for("public"))
+    total = public.total
+    assert (total.allele_count, total.allele_number, total.n_homalt) == (125, 4565, 10)
+    assert total.allele_frequency == pytest.approx(125 / 4565)
+    assert public.callable_individuals == 2285
+    exact = disclose(VARIANT, counts, callable_individuals=2284, release_id="R", policy=policy_for("controlled"))
+    assert exact.total.allele_count == 123 and exact.total.faf95 is not None
+
+
+def test_absent_and_not_covered() -> None:
+    absent = _counts(("all", 0, 2000, 0), ("XX", 0, 1000, 0), ("XY", 0, 1000, 0))
+    found = disclose(VARIANT, absent, callable_individuals=1000, release_id="R", policy=policy_for("public"))
+    assert found.status is FrequencyStatus.NOT_OBSERVED and not found.collapsed
+    assert found.af_upper_95 == pytest.approx(1 - 0.05 ** (1 / 2000))
+    assert "not observed among 1,000 callable individuals; AF < 0.0015 at 95% confidence" in found.message
+    tiny = _counts(("all", 0, 2000, 0), ("XX", 0, 1996, 0), ("XY", 0, 4, 0))
+    assert disclose(VARIANT, tiny, callable_individuals=1000, release_id="R", policy=policy_for("public")).collapsed
+    empty = _counts(("all", 0, 0, 0), ("XX", 0, 0, 0))
+    uncovered = disclose(VARIANT, empty, callable_individuals=0, release_id="R", policy=policy_for("public"))
+    assert uncovered.status is FrequencyStatus.NOT_COVERED and "not covered" in uncovered.message
+    with pytest.raises(ValueError):
+        disclose(VARIANT, _counts(("XX", 0, 0, 0)), callable_individuals=0, release_id="R", policy=policy_for("public"))

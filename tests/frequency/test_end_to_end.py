@@ -1,0 +1,113 @@
+"""Demo cohort → submit → harmonise → release → look-ups and the CLI, on both catalog backends."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from genomdb.demo import DemoCohort, generate_demo
+from genomdb.demo.load import load_demo
+from genomdb.errors import Conflict
+from genomdb.frequency.demo import build_demo_release
+from genomdb.frequency.lookup import FrequencyDatabase
+from genomdb.frequency.publish import build_release
+from genomdb.frequency.records import FrequencyStatus
+from genomdb.instance import Instance
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoCohort:
+    return generate_demo(
+        tmp_path_factory.mktemp("demo"),
+        n_individuals=16,
+        seed=5,
+        region_length_bp=100_000,
+        n_read_samples=1,
+        sex_chromosomes=True,
+    )
+
+
+def _cli(instance: Instance, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GENOMDB_HOME": str(instance.settings.resolved_home()), "COLUMNS": "200"}
+    if instance.settings.database_url:
+        env["GENOMDB_DATABASE_URL"] = instance.settings.database_url
+    command = [sys.executable, "-c", "from genomdb.cli.app import main; main()", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+
+def test_demo_to_release_to_lookups(instance: Instance, demo: DemoCohort, tmp_path: Path) -> None:
+    load_demo(instance, demo)
+    result = build_demo_release(instance, example_keys=demo.example_variant_keys, tier="controlled")
+    release = result.release
+    assert result.report is not None and release.n_samples > 0 and release.n_variants > 0
+    assert {"all", "XX", "XY"} <= set(release.strata)
+    assert [v.key for v in result.variants] == list(demo.example_variant_keys)
+    truth = {e.key: e for e in demo.example_variants}
+    for found in result.variants:
+        assert found.status in (FrequencyStatus.OBSERVED, FrequencyStatus.NOT_OBSERVED), found.message
+        assert 0 < (found.total.allele_number or 0) <= truth[found.key].allele_number
+        if found.variant.ref != found.variant.alt and len(found.variant.ref) == len(found.variant.alt) == 1:
+            assert (found.total.allele_count or 0) <= truth[found.key].allele_count
+    assert result.gene.gene is not None and result.gene.variants
+    rows = pq.read_table(release.path / "variants.parquet").to_pylist()
+    assert any(r["nhemi_XY"] > 0 for r in rows if r["chrom"] == "chrX")
+
+    with pytest.raises(Conflict, match="nothing changed"):
+        build_release(instance)
+    full = build_release(instance, full=True).release
+    for name in ("variants.parquet", "coverage.parquet"):
+        assert pq.read_table(full.path / name).equals(pq.read_table(release.path / name))
+
+    common = next(v for v in result.variants if v.status is FrequencyStatus.OBSERVED)
+    shown = _cli(instance, "freq", common.key, "--json", "--tier", "controlled")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["strata"][0]["allele_count"] == common.total.allele_count
+    table = _cli(instance, "freq", "--gene", "LDLR")
+    assert table.returncode == 0 and "LDLR chr19:" in table.stdout and "tier public" in table.stdout
+    tsv = _cli(
+        instance,
+        "freq",
+        f"{common.variant.chrom}:{common.variant.pos_1based - 1000}-{common.variant.pos_1based + 1000}",
+        "--tsv",
+    )
+    assert tsv.returncode == 0 and tsv.stdout.startswith("variant\tstratum\tstatus")
+    assert common.key in tsv.stdout
+    absent = _cli(instance, "freq", "chr19-58000000-A-G")
+    assert absent.returncode == 0 and "position not covered" in absent.stdout
+    bad = _cli(instance, "freq", "chr19-11089362-G")
+    assert bad.returncode == 2 and "malformed variant key" in bad.stderr
+    listed = _cli(instance, "release", "list")
+    assert listed.returncode == 0 and release.release_id in listed.stdout and full.release_id in listed.stdout
+    manifest = json.loads(_cli(instance, "release", "show", release.release_id, "--json").stdout)
+    assert manifest["release_id"] == release.release_id and "samples" not in manifest
+    diff = _cli(instance, "release", "diff", release.release_id)
+    assert diff.returncode == 0 and "+0 / -0" in diff.stdout
+
+    source = tmp_path / "query.vcf"
+    lines = [
+        f"{v.variant.chrom}\t{v.variant.pos_1based}\t.\t{v.variant.ref}\t{v.variant.alt}\t.\t.\t."
+        for v in result.variants
+    ]
+    contigs = sorted({v.variant.chrom for v in result.variants})
+    header = [
+        "##fileformat=VCFv4.2",
+        *(f"##contig=<ID={c}>" for c in contigs),
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+    ]
+    lines.sort(key=lambda line: (line.split("\t")[0], int(line.split("\t")[1])))
+    source.write_text("\n".join(header + lines) + "\n")
+    annotated = _cli(
+        instance, "freq", "annotate", str(source), "-o", str(tmp_path / "out.vcf.gz"), "--tier", "registered"
+    )
+    assert annotated.returncode == 0, annotated.stderr
+    assert (tmp_path / "out.vcf.gz.tbi").exists() and "tier registered" in annotated.stdout
+    with FrequencyDatabase(instance) as database:
+        assert database.release_id == full.release_id
