@@ -22,10 +22,20 @@ def demo(
     workdir: Annotated[
         Path | None, typer.Option(help="where to write the simulated files [default: HOME/demo-data]")
     ] = None,
+    data_out: Annotated[
+        bool,
+        typer.Option("--data-out", help="also show data-out: own-patient slice, refused and granted requests, audit"),
+    ] = False,
 ) -> None:
-    """Simulate a cohort (msprime), write gVCF/VCF/CRAM/FASTQ and manifests, and submit them all."""
+    """Simulate a cohort, submit it, harmonise it, build a frequency release and load classifications.
+
+    Everything goes through the real paths a department, the steward and a clinician use.
+    """
+    from genomdb.dataout.demo import run_dataout_demo
+    from genomdb.demo.classifications import load_demo_classifications
     from genomdb.demo.generate import generate_demo
     from genomdb.demo.load import load_demo
+    from genomdb.frequency.demo import build_demo_release
 
     settings = state.settings()
     started = time.perf_counter()
@@ -64,11 +74,44 @@ def demo(
     with Instance.open(settings) as instance:
         load_demo(instance, cohort, progress_factory=RichProgress, on_submitted=submitted)
         n_current = len(instance.catalog.search(SearchFilters(limit=1_000_000)))
+        console.print(f"[green]✓[/] {n_current} samples in the catalog ({time.perf_counter() - started:.0f} s)")
+
+        console.print("harmonising, building the frequency release …")
+        release = build_demo_release(instance, example_keys=cohort.example_variant_keys)
+        info = release.release
+        console.print(
+            f"[green]✓[/] release [bold]{info.release_id}[/]: {info.n_samples} samples, {info.n_variants:,} variants "
+            f"({time.perf_counter() - started:.0f} s)"
+        )
+        for variant in release.variants:
+            total = variant.total
+            af = f"{total.allele_frequency:.4g}" if total.allele_frequency is not None else "–"
+            console.print(
+                f"  {variant.key:28} AC {total.allele_count if total.allele_count is not None else '–':>5}  "
+                f"AN {total.allele_number if total.allele_number is not None else '–':>5}  AF {af:>8}  "
+                f"{variant.message}",
+                highlight=False,
+            )
+        console.print(f"  LDLR: {len(release.gene.variants):,} variants observed in {release.gene.interval}")
+
+        classifications = load_demo_classifications(instance, cohort.example_variant_keys)
+        console.print(
+            f"[green]✓[/] national variant database: {classifications.n_assertions} assertions "
+            f"({classifications.n_versions} versions) from several departments, {classifications.n_conflicts} "
+            f"conflict(s), {classifications.n_worklist_entries} recontact worklist entries"
+        )
+        for scenario, key in classifications.scenarios.items():
+            console.print(f"  {scenario:42} {key}", highlight=False)
+
+        if data_out:
+            console.print("data-out: working copies under the access rules")
+            for line in run_dataout_demo(instance):
+                console.print(f"  {line}", highlight=False)
+
+    console.print(f"[green]✓[/] demo ready at {settings.resolved_home()} in {time.perf_counter() - started:.0f} s")
+    example = cohort.example_variant_keys[0] if cohort.example_variant_keys else "chr19-11089362-G-A"
     console.print(
-        f"[green]✓[/] demo loaded: {n_current} samples in the catalog at {settings.resolved_home()} "
-        f"in {time.perf_counter() - started:.0f} s"
-    )
-    console.print(
-        "next: [bold]genomdb catalog search --has-vcf --region RH[/]  ·  "
-        "[bold]genomdb catalog search --platform ONT[/]  ·  [bold]genomdb catalog show SUB-…[/]"
+        f"next: [bold]genomdb freq {example}[/]  ·  [bold]genomdb freq --gene LDLR[/]  ·  "
+        "[bold]genomdb classify conflicts[/]  ·  [bold]genomdb catalog search --platform ONT[/]  ·  "
+        "[bold]genomdb serve[/]"
     )

@@ -44,7 +44,8 @@ def _keys(folder: Path, actor: Actor, instance: Instance, admin: Actor) -> bytes
 
     secret, public = folder / f"{actor.username}.sec", folder / f"{actor.username}.pub"
     if not secret.exists():
-        c4gh.generate(str(secret), str(public), passphrase=b"", comment=actor.username.encode())
+        with contextlib.redirect_stderr(io.StringIO()):  # crypt4gh warns that the demo key has no passphrase
+            c4gh.generate(str(secret), str(public), passphrase=b"", comment=actor.username.encode())
         secret.chmod(0o600)
     register_key(instance, admin, actor.username, public)
     with contextlib.redirect_stderr(io.StringIO()):

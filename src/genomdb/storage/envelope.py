@@ -31,7 +31,8 @@ def generate_archive_keys(secrets_dir: Path) -> None:
     secret_path, public_path = secrets_dir / ARCHIVE_SECRET_KEY, secrets_dir / ARCHIVE_PUBLIC_KEY
     old_umask = os.umask(0o077)
     try:
-        c4gh.generate(str(secret_path), str(public_path), passphrase=b"", comment=b"genomdb archive")
+        with contextlib.redirect_stderr(io.StringIO()):  # crypt4gh warns that the key has no passphrase
+            c4gh.generate(str(secret_path), str(public_path), passphrase=b"", comment=b"genomdb archive")
     finally:
         os.umask(old_umask)
     secret_path.chmod(0o600)
