@@ -69,6 +69,7 @@ def test_the_demo_records_every_scenario_and_loading_again_changes_nothing(
     assert not again.loaded and again.n_versions == loaded.n_versions
 
 
+@pytest.mark.slow
 def test_recontact_worklists_come_from_the_harmonised_variant_store(instance: Instance, cohort: DemoCohort) -> None:
     from genomdb.demo.load import load_demo
     from genomdb.harmonize.run import harmonize

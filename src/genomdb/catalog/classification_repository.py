@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any, TypeAlias
 
-from sqlalchemy import Row, Select, and_, bindparam, func, insert, select, text, update
+from sqlalchemy import Row, Select, Table, and_, bindparam, func, insert, select, text, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -34,7 +34,7 @@ from genomdb.catalog.classification_tables import (
     ClassificationWorklistEntryRow,
 )
 from genomdb.catalog.repository import Catalog
-from genomdb.catalog.tables import DepartmentRow, PersonRow, SampleRow, SubmissionVersionRow, utcnow
+from genomdb.catalog.tables import Base, DepartmentRow, PersonRow, SampleRow, SubmissionVersionRow, utcnow
 from genomdb.classification.acmg import AcmgClass, Criterion, format_criteria, parse_criterion
 from genomdb.classification.frequency_evidence import FrequencyThresholds
 from genomdb.classification.model import (
@@ -82,6 +82,13 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 @lru_cache(maxsize=4096)
 def _criteria(text_value: str) -> tuple[Criterion, ...]:
     return tuple(parse_criterion(label) for label in text_value.split(",") if label)
+
+
+def _table(row_class: type[Base]) -> Table:
+    """The Core table of a row class: bulk inserts go through Core (executemany), not the ORM unit of work."""
+    table = row_class.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def _chunks(values: Sequence[Any], size: int = _IN_CHUNK) -> Iterator[Sequence[Any]]:
@@ -678,7 +685,7 @@ class ClassificationWriter:
         assertion_pks: dict[str, int] = {}
         if new_assertions:
             returned = self._session.execute(
-                insert(ClassificationAssertionRow).returning(
+                insert(_table(ClassificationAssertionRow)).returning(
                     ClassificationAssertionRow.id, ClassificationAssertionRow.assertion_id
                 ),
                 [
@@ -743,7 +750,7 @@ class ClassificationWriter:
             self._session.execute(update(ClassificationAssertionRow), moved)
         pk_by_assertion_pk = {pk: assertion_id for assertion_id, pk in assertion_pks.items()}
         returned_versions = self._session.execute(
-            insert(ClassificationVersionRow).returning(
+            insert(_table(ClassificationVersionRow)).returning(
                 ClassificationVersionRow.id, ClassificationVersionRow.assertion_pk, ClassificationVersionRow.version
             ),
             parameters,
@@ -816,7 +823,7 @@ class ClassificationWriter:
             return []
         conflict_ids = [new_id("CNF-") for _ in cases]
         returned = self._session.execute(
-            insert(ClassificationConflictRow).returning(
+            insert(_table(ClassificationConflictRow)).returning(
                 ClassificationConflictRow.id, ClassificationConflictRow.conflict_id
             ),
             [
@@ -837,7 +844,7 @@ class ClassificationWriter:
         )
         pks = {conflict_id: pk for pk, conflict_id in returned}
         self._session.execute(
-            insert(ClassificationConflictEventRow),
+            insert(_table(ClassificationConflictEventRow)),
             [
                 {
                     "conflict_pk": pks[conflict_id],
@@ -879,7 +886,7 @@ class ClassificationWriter:
                 {"conflict_pk": row.id, "at": _utc(at), "state": row.state, "actor": "genomdb", "note": update_.note}
             )
         self._session.flush()
-        self._session.execute(insert(ClassificationConflictEventRow), events)
+        self._session.execute(insert(_table(ClassificationConflictEventRow)), events)
 
     # recontact
 
@@ -889,7 +896,7 @@ class ClassificationWriter:
             return []
         crossing_ids = [new_id("RCX-") for _ in crossings]
         returned = self._session.execute(
-            insert(ClassificationCrossingRow).returning(
+            insert(_table(ClassificationCrossingRow)).returning(
                 ClassificationCrossingRow.id, ClassificationCrossingRow.crossing_id
             ),
             [
@@ -925,7 +932,7 @@ class ClassificationWriter:
             for carrier in c.carriers
         ]
         if entries:
-            self._session.execute(insert(ClassificationWorklistEntryRow), entries)
+            self._session.execute(insert(_table(ClassificationWorklistEntryRow)), entries)
         return [
             Crossing(
                 crossing_id=crossing_id,

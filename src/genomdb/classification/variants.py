@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from genomdb.classification.vrs import Sequence
 from genomdb.refdata.builds import get_build
@@ -18,6 +19,9 @@ BUILD = "GRCh38"
 _KEY = re.compile(
     r"^\s*(?P<chrom>[A-Za-z0-9_.]+)[-:_ ](?P<pos>\d+)[-:_ ](?P<ref>[ACGTNacgtn]+)[-:_ >/](?P<alt>[ACGTNacgtn]+)\s*$"
 )
+
+
+_ALLELE = re.compile(r"[ACGTN]+")
 
 
 class VariantKeyError(ValueError):
@@ -53,6 +57,7 @@ class VariantKey:
         return self.key
 
 
+@lru_cache(maxsize=256)
 def canonical_chrom(name: str) -> str:
     """The GRCh38 name (``chr19``) of a primary chromosome written in either style (``19``, ``chr19``)."""
     contig = get_build(BUILD).contig(name)
@@ -68,7 +73,7 @@ def make_variant_key(chrom: str, pos: int, ref: str, alt: str) -> VariantKey:
     if pos < 1:
         raise VariantKeyError(f"position {pos} is not a 1-based position")
     for name, allele in (("REF", ref), ("ALT", alt)):
-        if not allele or not re.fullmatch(r"[ACGTN]+", allele):
+        if not _ALLELE.fullmatch(allele):
             raise VariantKeyError(f"{name} {allele!r} is not a sequence of A, C, G, T, N")
     if ref == alt:
         raise VariantKeyError(f"REF and ALT are both {ref}: not a variant")

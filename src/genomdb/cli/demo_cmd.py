@@ -57,7 +57,7 @@ def demo(
                 tasks[step] = bar.add_task(step, total=total)
             bar.update(tasks[step], completed=done, total=total)  # type: ignore[arg-type]
 
-        cohort = generate_demo(out_dir, n_individuals=individuals, seed=seed, progress=progress)
+        cohort = generate_demo(out_dir, n_individuals=individuals, seed=seed, progress=progress, sex_chromosomes=True)
     console.print(
         f"  {cohort.n_individuals} individuals, {cohort.n_samples} samples, "
         + ", ".join(f"{name}: {n:,} sites" for name, n in cohort.n_sites.items())

@@ -21,7 +21,9 @@ ActingUser = Annotated[
 def serve(
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
-    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="worker processes (each keeps its own public query budget: see docs/api.md)")
+    ] = 1,
     access_log: Annotated[bool, typer.Option("--access-log/--no-access-log", help="log every request")] = True,
 ) -> None:
     """Serve the instance: REST API (/docs), GA4GH Beacon v2 (/api/beacon) and the variant browser (/)."""
