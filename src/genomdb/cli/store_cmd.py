@@ -9,6 +9,7 @@ import typer
 from genomdb.cli.context import state
 from genomdb.cli.output import console
 from genomdb.errors import IntegrityError
+from genomdb.frequency.publish import collect_unregistered_releases
 from genomdb.variants.store import collect_unregistered_batches
 
 app = typer.Typer(help="The blob store: garbage collection and integrity checks.", no_args_is_help=True)
@@ -21,13 +22,14 @@ def gc(
         typer.Option("--grace", help="seconds an unregistered blob is left alone (protects submissions in flight)"),
     ] = None,
 ) -> None:
-    """Remove blobs and variant batches the catalog does not know (left by crashed or rejected runs)."""
+    """Remove blobs, variant batches and release folders the catalog does not know (left by crashed runs)."""
     with state.open() as instance:
         seconds = instance.settings.gc_grace_seconds if grace is None else grace
         report = instance.blobs.gc(instance.catalog.registered_blobs(), grace_seconds=seconds)
         batches = collect_unregistered_batches(
             instance.settings.resolved_home(), instance.catalog, grace_seconds=seconds
         )
+        releases = collect_unregistered_releases(instance, grace_seconds=seconds)
     console.print(
         f"removed {report.removed_blobs} unregistered blob(s) ({report.removed_bytes / 1e6:.1f} MB) and "
         f"{report.removed_staging} staging leftover(s); {report.kept_young} younger than {seconds} s kept"
@@ -36,6 +38,7 @@ def gc(
         f"removed {batches.removed_batches} unregistered variant batch(es) and {batches.removed_temporary} "
         f"unfinished one(s); {batches.kept_young} younger than {seconds} s kept"
     )
+    console.print(f"removed {len(releases)} unregistered frequency release folder(s)")
 
 
 @app.command("verify")
