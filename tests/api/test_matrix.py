@@ -13,12 +13,13 @@ from fastapi.testclient import TestClient
 from genomdb.access.records import Role
 from genomdb.api.app import ROUTERS
 from genomdb.api.security import access_rule, require_rules, served_routes
+from genomdb.model.catalog import SearchFilters
 from tests.api.conftest import make_app
 from tests.api.world import World
 
 ROLES: tuple[Role | None, ...] = (None, Role.SUBMITTER, Role.CLINICIAN, Role.RESEARCHER, Role.STEWARD, Role.ADMIN)
 Request = tuple[str, dict[str, Any]]
-"""The URL to call and the keyword arguments of the call (json, data, files)."""
+"""The URL to call and the keyword arguments of the call (json, data, files; headers added to the caller's)."""
 
 
 def everyone(status: int) -> dict[Role | None, int]:
@@ -43,6 +44,20 @@ def _rejected_upload(world: World) -> dict[str, Any]:
 
 def _login(world: World, role: Role | None) -> dict[str, Any]:
     return {"data": {"token": world.token(role) or "gdb_not-a-token", "next": "/"}}
+
+
+def _bam(world: World) -> tuple[str, str]:
+    """The key of an RH-KG sample with a BAM, and the BAM's sha256 (the GA4GH routes' objects)."""
+    for summary in world.instance.catalog.search(SearchFilters(department="RH-KG", file_format="BAM", limit=10)):
+        files = world.instance.catalog.sample(summary.sample_key).files
+        bam = next((f for f in files if f.format == "BAM"), None)
+        if bam is not None:
+            return summary.sample_key, bam.sha256
+    raise AssertionError("RH-KG has no sample with a BAM")
+
+
+DATA = for_roles({Role.SUBMITTER: 200, Role.CLINICIAN: 200})
+"""GA4GH data routes: the rule lets data-holding roles in; the policy then refuses those without access."""
 
 
 ROUTES: dict[tuple[str, str], tuple[Callable[[World, Role | None], Request], dict[Role | None, int]]] = {
@@ -109,6 +124,19 @@ ROUTES: dict[tuple[str, str], tuple[Callable[[World, Role | None], Request], dic
         lambda w, r: (f"/api/beacon/g_variants/{w.observed}", {}),
         everyone(200),
     ),
+    ("GET", "/htsget/reads/{object_id}"): (
+        lambda w, r: (f"/htsget/reads/{_bam(w)[0]}?referenceName=chr1&start=0&end=1000", {}),
+        DATA,
+    ),
+    ("GET", "/htsget/variants/{object_id}"): (
+        lambda w, r: (f"/htsget/variants/{_bam(w)[0]}?referenceName=chr1&start=9999&end=10000", {}),
+        DATA,
+    ),
+    ("GET", "/htsget/blocks/{token}"): (
+        lambda w, r: (f"/htsget/blocks/{_bam(w)[1]}", {"headers": {"Range": "bytes=0-99"}}),
+        for_roles({Role.SUBMITTER: 206, Role.CLINICIAN: 206}),
+    ),
+    ("GET", "/ga4gh/drs/v1/objects/{object_id}"): (lambda w, r: (f"/ga4gh/drs/v1/objects/{_bam(w)[1]}", {}), DATA),
     ("GET", "/"): (lambda w, r: ("/", {}), everyone(200)),
     ("GET", "/search"): (lambda w, r: ("/search?q=ldlr", {}), everyone(303)),
     ("GET", "/variant/{key}"): (lambda w, r: (f"/variant/{w.observed}", {}), everyone(200)),
@@ -157,7 +185,8 @@ def test_route_role_matrix(world: World) -> None:
         for (method, _template), (build, expected) in sorted(ROUTES.items()):
             for role in ROLES:
                 url, kwargs = build(world, role)
-                response = client.request(method, url, headers=world.headers(role), **kwargs)
+                headers = {**world.headers(role), **kwargs.pop("headers", {})}
+                response = client.request(method, url, headers=headers, **kwargs)
                 if response.status_code != expected[role]:
                     who = role.value if role else "no token"
                     failures.append(

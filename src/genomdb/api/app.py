@@ -13,7 +13,7 @@ from genomdb import __version__
 from genomdb.api import problems
 from genomdb.api.context import ServiceContext
 from genomdb.api.limits import RequestTooLarge
-from genomdb.api.routes import beacon, catalog, frequency, health, releases, submissions, web
+from genomdb.api.routes import beacon, catalog, frequency, ga4gh, health, releases, submissions, web
 from genomdb.api.security import require_rules
 from genomdb.api.settings import ServiceSettings
 from genomdb.config import Settings
@@ -32,6 +32,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     submissions.router,
     releases.router,
     beacon.router,
+    ga4gh.router,
     web.router,
 )
 """Every router the app serves; each of their routes must declare one access rule. Routes are matched in this

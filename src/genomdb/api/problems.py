@@ -78,6 +78,10 @@ def respond(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """One error response in the representation the path calls for."""
+    if request.url.path.startswith(("/htsget/", "/ga4gh/")):
+        from genomdb.api.routes import ga4gh
+
+        return ga4gh.error_response(request.url.path, status, detail, headers)
     if request.url.path.startswith(BEACON_PREFIX):
         from genomdb.api import beacon
 
