@@ -9,7 +9,7 @@ database said on any day. It holds:
 * a VUS-against-LP disagreement on an LDLR variant that stays open;
 * a reclassification from VUS to LP with its reason, which crosses the actionable boundary (recontact worklists
   are filled from the variant store when the cohort has been harmonised);
-* a pathogenic BRCA2 indel classified by one lab, and a benign BRCA2 variant;
+* a pathogenic BRCA2 nonsense variant classified by one lab, and a benign BRCA2 variant;
 * an assertion withdrawn after a sample mix-up.
 
 Loading twice changes nothing.
@@ -124,20 +124,22 @@ def load_demo_classifications(
         if database.counts()["versions"] > 0:
             return _summary(database, loaded=False, scenarios={})
         by_gene = _pick(example_variant_keys)
-        for gene_symbol, wanted in (("LDLR", 5), ("BRCA2", 4)):
+        for gene_symbol, wanted in (("LDLR", 5), ("BRCA2", 3)):
             have = by_gene.setdefault(gene_symbol, [])
             if len(have) < wanted:
                 have.extend(_extra_keys(database, gene_symbol, wanted - len(have), set(have)))
-        ldlr, brca2 = by_gene["LDLR"], by_gene["BRCA2"]
+        # the cohort's examples come per gene as common, rare, singleton, indel: pathogenic claims go to rare ones
+        common, reclassified, resolved, disputed, withdrawn_key = by_gene["LDLR"][:5]
+        brca2_common, opposite, single_lab = by_gene["BRCA2"][:3]
         scenarios = {
-            "benign agreement": ldlr[0],
-            "agreement after a resolved disagreement": ldlr[1],
-            "VUS against LP": ldlr[2],
-            "reclassified VUS → LP (recontact)": ldlr[3],
-            "withdrawn assertion": ldlr[4],
-            "opposite conflict": brca2[1],
-            "classified by one lab": brca2[3],
-            "benign, single lab": brca2[0],
+            "benign agreement": common,
+            "agreement after a resolved disagreement": resolved,
+            "VUS against LP": disputed,
+            "reclassified VUS → LP (recontact)": reclassified,
+            "withdrawn assertion": withdrawn_key,
+            "opposite conflict": opposite,
+            "classified by one lab": single_lab,
+            "benign, single lab": brca2_common,
         }
 
         def record(
@@ -171,58 +173,68 @@ def load_demo_classifications(
             AcmgClass.LIKELY_BENIGN,
             AcmgClass.BENIGN,
         )
-        record("RH-KG", ldlr[0], b, "BA1", "Common in the national cohort and in gnomAD (FAF95 well above 0.5%).")
+        record("RH-KG", common, b, "BA1", "Common in the national cohort and in gnomAD (FAF95 well above 0.5%).")
         clock.step(20)
-        record("RM-KG", ldlr[0], b, "BA1", "Population frequency above the FH VCEP BA1 threshold.")
+        record("RM-KG", common, b, "BA1", "Population frequency above the FH VCEP BA1 threshold.")
         clock.step(9)
-        record("RSJ-KG", ldlr[0], lb, "BS1 BP4", "Frequent in controls; in silico benign.")
+        record("RSJ-KG", common, lb, "BS1 BP4", "Frequent in controls; in silico benign.")
         clock.step(14)
-        record("RH-KG", ldlr[3], vus, "PM2_Supporting PP3", "Rare; REVEL 0.81; one proband with LDL-C 7.2 mmol/l.")
+        record("RH-KG", reclassified, vus, "PM2_Supporting PP3", "Rare; REVEL 0.81; one proband with LDL-C 7.2 mmol/l.")
         clock.step(30)
-        record("RH-GM", brca2[1], lp, "PS3_Moderate PM2_Supporting PP3 PP4", "Reduced HDR activity in one assay.")
+        record("RH-GM", opposite, lp, "PS3_Moderate PM2_Supporting PP3 PP4", "Reduced HDR activity in one assay.")
         clock.step(25)
-        record("RSD-KG-OUH", brca2[1], lb, "BS3 BP4", "Normal function in a validated saturation-genome-editing assay.")
+        record("RSD-KG-OUH", opposite, lb, "BS3 BP4", "Normal function in a validated saturation-genome-editing assay.")
         clock.step(40)
-        record("RH-GM", brca2[3], p, "PVS1 PM2_Supporting PS4_Moderate", "Frameshift; premature stop codon.")
+        record("RH-GM", single_lab, p, "PVS1 PM2_Supporting PS4_Moderate", "Nonsense variant; premature stop codon.")
         clock.step(12)
-        record("RN-KG", ldlr[1], vus, "PM2_Supporting", "Insufficient evidence.")
+        record("RN-KG", resolved, vus, "PM2_Supporting", "Insufficient evidence.")
         clock.step(21)
-        record("RH-KG", ldlr[1], p, "PS3 PS4_Moderate PM2_Supporting PP1", "Class 1 LDLR activity < 10%; 4 probands.")
+        record("RH-KG", resolved, p, "PS3 PS4_Moderate PM2_Supporting PP1", "Class 1 LDLR activity < 10%; 4 probands.")
         clock.step(60)
-        record("RM-KG", ldlr[1], lp, "PS3 PM2_Supporting PP4", "Functional study and DLCN score 9.")
+        record("RM-KG", resolved, lp, "PS3 PM2_Supporting PP4", "Functional study and DLCN score 9.")
         clock.step(15)
-        record("RSD-KG-VEJ", ldlr[4], lp, "PM1 PM2_Supporting PP3 PP4 PM5", "Adjacent pathogenic missense.")
+        record("RSD-KG-VEJ", withdrawn_key, lp, "PM1 PM2_Supporting PP3 PP4 PM5", "Adjacent pathogenic missense.")
         clock.step(33)
         record(
-            "RN-KG", ldlr[1], p, "PS3 PS4_Moderate PM2_Supporting", "Reviewed with RH-KG data.", reason="data shared"
+            "RN-KG", resolved, p, "PS3 PS4_Moderate PM2_Supporting", "Reviewed with RH-KG data.", reason="data shared"
         )
         clock.step(45)
-        record("RH-GM", brca2[0], b, "BA1", "Common polymorphism.")
+        record("RH-GM", brca2_common, b, "BA1", "Common polymorphism.")
         clock.step(30)
-        record("RSJ-KG", ldlr[2], lp, "PM1 PM2_Supporting PP3 PP4 PM5", "Hotspot; two probands.")
+        record(
+            "RSJ-KG",
+            disputed,
+            lp,
+            "PM1 PM4 PM2_Supporting PP4",
+            "Length change in the ligand-binding domain; two probands.",
+        )
         clock.step(18)
-        record("RM-KG", ldlr[2], vus, "PM2_Supporting PP3", "PP4 not applied: phenotype not specific.")
+        record(
+            "RM-KG", disputed, vus, "PM4 PM2_Supporting", "PM1 and PP4 not applied: domain and phenotype not specific."
+        )
         clock.step(50)
         record(
             "RH-KG",
-            ldlr[3],
+            reclassified,
             lp,
             "PM2_Supporting PP3 PP1_Strong PS4_Moderate",
             "Segregates with hypercholesterolaemia in 3 affected relatives; 3 unrelated probands.",
             reason="new segregation data",
         )
         clock.step(10)
-        record("RN-KG", ldlr[3], lp, "PM2_Supporting PP3 PP1_Strong PS4_Moderate", "Concur with RH-KG after review.")
+        record(
+            "RN-KG", reclassified, lp, "PM2_Supporting PP3 PP1_Strong PS4_Moderate", "Concur with RH-KG after review."
+        )
         clock.step(20)
         conflicts = {c.variant_key: c for c in database.conflicts()}
-        if brca2[1] in conflicts:
+        if opposite in conflicts:
             database.discuss_conflict(
-                conflict_id=conflicts[brca2[1]].conflict_id,
+                conflict_id=conflicts[opposite].conflict_id,
                 actor="national variant forum",
                 note="On the agenda of the national variant forum; RH-GM reviews the SGE data.",
             )
         clock.step(35)
-        withdrawn = database.as_of(clock.now, variant=ldlr[4], department="RSD-KG-VEJ")
+        withdrawn = database.as_of(clock.now, variant=withdrawn_key, department="RSD-KG-VEJ")
         if withdrawn:
             database.withdraw(
                 withdrawn[0].assertion_id,
