@@ -205,7 +205,10 @@ class Pool:
                 lambda: Connection(self), "127.0.0.1", self.port
             )
         except OSError:
-            self.errors += 1
+            if self.waiting:  # the request this connection was for fails (counted as answered, with an error)
+                self.record(self.waiting.popleft()[0], ok=False)
+            else:
+                self.errors += 1
             return
         finally:
             self.opening -= 1
