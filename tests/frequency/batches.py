@@ -22,6 +22,7 @@ import pysam
 from genomdb.frequency.records import BatchSource, CohortMember
 from genomdb.frequency.strata import SampleLabels, is_hemizygous, stratum_slug
 from genomdb.refdata.builds import get_build
+from genomdb.variants import layout
 
 MIN_GQ = 20
 MIN_DP = 10
@@ -33,34 +34,9 @@ WINDOWS: tuple[tuple[str, int, int], ...] = (
 )
 """Simulated windows (1-based, inclusive): autosomes, a chrX PAR stretch and a chrX stretch outside the PARs."""
 
-CALLS_SCHEMA = pa.schema(
-    [
-        ("sample_id", pa.int64()),
-        ("chrom", pa.string()),
-        ("pos", pa.int32()),
-        ("ref", pa.string()),
-        ("alt", pa.string()),
-        ("alt_count", pa.int8()),
-        ("called_alleles", pa.int8()),
-        ("phased", pa.bool_()),
-        ("gq", pa.int16()),
-        ("dp", pa.int16()),
-        ("ad_ref", pa.int32()),
-        ("ad_alt", pa.int32()),
-        ("passes", pa.bool_()),
-    ]
-)
-BLOCKS_SCHEMA = pa.schema(
-    [
-        ("sample_id", pa.int64()),
-        ("chrom", pa.string()),
-        ("start_1based", pa.int32()),
-        ("end_1based", pa.int32()),
-        ("callable_alleles", pa.int8()),
-        ("min_gq", pa.int16()),
-        ("min_dp", pa.int16()),
-    ]
-)
+# The contract's own schemas: a fixture that wrote its own copy could drift from what harmonisation writes.
+CALLS_SCHEMA = layout.CALLS_SCHEMA
+BLOCKS_SCHEMA = layout.BLOCKS_SCHEMA
 
 
 @dataclass(frozen=True)
