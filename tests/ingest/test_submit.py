@@ -255,7 +255,7 @@ def test_manifest_that_is_not_yaml(instance: Instance, kit: Kit) -> None:
 
 def test_cpr_written_as_a_number_is_refused(instance: Instance, kit: Kit) -> None:
     kit.write()
-    text = kit.manifest.read_text().replace(f"'{MOTHER_CPR}'", "1103711234")
+    text = kit.manifest.read_text().replace(f"'{MOTHER_CPR}'", MOTHER_CPR)  # unquoted: YAML reads a number
     kit.manifest.write_text(text)
     with pytest.raises(SubmissionRejected) as info:
         submit_manifest(instance, kit.manifest)

@@ -90,7 +90,7 @@ class Individual(_Strict):
     def _cpr_is_text(cls, value: object) -> object:
         if value is not None and not isinstance(value, str):
             # YAML reads unquoted digits as a number and may drop a leading zero: refuse, never guess.
-            raise ValueError("a CPR number must be a quoted string, e.g. cpr: '0101801234'")
+            raise ValueError("a CPR number must be a quoted string, e.g. cpr: 'DDMMYYSSSS'")
         return value
 
 
