@@ -13,19 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from genomdb.errors import InvalidInput, Problem
+from genomdb.refdata.builds import GRCH38_PAR_1BASED
 
 TOTAL = "all"
 SEXES = ("XX", "XY")
 REGION_PREFIX = "region:"
 PLATFORM_PREFIX = "platform:"
-
-GRCH38_PAR_1BASED: tuple[tuple[str, int, int], ...] = (
-    ("chrX", 10_001, 2_781_479),
-    ("chrX", 155_701_383, 156_030_895),
-    ("chrY", 10_001, 2_781_479),
-    ("chrY", 56_887_903, 57_217_415),
-)
-"""Pseudo-autosomal regions of GRCh38 (1-based, inclusive): diploid in XY individuals."""
 
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
 

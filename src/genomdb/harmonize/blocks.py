@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import duckdb
 
-from genomdb.harmonize.genotypes import CHROMOSOME_X, CHROMOSOME_Y, GRCH38_PAR_1BASED, MAX_INT16, sql_text
+from genomdb.harmonize.genotypes import CHROMOSOME_X, CHROMOSOME_Y, MAX_INT16, sql_text
+from genomdb.refdata.builds import GRCH38_PAR_1BASED
 
 _LAST_POSITION = 2**31 - 1
 

@@ -24,17 +24,11 @@ from pathlib import Path
 import duckdb
 
 from genomdb.errors import InvalidInput, Problem
+from genomdb.refdata.builds import GRCH38_PAR_1BASED
 
 CHROMOSOME_X = ("chrX", "X")
 CHROMOSOME_Y = ("chrY", "Y")
 NOT_AUTOSOMES = (*CHROMOSOME_X, *CHROMOSOME_Y, "chrM", "MT", "M")
-GRCH38_PAR_1BASED: tuple[tuple[str, int, int], ...] = (
-    ("chrX", 10_001, 2_781_479),
-    ("chrX", 155_701_383, 156_030_895),
-    ("chrY", 10_001, 2_781_479),
-    ("chrY", 56_887_903, 57_217_415),
-)
-"""GRCh38 pseudoautosomal regions (1-based, inclusive): diploid in XY individuals, like the autosomes."""
 MAX_INT16 = 32_767
 
 RECORD_COLUMNS: dict[str, str] = {

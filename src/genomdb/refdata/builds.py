@@ -19,6 +19,14 @@ import pysam
 
 from genomdb.errors import InvalidInput, Problem
 
+GRCH38_PAR_1BASED: tuple[tuple[str, int, int], ...] = (
+    ("chrX", 10_001, 2_781_479),
+    ("chrX", 155_701_383, 156_030_895),
+    ("chrY", 10_001, 2_781_479),
+    ("chrY", 56_887_903, 57_217_415),
+)
+"""GRCh38 pseudoautosomal regions (1-based, inclusive): diploid in XY individuals, like the autosomes."""
+
 KNOWN_BUILDS = ("GRCh38", "GRCh37")
 _MITOCHONDRIAL = "MT"
 _FASTA_CHUNK = 1 << 22
