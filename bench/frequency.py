@@ -178,11 +178,12 @@ def step_incremental(home: str, work: str, which: str) -> dict[str, Any]:
 def step_compare(work: str) -> dict[str, Any]:
     import pyarrow.parquet as pq
 
+    from genomdb.frequency.release import folded_coverage
+
     root = Path(work)
-    same = all(
-        pq.read_table(root / "r100-incremental" / name).equals(pq.read_table(root / "r100-full" / name))
-        for name in ("variants.parquet", "coverage.parquet")
-    )
+    incremental, full = root / "r100-incremental", root / "r100-full"
+    same = pq.read_table(incremental / "variants.parquet").equals(pq.read_table(full / "variants.parquet"))
+    same = same and folded_coverage(incremental).equals(folded_coverage(full))
     return {"identical": same}
 
 
@@ -196,13 +197,31 @@ STEPS = {
 # --- the benchmark -------------------------------------------------------------------------------------------
 
 
-def prepare(individuals: int, seed: int, out: Path) -> tuple[Any, Path, list[Path]]:
+def prepare(individuals: int, seed: int, out: Path, *, reuse: bool = False) -> tuple[Any, Path, list[Path]]:
+    """Generate the cohort and submit it into a fresh instance; with ``reuse``, restore the last submitted snapshot.
+
+    Generation and submission of 5,000 individuals take tens of minutes and are not what is measured, so after a
+    submission the instance home is kept as ``submitted/`` and ``--reuse-prepared`` starts from a copy of it.
+    """
+    import pickle
+
     from genomdb.config import Settings
     from genomdb.demo.generate import generate_demo
     from genomdb.demo.load import load_demo
     from genomdb.ingest.manifest import FileFormat, parse_manifest
     from genomdb.instance import Instance, init_instance
 
+    work = out / f"frequency-{individuals}-{seed}"
+    snapshot = work / "submitted"
+    if reuse and (snapshot / "prepared.pkl").exists():
+        cohort, files = pickle.loads((snapshot / "prepared.pkl").read_bytes())
+        kept = ("submitted", "peer.json", "merged.vcf.gz", "merged.vcf.gz.tbi", "files.txt")
+        for target in work.iterdir():
+            if target.name not in kept:
+                shutil.rmtree(target) if target.is_dir() else target.unlink()
+        shutil.copytree(snapshot / "home", work / "home", symlinks=True)
+        print(f"reused the submitted instance of {cohort.n_individuals} individuals from {snapshot}")
+        return cohort, work, files
     started = time.perf_counter()
     cohort = generate_demo(
         out / f"cohort-x-{individuals}-{seed}",
@@ -221,7 +240,6 @@ def prepare(individuals: int, seed: int, out: Path) -> tuple[Any, Path, list[Pat
         f"demo cohort: {cohort.n_individuals} individuals, {len(files)} gVCF/VCF files, "
         f"{sum(p.stat().st_size for p in files) / 1e6:.0f} MB ({time.perf_counter() - started:.0f} s)"
     )
-    work = out / f"frequency-{individuals}-{seed}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     settings = Settings(home=work / "home")
@@ -230,6 +248,8 @@ def prepare(individuals: int, seed: int, out: Path) -> tuple[Any, Path, list[Pat
     with Instance.open(settings) as instance:
         load_demo(instance, cohort)
     print(f"submitted through data-in in {time.perf_counter() - started:.0f} s (not timed below)")
+    shutil.copytree(work / "home", snapshot / "home", symlinks=True)
+    (snapshot / "prepared.pkl").write_bytes(pickle.dumps((cohort, files)))
     return cohort, work, files
 
 
@@ -254,6 +274,14 @@ def main() -> None:
     parser.add_argument(
         "--peer-timeout", type=float, default=None, help="stop the peer after this many seconds (a lower bound)"
     )
+    parser.add_argument(
+        "--reuse-prepared", action="store_true", help="start from the instance an earlier run submitted (not timed)"
+    )
+    parser.add_argument("--prepare-only", action="store_true", help="generate and submit the cohort, then stop")
+    parser.add_argument("--peer-only", action="store_true", help="prepare and run the peer, then stop")
+    parser.add_argument(
+        "--reuse-peer", action="store_true", help="report the peer figures an earlier run saved in peer.json"
+    )
     parser.add_argument("--step", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.step:
@@ -261,15 +289,27 @@ def main() -> None:
         return
     if shutil.which("bcftools") is None:
         sys.exit("bcftools is not installed (apt-get install bcftools)")
-    cohort, work, files = prepare(args.individuals, args.seed, args.out)
+    cohort, work, files = prepare(args.individuals, args.seed, args.out, reuse=args.reuse_prepared)
+    if args.prepare_only:
+        return
     home = str(work / "home")
     rows: list[tuple[str, float, float]] = []
     if not args.skip_peer:
-        peer_seconds, peer_peak = run_peer(cohort, work, files, args.peer_timeout)
-        unfinished = peer_seconds < 0
-        peer_seconds = abs(peer_seconds)
+        saved = work / "peer.json"
+        if args.reuse_peer and saved.exists():
+            peer = json.loads(saved.read_text())
+            print(f"peer figures reused from {saved} (measured {peer['measured']} on the same files)")
+        else:
+            seconds, peak = run_peer(cohort, work, files, args.peer_timeout)
+            peer = {"seconds": seconds, "peak": peak, "measured": time.strftime("%Y-%m-%d %H:%M")}
+            saved.write_text(json.dumps(peer))
+        unfinished = peer["seconds"] < 0
+        peer_seconds, peer_peak = abs(peer["seconds"]), peer["peak"]
         label = "bcftools merge --gvcf | +fill-tags (peer)" + (" STOPPED" if unfinished else "")
         rows.append((label, peer_seconds, peer_peak))
+        print(f"{label}: {peer_seconds:.1f} s, peak {peer_peak:.0f} MB")
+    if args.peer_only:
+        return
     _, h_peak, harmonised = step("harmonize", home)
     _, r_peak, released = step("release", home)
     rows += [

@@ -18,6 +18,7 @@ from genomdb.access.records import (
     NewGrant,
     Purpose,
     Resource,
+    Role,
     Rule,
 )
 from genomdb.errors import Forbidden
@@ -179,3 +180,44 @@ def test_administrative_actions_need_their_roles(instance: Instance, people: Peo
     assert policy.decide(people.own, Action.FETCH_PACKAGE, Resource("request", "OUT-1", owner="kg")).allowed
     other = policy.decide(people.region, Action.FETCH_PACKAGE, Resource("request", "OUT-1", owner="kg"))
     assert not other.allowed and other.rule == Rule.NOT_RECIPIENT
+
+
+def test_the_national_variant_database_is_read_by_clinical_roles_and_written_by_a_department_for_itself(
+    instance: Instance, people: People
+) -> None:
+    policy = Policy(instance)
+    submitter = dataclasses.replace(people.own, username="sub", role=Role.SUBMITTER)
+    view = Resource("variant", "chr19-11100236-C-T")
+    for reader in (people.own, people.steward, submitter):
+        read = policy.decide(reader, Action.READ_CLASSIFICATIONS, view)
+        assert read.allowed and read.rule == Rule.NATIONAL_VARIANT_DATABASE and read.legal_basis
+    for outsider in (people.researcher, people.admin):
+        refused = policy.decide(outsider, Action.READ_CLASSIFICATIONS, view)
+        assert not refused.allowed and refused.rule == Rule.ROLE_REQUIRED
+    own = Resource("assertion", "CLS-1", departments=("RH-KG",))
+    written = policy.decide(people.own, Action.WRITE_CLASSIFICATION, own)
+    assert (
+        written.allowed
+        and written.rule == Rule.OWN_DEPARTMENT
+        and "own variant classifications" in (written.legal_basis or "")
+    )
+    other = policy.decide(people.other, Action.WRITE_CLASSIFICATION, own)
+    assert not other.allowed and other.rule == Rule.OWN_DEPARTMENT_ONLY
+    assert "RH-KG" in other.message() and "RM-KG" in other.message() and "own-department-only" in other.message()
+    for role_refused in (people.steward, people.admin, people.researcher, submitter):
+        decision = policy.decide(role_refused, Action.WRITE_CLASSIFICATION, own)
+        assert not decision.allowed and decision.rule == Rule.ROLE_REQUIRED, role_refused
+    case = Resource("conflict", "CNF-1", departments=("RH-KG", "RM-KG"))
+    assert policy.decide(people.other, Action.UPDATE_CONFLICT, case).allowed
+    region = policy.decide(people.region, Action.UPDATE_CONFLICT, case)
+    assert (
+        not region.allowed and region.rule == Rule.OWN_DEPARTMENT_ONLY and "involves RH-KG, RM-KG" in region.message()
+    )
+    worklist = Resource("worklist", "RM-KG", departments=("RM-KG",))
+    assert policy.decide(people.other, Action.READ_WORKLIST, worklist).allowed
+    assert not policy.decide(people.own, Action.READ_WORKLIST, worklist).allowed
+    assert not policy.decide(people.steward, Action.READ_WORKLIST, worklist).allowed
+    entries = policy.audit.search(_ALL)
+    refused_write = next(e for e in entries if e.actor == "aarhus" and e.action == "write-classification")
+    assert refused_write.decision == "refused" and refused_write.detail["departments"] == ["RH-KG"]
+    assert policy.audit.verify().ok

@@ -13,9 +13,11 @@ from fastapi.testclient import TestClient
 from genomdb.access.records import Role
 from genomdb.api.app import ROUTERS
 from genomdb.api.security import access_rule, require_rules, served_routes
+from genomdb.classification.acmg import AcmgClass
+from genomdb.classification.database import ClassificationDatabase
 from genomdb.model.catalog import SearchFilters
 from tests.api.conftest import make_app
-from tests.api.world import World
+from tests.api.world import World, fh
 
 ROLES: tuple[Role | None, ...] = (None, Role.SUBMITTER, Role.CLINICIAN, Role.RESEARCHER, Role.STEWARD, Role.ADMIN)
 Request = tuple[str, dict[str, Any]]
@@ -59,6 +61,31 @@ def _bam(world: World) -> tuple[str, str]:
 DATA = for_roles({Role.SUBMITTER: 200, Role.CLINICIAN: 200})
 """GA4GH data routes: the rule lets data-holding roles in; the policy then refuses those without access."""
 
+CLASSIFICATION_READ = for_roles({Role.SUBMITTER: 200, Role.CLINICIAN: 200, Role.STEWARD: 200})
+"""The national variant database is read by the clinical roles and data stewards (the access policy's table)."""
+CLINICIANS = for_roles({Role.CLINICIAN: 200})
+"""Writes, conflict cases and worklists: a department's clinicians (the world's clinician is in RH-KG)."""
+
+
+def _own_assertion(world: World) -> str:
+    """A fresh RH-KG assertion (the clinician's department) for a route that changes one."""
+    with ClassificationDatabase(world.instance) as database:
+        outcome = database.add("RH-KG", fh(world.fresh_variant(), AcmgClass.UNCERTAIN, "PM2_Supporting"))
+    return outcome.version.assertion_id
+
+
+def _new_assertion(world: World) -> dict[str, Any]:
+    return {
+        "json": {
+            "variant": world.fresh_variant(),
+            "acmg_class": "VUS",
+            "condition": "Familial hypercholesterolemia",
+            "condition_id": "MONDO:0007750",
+            "inheritance": "AD",
+            "criteria": ["PM2_Supporting"],
+        }
+    }
+
 
 ROUTES: dict[tuple[str, str], tuple[Callable[[World, Role | None], Request], dict[Role | None, int]]] = {
     ("GET", "/health/live"): (lambda w, r: ("/health/live", {}), everyone(200)),
@@ -82,6 +109,56 @@ ROUTES: dict[tuple[str, str], tuple[Callable[[World, Role | None], Request], dic
     ("GET", "/api/submissions/{submission_id}/history"): (
         lambda w, r: (f"/api/submissions/{w.submissions['RH-KG']}/history", {}),
         CATALOG,
+    ),
+    ("POST", "/api/classifications/assertions"): (
+        lambda w, r: ("/api/classifications/assertions", _new_assertion(w)),
+        for_roles({Role.CLINICIAN: 201}),
+    ),
+    ("GET", "/api/classifications/assertions/{assertion_id}"): (
+        lambda w, r: (f"/api/classifications/assertions/{w.assertions['RM-KG']}", {}),
+        CLASSIFICATION_READ,
+    ),
+    ("POST", "/api/classifications/assertions/{assertion_id}/versions"): (
+        lambda w, r: (
+            f"/api/classifications/assertions/{_own_assertion(w)}/versions",
+            {"json": {"acmg_class": "LB", "criteria": ["BP4", "BP6"], "reason": "segregation data"}},
+        ),
+        for_roles({Role.CLINICIAN: 201}),
+    ),
+    ("POST", "/api/classifications/assertions/{assertion_id}/withdraw"): (
+        lambda w, r: (
+            f"/api/classifications/assertions/{_own_assertion(w)}/withdraw",
+            {"json": {"reason": "sample mix-up"}},
+        ),
+        CLINICIANS,
+    ),
+    ("GET", "/api/classifications/variants/{key}"): (
+        lambda w, r: (f"/api/classifications/variants/{w.classified}", {}),
+        CLASSIFICATION_READ,
+    ),
+    ("GET", "/api/classifications/variants/{key}/history"): (
+        lambda w, r: (f"/api/classifications/variants/{w.classified}/history", {}),
+        CLASSIFICATION_READ,
+    ),
+    ("GET", "/api/classifications/variants/{key}/frequency-evidence"): (
+        lambda w, r: (f"/api/classifications/variants/{w.classified}/frequency-evidence", {}),
+        for_roles({Role.CLINICIAN: 200, Role.STEWARD: 200}),
+    ),
+    ("GET", "/api/classifications/conflicts"): (
+        lambda w, r: ("/api/classifications/conflicts?state=unresolved", {}),
+        CLASSIFICATION_READ,
+    ),
+    ("PATCH", "/api/classifications/conflicts/{conflict_id}"): (
+        lambda w, r: (
+            f"/api/classifications/conflicts/{w.conflict}",
+            {"json": {"state": "under discussion", "note": "national variant forum"}},
+        ),
+        CLINICIANS,
+    ),
+    ("GET", "/api/classifications/worklists"): (lambda w, r: ("/api/classifications/worklists", {}), CLINICIANS),
+    ("GET", "/api/classifications/export"): (
+        lambda w, r: ("/api/classifications/export?format=tsv", {}),
+        CLASSIFICATION_READ,
     ),
     ("GET", "/api/frequency/variants/{key}"): (
         lambda w, r: (f"/api/frequency/variants/{w.observed}", {}),

@@ -1,5 +1,6 @@
 """A served instance for the API tests: users of every role with tokens, two departments' submissions, a cohort
-of 40 samples with two frequency releases, a small GRCh38 reference and one classified variant."""
+of 40 samples with two frequency releases, a small GRCh38 reference, one variant two departments disagree about
+(with its conflict case) and one whose first classification filled both departments' recontact worklists."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ from genomdb.frequency.strata import SampleLabels
 from genomdb.ingest.submit import submit_manifest
 from genomdb.instance import Instance
 from genomdb.model.catalog import SearchFilters
+from tests.classification.store_kit import Call, ParquetCarriers
+from tests.classification.store_kit import write_batch as write_carrier_batch
 from tests.frequency.batches import member, simulate_cohort, write_batch
 from tests.identities import fake_cpr
 from tests.ingest import formats_factory as ff
@@ -34,12 +37,16 @@ N_COHORT = 36
 REGIONS = ("RH", "RSJ", "RSD", "RM", "RN")
 PLATFORMS = ("ILLUMINA", "ILLUMINA", "ONT")
 CHR1_LENGTH = 102_000
+FRESH_FROM = 30_000
+"""Fresh variants for tests that write classifications start after this chr1 position."""
+FH = Condition("Familial hypercholesterolemia", "MONDO:0007750")
 USERS: dict[str, tuple[Role, str | None]] = {
     "admin": (Role.ADMIN, None),
     "steward": (Role.STEWARD, None),
     "sub-rh": (Role.SUBMITTER, "RH-KG"),
     "sub-rm": (Role.SUBMITTER, "RM-KG"),
     "clin-rh": (Role.CLINICIAN, "RH-KG"),
+    "clin-rm": (Role.CLINICIAN, "RM-KG"),
     "res-rh": (Role.RESEARCHER, "RH-KG"),
 }
 ROLE_USER: dict[Role, str] = {
@@ -116,7 +123,17 @@ class World:
     """A variant withheld at the public tier, shown at registered or controlled."""
     not_observed: str = ""
     classified: str = ""
-    """The chr1 variant the national variant database has classifications of."""
+    """The chr1 variant RH-KG (LP) and RM-KG (VUS) classified: no consensus, a conflict case."""
+    assertions: dict[str, str] = field(default_factory=dict)
+    """Department → its assertion (``CLS-…``) about ``classified``."""
+    conflict: str = ""
+    """The conflict case (``CNF-…``) about ``classified``."""
+    recontact: str = ""
+    """A chr1 variant whose first classification (RH-KG, LP) put carriers on RH-KG's and RM-KG's worklists."""
+    reference: Path = Path()
+    taken: set[int] = field(default_factory=set)
+    """chr1 positions the cohort or earlier fresh variants use."""
+    next_position: int = FRESH_FROM
 
     def token(self, role: Role | None) -> str | None:
         return self.tokens[ROLE_USER[role]] if role is not None else None
@@ -124,6 +141,25 @@ class World:
     def headers(self, role: Role | None) -> dict[str, str]:
         token = self.token(role)
         return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def user_headers(self, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+    def fresh_variant(self) -> str:
+        """A chr1 SNV nobody has classified yet, its REF as the reference reads it."""
+        with pysam.FastaFile(str(self.reference)) as fasta:
+            while True:
+                self.next_position += 1
+                pos = self.next_position
+                if pos in self.taken:
+                    continue
+                self.taken.add(pos)
+                ref = fasta.fetch("chr1", pos - 1, pos).upper()
+                return f"chr1-{pos}-{ref}-{'C' if ref == 'T' else 'T'}"
+
+    def reference_base(self, pos_1based: int) -> str:
+        with pysam.FastaFile(str(self.reference)) as fasta:
+            return fasta.fetch("chr1", pos_1based - 1, pos_1based).upper()
 
 
 def _find(found: list[VariantFrequency], status: FrequencyStatus) -> VariantFrequency:
@@ -184,25 +220,45 @@ def build_world(instance: Instance, folder: Path) -> World:
     other = next(b for b in "ACGT" if b not in taken and b != v.ref[0])
     world.not_observed = f"{v.chrom}-{v.pos_1based}-{v.ref[0]}-{other}"
     chr1_sites = {s.pos: s.ref for s in cohort.sites if s.chrom == "chr1"}
-    instance.add_reference("GRCh38", write_reference(folder / "GRCh38_chr1.fa.gz", {10_000: "A", **chr1_sites}))
+    world.reference = write_reference(folder / "GRCh38_chr1.fa.gz", {10_000: "A", **chr1_sites})
+    instance.add_reference("GRCh38", world.reference)
+    world.taken = {10_000, *(pos + offset for pos, ref in chr1_sites.items() for offset in range(len(ref)))}
     snv = next(f for f in public if f.variant.chrom == "chr1" and len(f.variant.ref) == len(f.variant.alt) == 1)
     world.classified = snv.variant.key
-    condition = Condition("Familial hypercholesterolemia", "MONDO:0007750")
     with ClassificationDatabase(instance) as database:
         for department, acmg_class, criteria in (
             ("RH-KG", AcmgClass.LIKELY_PATHOGENIC, "PVS1 PM2_Supporting"),
             ("RM-KG", AcmgClass.UNCERTAIN, "PM2_Supporting"),
         ):
-            database.add(
-                department,
-                NewAssertion(
-                    variant=world.classified,
-                    acmg_class=acmg_class,
-                    condition=condition,
-                    inheritance=InheritanceMode.AUTOSOMAL_DOMINANT,
-                    criteria=parse_criteria(criteria),
-                    evidence="test",
-                    classifier="AB",
-                ),
-            )
+            outcome = database.add(department, fh(world.classified, acmg_class, criteria))
+            world.assertions[department] = outcome.version.assertion_id
+        world.conflict = database.conflicts(variant=world.classified)[0].conflict_id
+    world.recontact = world.fresh_variant()
+    carriers = folder / "carriers"
+    write_carrier_batch(
+        carriers,
+        "W1",
+        [
+            Call(instance.catalog.sample(world.samples[d]).version_ids[-1][2], world.recontact)
+            for d in ("RH-KG", "RM-KG")
+        ],
+    )
+    with ClassificationDatabase(instance, carriers=ParquetCarriers(carriers)) as database:
+        crossed = database.add("RH-KG", fh(world.recontact, AcmgClass.LIKELY_PATHOGENIC, "PVS1 PM2_Supporting"))
+        assert crossed.effects.crossings and crossed.effects.n_worklist_entries == 2
     return world
+
+
+def fh(variant: str, acmg_class: AcmgClass, criteria: str, **changes: Any) -> NewAssertion:
+    """A familial hypercholesterolemia classification, as the tests record them."""
+    values: dict[str, Any] = {
+        "variant": variant,
+        "acmg_class": acmg_class,
+        "condition": FH,
+        "inheritance": InheritanceMode.AUTOSOMAL_DOMINANT,
+        "criteria": parse_criteria(criteria),
+        "evidence": "test",
+        "classifier": "AB",
+        **changes,
+    }
+    return NewAssertion(**values)

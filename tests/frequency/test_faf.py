@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
+from genomdb.frequency.aggregate import FAF_CACHE, faf_lambdas
 from genomdb.frequency.faf import (
     absent_upper_bound,
     filtering_allele_frequency,
@@ -78,3 +80,15 @@ def test_absent_upper_bound_is_the_rule_of_three() -> None:
     assert bound == pytest.approx(3 / 1000, rel=0.01)
     assert (1 - bound) ** 1000 == pytest.approx(0.05)
     assert absent_upper_bound(0) is None
+
+
+def test_faf_lambda_cache_gives_the_computed_bounds(tmp_path: Path) -> None:
+    counts = [2, 3, 17, 999, 1001, 40_000]
+    direct = faf_lambdas(counts, None)
+    first = faf_lambdas(counts[:3], tmp_path)
+    again = faf_lambdas(counts, tmp_path)
+    assert first.equals(direct.slice(0, 3))
+    assert again.equals(direct)
+    assert again.column("faf95").to_pylist()[1] == poisson_lower_bound(3, 0.95)
+    (tmp_path / FAF_CACHE).write_bytes(b"not parquet")
+    assert faf_lambdas(counts, tmp_path).equals(direct)

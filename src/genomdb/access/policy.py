@@ -5,6 +5,11 @@ Deny by default. A department reads its own submissions and a region its departm
 stewards read catalogue records under data stewardship; anything else needs a grant naming the user or their
 department, with a purpose, a legal basis and an expiry. Research grants are used only when named: they deliver
 under project pseudonyms and never include a person who opted out of research.
+
+The national variant database: the roles of :data:`CLASSIFICATION_ROLES` read it (the REST service's route rules
+are built from that table); a department's clinicians record, reclassify and withdraw only their own department's
+assertions, update only conflict cases their department is involved in, and read only their own department's
+recontact worklist.
 """
 
 from __future__ import annotations
@@ -185,6 +190,47 @@ def covers(grant: Grant, facts: SampleFacts, in_query: Callable[[Grant, SampleFa
     )
 
 
+CLASSIFICATION_ROLES: dict[Action, frozenset[Role]] = {
+    Action.READ_CLASSIFICATIONS: frozenset({Role.SUBMITTER, Role.CLINICIAN, Role.STEWARD}),
+    Action.WRITE_CLASSIFICATION: frozenset({Role.CLINICIAN}),
+    Action.UPDATE_CONFLICT: frozenset({Role.CLINICIAN}),
+    Action.READ_WORKLIST: frozenset({Role.CLINICIAN}),
+}
+"""Who may act on the national variant database at all. Reading is open to the clinical roles (submitters and
+clinicians) and to data stewards, as the variant browser's classification panel always was; researchers and
+administrators do not read it. Writing, conflict cases and recontact worklists are a department's clinical work:
+clinicians only, and only for their own department (stewards and administrators have no department)."""
+
+_CLASSIFICATION_BASES: dict[Action, str] = {
+    Action.WRITE_CLASSIFICATION: "clinical genetics: a department records its own variant classifications",
+    Action.UPDATE_CONFLICT: "clinical genetics: the departments involved in a conflict case resolve it together",
+    Action.READ_WORKLIST: "treatment: recontact of the department's own patients after a reclassification",
+}
+_CLASSIFICATION_REFUSALS: dict[Action, tuple[str, str]] = {
+    Action.WRITE_CLASSIFICATION: (
+        "{resource} is {owners}'s and {username} acts for {acting_for}: a department records, reclassifies and "
+        "withdraws only its own assertions",
+        "leave out `department` (it is always your own), or ask {owners} to record it",
+    ),
+    Action.UPDATE_CONFLICT: (
+        "{resource} involves {owners}, not {acting_for}: only the departments involved in a conflict case update it",
+        "ask {owners} to record the discussion or the resolution",
+    ),
+    Action.READ_WORKLIST: (
+        "{resource} is {owners}'s and {username} acts for {acting_for}: a department's recontact worklist lists its "
+        "own patients and is read by that department's clinicians only",
+        "ask for your own department's worklist",
+    ),
+}
+"""Why a department is refused, and what it can do instead: ``{resource}``, ``{owners}``, ``{username}`` and
+``{acting_for}`` are filled in."""
+
+
+def classification_roles(action: Action) -> frozenset[Role]:
+    """The roles that may take a national-variant-database action at all (a department check may follow)."""
+    return CLASSIFICATION_ROLES[action]
+
+
 def evaluate(
     actor: Actor,
     action: Action,
@@ -197,6 +243,8 @@ def evaluate(
     in_query: Callable[[Grant, SampleFacts], bool],
 ) -> Decision:
     """The rules, in order, as a pure function of the actor, the resource's facts, the actor's grants and the time."""
+    if action in CLASSIFICATION_ROLES:
+        return _classification(actor, action, resource)
     if action not in PERSON_LEVEL:
         return _administrative(actor, action, resource)
 
@@ -361,6 +409,44 @@ def _administrative(actor: Actor, action: Action, resource: Resource) -> Decisio
     )
 
 
+def _classification(actor: Actor, action: Action, resource: Resource) -> Decision:
+    roles = CLASSIFICATION_ROLES[action]
+    if actor.role not in roles:
+        return Decision(
+            False,
+            Rule.ROLE_REQUIRED,
+            resource,
+            action,
+            explanation=f"{action} needs the role {' or '.join(sorted(roles))}; {actor.username} is a {actor.role}",
+            how_to_get_access="ask a department's clinician",
+        )
+    if action == Action.READ_CLASSIFICATIONS:
+        return Decision(
+            True,
+            Rule.NATIONAL_VARIANT_DATABASE,
+            resource,
+            action,
+            legal_basis=LEGAL_BASES[Rule.NATIONAL_VARIANT_DATABASE],
+        )
+    if actor.department is not None and actor.department in resource.departments:
+        return Decision(True, Rule.OWN_DEPARTMENT, resource, action, legal_basis=_CLASSIFICATION_BASES[action])
+    why, how = _CLASSIFICATION_REFUSALS[action]
+    names = {
+        "resource": str(resource),
+        "owners": ", ".join(resource.departments) or "another department",
+        "username": actor.username,
+        "acting_for": actor.department or "no department",
+    }
+    return Decision(
+        False,
+        Rule.OWN_DEPARTMENT_ONLY,
+        resource,
+        action,
+        explanation=why.format(**names),
+        how_to_get_access=how.format(**names),
+    )
+
+
 def _draft(actor: Actor, decision: Decision, detail: dict[str, Any]) -> AuditDraft:
     facts = decision.resource.sample
     recorded: dict[str, Any] = dict(detail)
@@ -372,6 +458,8 @@ def _draft(actor: Actor, decision: Decision, detail: dict[str, Any]) -> AuditDra
         recorded["project"] = decision.project
     if decision.regions:
         recorded["regions"] = [str(r) for r in decision.regions]
+    if decision.resource.departments:
+        recorded["departments"] = list(decision.resource.departments)
     if not decision.allowed:
         recorded["why"] = decision.explanation
     return AuditDraft(

@@ -38,6 +38,14 @@ class Action(StrEnum):
     MANAGE_GRANTS = "manage-grants"
     MANAGE_STORE = "manage-store"
     READ_AUDIT = "read-audit"
+    READ_CLASSIFICATIONS = "read-classifications"
+    """The national variant database: national views, histories, conflict cases, the national export."""
+    WRITE_CLASSIFICATION = "write-classification"
+    """Record, reclassify or withdraw a department's assertion."""
+    UPDATE_CONFLICT = "update-conflict"
+    """Move a conflict case to under discussion or resolved."""
+    READ_WORKLIST = "read-worklist"
+    """A department's recontact worklist (person-level: its own carriers of a reclassified variant)."""
 
 
 class Rule(StrEnum):
@@ -60,6 +68,8 @@ class Rule(StrEnum):
     ROLE_REQUIRED = "role-required"
     NOT_RECIPIENT = "recipient-only"
     AUTOMATIC_THAW = "automatic-thaw"
+    NATIONAL_VARIANT_DATABASE = "national-variant-database"
+    OWN_DEPARTMENT_ONLY = "own-department-only"
 
 
 LEGAL_BASES: dict[Rule, str] = {
@@ -71,6 +81,7 @@ LEGAL_BASES: dict[Rule, str] = {
     Rule.OWN_KEY: "a user registers their own delivery key",
     Rule.RECIPIENT: "delivery to the recipient named in the request",
     Rule.AUTOMATIC_THAW: "delivery of an allowed request: the cold-tier files it needs are thawed",
+    Rule.NATIONAL_VARIANT_DATABASE: "clinical genetics: the departments share their variant classifications",
 }
 
 
@@ -354,7 +365,8 @@ class SampleFacts:
 
 @dataclass(frozen=True, slots=True)
 class Resource:
-    """What an action is about: ``kind`` is sample, person, file, grant, user, audit, request or store."""
+    """What an action is about: ``kind`` is sample, person, file, grant, user, audit, request or store, or for the
+    national variant database variant, assertion, conflict or worklist."""
 
     kind: str
     identifier: str
@@ -364,6 +376,9 @@ class Resource:
     """For requests and packages: the user who asked for them."""
     regions: tuple[GenomicInterval, ...] = ()
     """The genomic regions a read asks for; empty: whole files."""
+    departments: tuple[str, ...] = ()
+    """For classification resources: the departments they belong to (the owner of an assertion or a worklist,
+    the departments involved in a conflict case)."""
 
     @property
     def person_level(self) -> bool:

@@ -13,7 +13,7 @@ from genomdb import __version__
 from genomdb.api import problems
 from genomdb.api.context import ServiceContext
 from genomdb.api.limits import RequestTooLarge
-from genomdb.api.routes import beacon, catalog, frequency, ga4gh, health, releases, submissions, web
+from genomdb.api.routes import beacon, catalog, classifications, frequency, ga4gh, health, releases, submissions, web
 from genomdb.api.security import require_rules
 from genomdb.api.settings import ServiceSettings
 from genomdb.config import Settings
@@ -30,6 +30,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     catalog.router,
     submissions.router,
+    classifications.router,
     releases.router,
     beacon.router,
     ga4gh.router,
@@ -39,8 +40,9 @@ ROUTERS: tuple[APIRouter, ...] = (
 order and no two routers' paths overlap, so the busiest (frequency look-ups) come first."""
 
 DESCRIPTION = """The genomdb service: the metadata catalogue and submissions (person-level, behind the access
-policy and its audit log), aggregate allele frequencies under disclosure control (public without a token, registered
-and controlled tiers by role), frequency releases, and a GA4GH Beacon v2 (`/api/beacon`).
+policy and its audit log), the national variant database (`/api/classifications`), aggregate allele frequencies
+under disclosure control (public without a token, registered and controlled tiers by role), frequency releases, and
+a GA4GH Beacon v2 (`/api/beacon`).
 
 Authenticate with `Authorization: Bearer <token>`: a genomdb API token (`genomdb tokens create USER`) or, when the
 service is configured for it, a JWT of the trusted OpenID Connect issuer. Errors are RFC 9457 problem documents."""
@@ -125,6 +127,11 @@ def create_app(
             {"name": "releases", "description": "frequency releases: list, show, diff"},
             {"name": "catalog", "description": "person-level catalogue: submitters (own department) and stewards"},
             {"name": "submissions", "description": "upload, status and history of submissions"},
+            {
+                "name": "classifications",
+                "description": "the national variant database: departments' classifications, national views, "
+                "conflict cases, recontact worklists (clinical roles; writes by a department's clinicians)",
+            },
             {"name": "beacon", "description": "GA4GH Beacon v2"},
             {"name": "health", "description": "liveness and readiness"},
             {"name": "access", "description": "who the caller is"},

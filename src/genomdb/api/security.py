@@ -16,7 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
-from genomdb.access.records import Role
+from genomdb.access.policy import classification_roles
+from genomdb.access.records import Action, Role
 from genomdb.access.tokens import Unauthenticated
 from genomdb.api.context import Caller, ServiceContext
 from genomdb.errors import Forbidden
@@ -108,6 +109,12 @@ CATALOG_READERS = Access("catalog readers", (Role.SUBMITTER, Role.STEWARD))
 SUBMISSION_READERS = Access("submission readers", (Role.SUBMITTER, Role.STEWARD))
 SUBMITTERS = Access("submitters", (Role.SUBMITTER,))
 ANY_USER = Access("any user", tuple(Role))
+CLASSIFICATION_READERS = Access("classification readers", classification_roles(Action.READ_CLASSIFICATIONS))
+CLASSIFIERS = Access("classifiers", classification_roles(Action.WRITE_CLASSIFICATION))
+CONFLICT_PARTIES = Access("conflict parties", classification_roles(Action.UPDATE_CONFLICT))
+WORKLIST_READERS = Access("recontact worklist readers", classification_roles(Action.READ_WORKLIST))
+"""The national variant database's rules take their roles from the access policy's table; the policy then
+decides the department (own assertions, conflict cases involving it, its own worklist) and audits it."""
 
 
 def access_rule(route: APIRoute) -> Access | None:

@@ -89,6 +89,24 @@ def known_at(moment: Moment | None) -> dt.datetime | None:
     return dt.datetime.combine(moment, dt.time.max, tzinfo=dt.UTC)
 
 
+def parse_moment(text: str | None, *, field: str = "as_of") -> Moment | None:
+    """``2024-05-01`` → a date (the end of that day); ``2024-05-01T12:00`` (optionally with an offset) → a time.
+
+    InvalidInput names ``field`` (the option or parameter the text came from).
+    """
+    if text is None or not text.strip():
+        return None
+    try:
+        if len(text.strip()) == 10:
+            return dt.date.fromisoformat(text.strip())
+        return dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"cannot read {field}",
+            [Problem(field, "not a date or time", field=field, expected="YYYY-MM-DD or YYYY-MM-DDTHH:MM", found=text)],
+        ) from None
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -526,6 +544,10 @@ class ClassificationDatabase:
 
     # --- reads --------------------------------------------------------------------------------------------
 
+    def assertion(self, assertion_id: str) -> AssertionVersion:
+        """The current (newest) version of an assertion; NotFound for an unknown id."""
+        return self._repository.assertion_history(assertion_id)[-1]
+
     def history(
         self,
         variant: str | None = None,
@@ -612,6 +634,10 @@ class ClassificationDatabase:
         """Conflict cases, oldest first; filtered by state, by a department involved, or by variant."""
         key = self.variant_key(variant) if variant is not None else None
         return self._repository.conflicts(states=states, department=department, variant_key=key)
+
+    def conflict(self, conflict_id: str) -> ConflictCase:
+        """One conflict case with its events; NotFound for an unknown id."""
+        return self._repository.conflict(conflict_id)
 
     def discuss_conflict(self, conflict_id: str, *, actor: str, note: str) -> ConflictCase:
         """Mark a case as under discussion, with a note."""

@@ -173,6 +173,46 @@ class AssertionVersion:
         return f"asserted {self.acmg_class.value}; its criteria support {self.supported_class.value}"
 
 
+@dataclass(frozen=True, slots=True)
+class Reclassification:
+    """A new version of an existing assertion: the class, why, and whatever else changes (None: as the current
+    version says). The variant and the condition are the assertion's own."""
+
+    acmg_class: AcmgClass
+    reason: str
+    criteria: tuple[Criterion, ...] | None = None
+    inheritance: InheritanceMode | None = None
+    evidence: str | None = None
+    classifier: str | None = None
+    asserted_on: dt.date | None = None
+    gene: str | None = None
+    transcript: str | None = None
+    hgvs_c: str | None = None
+    hgvs_p: str | None = None
+
+    def applied_to(self, current: AssertionVersion) -> NewAssertion:
+        """The assertion to record as the version after ``current``."""
+
+        def kept(value: str | None, before: str | None) -> str | None:
+            return value if value is not None else before
+
+        return NewAssertion(
+            variant=current.variant_key,
+            acmg_class=self.acmg_class,
+            condition=current.condition,
+            inheritance=self.inheritance if self.inheritance is not None else current.inheritance,
+            criteria=self.criteria if self.criteria is not None else current.criteria,
+            evidence=self.evidence if self.evidence is not None else current.evidence,
+            classifier=self.classifier if self.classifier is not None else current.classifier,
+            asserted_on=self.asserted_on,
+            gene=kept(self.gene, current.gene),
+            transcript=kept(self.transcript, current.transcript),
+            hgvs_c=kept(self.hgvs_c, current.hgvs_c),
+            hgvs_p=kept(self.hgvs_p, current.hgvs_p),
+            reason=self.reason,
+        )
+
+
 class ConsensusCategory(StrEnum):
     """The VKGL consensus categories."""
 
@@ -273,6 +313,20 @@ class ConflictState(StrEnum):
     OPEN = "open"
     UNDER_DISCUSSION = "under discussion"
     RESOLVED = "resolved"
+
+
+CONFLICT_STATES_HELP = "open, under-discussion, resolved or unresolved (open + under discussion)"
+
+
+def parse_conflict_states(text: str) -> tuple[ConflictState, ...] | None:
+    """``open``, ``under-discussion`` (or ``under discussion``), ``resolved``, or ``unresolved`` (open and under
+    discussion) → the states; None when the text names none of them."""
+    wanted = re.sub(r"[\s_\-]+", " ", text.strip().lower())
+    if wanted == "unresolved":
+        return (ConflictState.OPEN, ConflictState.UNDER_DISCUSSION)
+    if wanted in {s.value for s in ConflictState}:
+        return (ConflictState(wanted),)
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from genomdb.classification.acmg import CLASS_SPELLINGS_HELP, Criterion, CriterionError, parse_class, parse_criteria
 from genomdb.classification.database import ClassificationDatabase, Moment, VariantReport
+from genomdb.classification.database import parse_moment as parse_moment_text
 from genomdb.classification.frequency_evidence import FrequencyThresholds
 from genomdb.classification.model import (
     INHERITANCE_HELP,
@@ -22,6 +23,7 @@ from genomdb.classification.model import (
     NationalView,
     NewAssertion,
     WriteOutcome,
+    parse_conflict_states,
     parse_inheritance,
     parse_ontology_id,
 )
@@ -49,25 +51,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="print JSON instead of tabl
 
 def parse_moment(text: str | None) -> Moment | None:
     """``2024-05-01`` → a date (end of that day); ``2024-05-01T12:00`` (optionally with an offset) → a time."""
-    if text is None:
-        return None
-    try:
-        if len(text.strip()) == 10:
-            return dt.date.fromisoformat(text.strip())
-        return dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidInput(
-            "cannot read --as-of",
-            [
-                Problem(
-                    "--as-of",
-                    "not a date or time",
-                    field="--as-of",
-                    expected="YYYY-MM-DD or YYYY-MM-DDTHH:MM",
-                    found=text,
-                )
-            ],
-        ) from None
+    return parse_moment_text(text, field="--as-of")
 
 
 def _criteria_text(version: AssertionVersion) -> str:
@@ -371,14 +355,10 @@ def conflicts(
     """Conflict cases, oldest first."""
     if ctx.invoked_subcommand is not None:
         return
-    states: list[ConflictState] | None = None
+    states: tuple[ConflictState, ...] | None = None
     if state_filter is not None:
-        wanted = state_filter.replace("-", " ").replace("_", " ").lower()
-        if wanted == "unresolved":
-            states = [ConflictState.OPEN, ConflictState.UNDER_DISCUSSION]
-        elif wanted in {s.value for s in ConflictState}:
-            states = [ConflictState(wanted)]
-        else:
+        states = parse_conflict_states(state_filter)
+        if states is None:
             raise InvalidInput(
                 "unknown --state",
                 [

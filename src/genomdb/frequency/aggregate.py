@@ -9,14 +9,16 @@ Three steps, each a plain relational query:
 2. **Strata.** Cells are spread into one column per stratum (``CASE`` on the labels) and summed, together with
    any other signed sources (a previous release, partials of new batches, minus samples that left).
 3. **Finalise.** Coverage deltas whose every column is 0 are dropped, a running sum per chromosome turns them
-   into the callable-AN step function (``coverage``), the variants take their AN from it with an ASOF join, and
-   AF and FAF are derived. Sums of integers are exact, so any decomposition of the same samples gives identical
-   files — the property incremental releases rely on.
+   into one layer of the callable-AN step function (:mod:`genomdb.frequency.coverage`), the variants take their
+   AN as the sum of the release's layers at their position, and AF and FAF are derived. Sums of integers are
+   exact, so any decomposition of the same samples gives identical counts — the property incremental releases
+   rely on.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from genomdb.errors import IntegrityError
+from genomdb.frequency import coverage as cov
 from genomdb.frequency.faf import poisson_lower_bound
 from genomdb.frequency.strata import (
     PLATFORM_PREFIX,
@@ -208,7 +211,11 @@ class StrataLayout:
 
 @dataclass(frozen=True, slots=True)
 class ReleaseTables:
-    """Where a finalised release's tables were written and how many rows they have."""
+    """Where a finalised release's tables were written and how many rows they have.
+
+    ``coverage``/``coverage_ipc`` are the layer this build wrote (see :mod:`genomdb.frequency.coverage`);
+    ``n_coverage_runs`` counts its runs only.
+    """
 
     variants: Path
     coverage: Path
@@ -230,19 +237,44 @@ def _contig_table(con: duckdb.DuckDBPyConnection, build: str) -> None:
     con.unregister("contig_order_arrow")
 
 
-def _faf_table(con: duckdb.DuckDBPyConnection, layout: StrataLayout) -> None:
+FAF_CACHE = "faf-lambda.parquet"
+
+
+def faf_lambdas(counts: Sequence[int], cache_dir: Path | None) -> pa.Table:
+    """``(ac, faf95, faf99)``: the Poisson lower bounds of the counts, from a cache of earlier builds when given.
+
+    The bounds are a pure function of the count; computing the exact ones costs ~0.1 ms each in Python, which
+    adds up over thousands of distinct counts, so builds keep them in ``cache_dir`` (replaced atomically; an
+    unreadable cache is ignored).
+    """
+    names = [name for name, _ in FAF_CONFIDENCES]
+    known: dict[int, tuple[float, ...]] = {}
+    cache = cache_dir / FAF_CACHE if cache_dir is not None else None
+    if cache is not None and cache.exists():
+        try:
+            rows = pq.read_table(cache).to_pylist()
+            known = {int(r["ac"]): tuple(float(r[name]) for name in names) for r in rows}
+        except (OSError, pa.ArrowInvalid, KeyError):
+            known = {}
+    missing = [c for c in counts if c not in known]
+    for count in missing:
+        known[count] = tuple(poisson_lower_bound(count, conf) for _, conf in FAF_CONFIDENCES)
+    if cache is not None and missing:
+        everything = sorted(known)
+        scratch = cache.with_name(f".{cache.name}.{os.getpid()}")
+        columns = {"ac": pa.array(everything, pa.int64())}
+        columns |= {name: pa.array([known[c][i] for c in everything], pa.float64()) for i, name in enumerate(names)}
+        pq.write_table(pa.table(columns), scratch)
+        scratch.replace(cache)
+    columns = {"ac": pa.array(counts, pa.int64())}
+    columns |= {name: pa.array([known[c][i] for c in counts], pa.float64()) for i, name in enumerate(names)}
+    return pa.table(columns)
+
+
+def _faf_table(con: duckdb.DuckDBPyConnection, layout: StrataLayout, cache_dir: Path | None) -> None:
     union = " UNION ".join(f"SELECT ac_{slug} AS ac FROM summed_variants" for slug in layout.slugs)
-    counts = [row[0] for row in con.execute(f"SELECT DISTINCT ac FROM ({union}) WHERE ac >= 2").fetchall()]
-    table = pa.table(
-        {
-            "ac": pa.array(counts, pa.int64()),
-            **{
-                name: pa.array([poisson_lower_bound(c, conf) for c in counts], pa.float64())
-                for name, conf in FAF_CONFIDENCES
-            },
-        }
-    )
-    con.register("faf_lambda_arrow", table)
+    counts = [int(row[0]) for row in con.execute(f"SELECT DISTINCT ac FROM ({union}) WHERE ac >= 2").fetchall()]
+    con.register("faf_lambda_arrow", faf_lambdas(counts, cache_dir))
     con.execute("CREATE OR REPLACE TEMP TABLE faf_lambda AS SELECT * FROM faf_lambda_arrow")
     con.unregister("faf_lambda_arrow")
 
@@ -254,41 +286,29 @@ def _check(con: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:
         raise IntegrityError(f"{message} ({found:,} rows); the release was not written")
 
 
-def finalize(
+def _union(empty: str, sources: Sequence[str]) -> str:
+    return " UNION ALL ".join(f"({s})" for s in [empty, *sources])
+
+
+def coverage_layer(
     con: duckdb.DuckDBPyConnection,
     layout: StrataLayout,
-    variant_sources: Sequence[str],
     delta_sources: Sequence[str],
-    out_dir: Path,
     *,
+    complete: bool = True,
     build: str = "GRCh38",
-) -> ReleaseTables:
-    """Sum the signed sources and write ``variants``/``coverage`` as Parquet and as Arrow IPC (for lookups)."""
+) -> None:
+    """Sum signed coverage deltas into temp table ``coverage_runs``: the non-zero runs of one layer, in order.
+
+    A ``complete`` layer is the whole track, so no allele number may be negative; an increment's may be.
+    """
     slugs = layout.slugs
-    variant_columns = layout.variant_columns()
     delta_columns = layout.delta_columns()
-    empty_variants = (
-        "SELECT NULL::VARCHAR AS chrom, NULL::INTEGER AS pos, NULL::VARCHAR AS ref, NULL::VARCHAR AS alt, "
-        + ", ".join(f"0::BIGINT AS {c}" for c in variant_columns)
-        + " WHERE false"
-    )
     empty_deltas = (
         "SELECT NULL::VARCHAR AS chrom, NULL::INTEGER AS pos, "
         + ", ".join(f"0::BIGINT AS {c}" for c in delta_columns)
         + " WHERE false"
     )
-    variants_union = " UNION ALL ".join(f"({s})" for s in [empty_variants, *variant_sources])
-    deltas_union = " UNION ALL ".join(f"({s})" for s in [empty_deltas, *delta_sources])
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE summed_variants AS
-            SELECT * FROM (
-                SELECT chrom, pos::INTEGER AS pos, ref, alt, {_sum_columns(variant_columns)}
-                FROM ({variants_union}) GROUP BY chrom, pos, ref, alt
-            ) WHERE ac_all <> 0 OR {" OR ".join(f"{c} <> 0" for c in variant_columns)}"""
-    )
-    negative = " OR ".join(f"{c} < 0" for c in variant_columns)
-    _check(con, f"SELECT count(*) FROM summed_variants WHERE {negative}", "negative allele counts after summing")
-    con.execute("DELETE FROM summed_variants WHERE ac_all = 0")
     any_delta = " OR ".join(f"{c} <> 0" for c in delta_columns)
     running = ", ".join(
         f"SUM({d}) OVER cumulative AS {name}"
@@ -299,18 +319,19 @@ def finalize(
             SELECT chrom, pos AS start_1based, (LEAD(pos) OVER by_pos) - 1 AS end_1based, {running}
             FROM (
                 SELECT chrom, pos::INTEGER AS pos, {_sum_columns(delta_columns)}
-                FROM ({deltas_union}) GROUP BY chrom, pos
+                FROM ({_union(empty_deltas, delta_sources)}) GROUP BY chrom, pos
             )
             WHERE {any_delta}
             WINDOW by_pos AS (PARTITION BY chrom ORDER BY pos),
                    cumulative AS (PARTITION BY chrom ORDER BY pos ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"""
     )
     an_columns = [f"an_{slug}" for slug in slugs] + ["callable_individuals"]
-    _check(
-        con,
-        f"SELECT count(*) FROM coverage_steps WHERE {' OR '.join(f'{c} < 0' for c in an_columns)}",
-        "negative allele numbers: a sample was subtracted that the release did not contain",
-    )
+    if complete:
+        _check(
+            con,
+            f"SELECT count(*) FROM coverage_steps WHERE {' OR '.join(f'{c} < 0' for c in an_columns)}",
+            "negative allele numbers: a sample was subtracted that the release did not contain",
+        )
     nonzero = " OR ".join(f"{c} <> 0" for c in an_columns)
     _check(
         con,
@@ -327,11 +348,80 @@ def finalize(
             WHERE s.end_1based IS NOT NULL AND ({nonzero})
             ORDER BY COALESCE(o.contig_rank, 100000), s.chrom, s.start_1based"""
     )
-    _faf_table(con, layout)
+
+
+def _coverage_at_variants(
+    con: duckdb.DuckDBPyConnection, layout: StrataLayout, layers: Sequence[Path], *, check_from: Path | None
+) -> None:
+    """Temp table ``variant_an``: the layers' summed allele numbers at every variant position.
+
+    With ``check_from`` (a new increment's Arrow file), the summed track is also checked at each of that
+    layer's run starts: an increment can only make the total negative where it starts a negative stretch.
+    """
+    columns = [f"an_{slug}" for slug in layout.slugs] + ["callable_individuals"]
+    types = [pa.int32()] * len(columns)
+    if check_from is not None:
+        starts = pa.ipc.open_file(pa.memory_map(str(check_from), "r")).read_all().select(["chrom", "start_1based"])
+        starts = starts.rename_columns(["chrom", "pos"])
+        totals = cov.values_table(layers, starts, columns, types=[pa.int64()] * len(columns))
+        negative = sum(pc.sum(pc.less(totals.column(c), 0).cast(pa.int64())).as_py() or 0 for c in columns)
+        if negative:
+            raise IntegrityError(
+                f"negative allele numbers: a sample was subtracted that the release did not contain ({negative:,} "
+                "values); the release was not written"
+            )
+    positions = con.sql("SELECT DISTINCT chrom, pos FROM summed_variants ORDER BY chrom, pos").to_arrow_table()
+    table = cov.values_table(layers, positions, columns, types=types)
+    con.register("variant_an_arrow", table)
+    con.execute("CREATE OR REPLACE TEMP TABLE variant_an AS SELECT * FROM variant_an_arrow")
+    con.unregister("variant_an_arrow")
+
+
+def finalize(
+    con: duckdb.DuckDBPyConnection,
+    layout: StrataLayout,
+    variant_sources: Sequence[str],
+    delta_sources: Sequence[str],
+    out_dir: Path,
+    *,
+    layer: str = cov.BASE_LAYER,
+    inherited: Sequence[Path] = (),
+    build: str = "GRCh38",
+    cache_dir: Path | None = None,
+) -> ReleaseTables:
+    """Sum the signed sources and write ``variants`` and one coverage layer as Parquet and Arrow IPC.
+
+    ``delta_sources`` make the layer named ``layer``; ``inherited`` are the Arrow files of the layers it adds to
+    (already in ``out_dir``). Without them the layer is the whole callable-AN track. The variants' allele numbers
+    are the sum of all layers at their position.
+    """
+    slugs = layout.slugs
+    variant_columns = layout.variant_columns()
+    empty_variants = (
+        "SELECT NULL::VARCHAR AS chrom, NULL::INTEGER AS pos, NULL::VARCHAR AS ref, NULL::VARCHAR AS alt, "
+        + ", ".join(f"0::BIGINT AS {c}" for c in variant_columns)
+        + " WHERE false"
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE summed_variants AS
+            SELECT * FROM (
+                SELECT chrom, pos::INTEGER AS pos, ref, alt, {_sum_columns(variant_columns)}
+                FROM ({_union(empty_variants, variant_sources)}) GROUP BY chrom, pos, ref, alt
+            ) WHERE ac_all <> 0 OR {" OR ".join(f"{c} <> 0" for c in variant_columns)}"""
+    )
+    negative = " OR ".join(f"{c} < 0" for c in variant_columns)
+    _check(con, f"SELECT count(*) FROM summed_variants WHERE {negative}", "negative allele counts after summing")
+    con.execute("DELETE FROM summed_variants WHERE ac_all = 0")
+    coverage_layer(con, layout, delta_sources, complete=not inherited, build=build)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    coverage_parquet, coverage_ipc = (out_dir / name for name in cov.LayerInfo(layer, 0).files())
+    n_runs = _write_table(con, "coverage_runs", coverage_parquet, coverage_ipc)
+    _coverage_at_variants(con, layout, [*inherited, coverage_ipc], check_from=coverage_ipc if inherited else None)
+    _faf_table(con, layout, cache_dir)
     per_stratum = []
     joins = []
     for i, slug in enumerate(slugs):
-        an = f"CASE WHEN r.end_1based >= v.pos THEN r.an_{slug} ELSE 0 END"
+        an = f"COALESCE(a.an_{slug}, 0)"
         per_stratum += [
             f"v.ac_{slug}::INTEGER AS ac_{slug}",
             f"({an})::INTEGER AS an_{slug}",
@@ -349,7 +439,7 @@ def finalize(
         f"""CREATE OR REPLACE TEMP TABLE release_variants AS
             SELECT v.chrom, v.pos::INTEGER AS pos, v.ref, v.alt, {", ".join(per_stratum)}
             FROM summed_variants AS v
-            ASOF LEFT JOIN coverage_runs AS r ON r.chrom = v.chrom AND v.pos >= r.start_1based
+            LEFT JOIN variant_an AS a ON a.chrom = v.chrom AND a.pos = v.pos
             {" ".join(joins)}
             LEFT JOIN contig_order AS o ON o.chrom = v.chrom
             ORDER BY COALESCE(o.contig_rank, 100000), v.chrom, v.pos, v.ref, v.alt"""
@@ -359,16 +449,9 @@ def finalize(
         f"SELECT count(*) FROM release_variants WHERE {' OR '.join(f'ac_{s} > an_{s}' for s in slugs)}",
         "allele count above allele number: calls without callable blocks in a batch",
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
     n_variants = _write_table(con, "release_variants", out_dir / "variants.parquet", out_dir / "variants.arrow")
-    n_runs = _write_table(con, "coverage_runs", out_dir / "coverage.parquet", out_dir / "coverage.arrow")
     return ReleaseTables(
-        out_dir / "variants.parquet",
-        out_dir / "coverage.parquet",
-        out_dir / "variants.arrow",
-        out_dir / "coverage.arrow",
-        n_variants,
-        n_runs,
+        out_dir / "variants.parquet", coverage_parquet, out_dir / "variants.arrow", coverage_ipc, n_variants, n_runs
     )
 
 

@@ -1,8 +1,9 @@
 """Look-ups in a release: variants, regions and genes, always through the disclosure engine.
 
-A release's ``variants.arrow`` and ``coverage.arrow`` are uncompressed Arrow IPC files sorted by position, one
-chromosome per record batch. :class:`ReleaseReader` memory-maps them and keeps only the first and last
-position of each record batch in memory; a look-up is a binary search over those, then over the batch's
+A release's ``variants.arrow`` and its coverage layers (``coverage.arrow``, ``coverage-<n>.arrow``; their sum is
+the callable-AN track, see :mod:`genomdb.frequency.coverage`) are uncompressed Arrow IPC files sorted by
+position, one chromosome per record batch. :class:`ReleaseReader` memory-maps them and keeps only the first and
+last position of each record batch in memory; a look-up is a binary search over those, then over the batch's
 memory-mapped position column (``numpy.searchsorted``), so memory stays flat and a point look-up reads a few
 pages. :class:`FrequencyDatabase` is the service API the CLI and the REST API call.
 """
@@ -143,7 +144,9 @@ class ReleaseReader:
         self.strata = self.manifest.strata
         self._slugs = tuple(stratum_slug(s) for s in self.strata)
         self._variants = SortedArrowFile(path / "variants.arrow", "pos")
-        self._coverage = SortedArrowFile(path / "coverage.arrow", "start_1based")
+        self._coverage = [
+            SortedArrowFile(path / layer.files()[1], "start_1based") for layer in self.manifest.coverage_layers
+        ]
 
     @property
     def release_id(self) -> str:
@@ -151,20 +154,26 @@ class ReleaseReader:
 
     def close(self) -> None:
         self._variants.close()
-        self._coverage.close()
+        for layer in self._coverage:
+            layer.close()
 
     def coverage_at(self, chrom: str, pos: int) -> tuple[tuple[int, ...], int]:
-        """AN per stratum and callable individuals at a position (zeros when not covered)."""
-        found = self._coverage.row_at_or_before(chrom, pos)
-        if found is None:
-            return tuple(0 for _ in self._slugs), 0
-        batch, row = found
-        if int(batch.ints("end_1based")[row]) < pos:
-            return tuple(0 for _ in self._slugs), 0
-        return (
-            tuple(int(batch.ints(f"an_{slug}")[row]) for slug in self._slugs),
-            int(batch.ints("callable_individuals")[row]),
-        )
+        """AN per stratum and callable individuals at a position (zeros when not covered): the layers' sum."""
+        an = [0] * len(self._slugs)
+        individuals = 0
+        for layer in self._coverage:
+            found = layer.row_at_or_before(chrom, pos)
+            if found is None:
+                continue
+            batch, row = found
+            if int(batch.ints("end_1based")[row]) < pos:
+                continue
+            names = batch.record.schema.names
+            for i, slug in enumerate(self._slugs):
+                if f"an_{slug}" in names:
+                    an[i] += int(batch.ints(f"an_{slug}")[row])
+            individuals += int(batch.ints("callable_individuals")[row])
+        return tuple(an), individuals
 
     def _counts(self, record: dict[str, Any]) -> list[RawStratumCounts]:
         return [

@@ -11,120 +11,93 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-import jsonschema
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from genomdb.errors import IntegrityError
+from genomdb.frequency.coverage import BASE_LAYER, LayerInfo
 from genomdb.frequency.records import IncludedSample
 from genomdb.frequency.strata import SampleLabels
 
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 
-_LABEL = {"type": ["string", "null"]}
-MANIFEST_SCHEMA: dict[str, Any] = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "genomdb frequency release manifest",
-    "type": "object",
-    "required": [
-        "schema_version",
-        "release_id",
-        "parent",
-        "created",
-        "reference_build",
-        "mode",
-        "strata",
-        "inclusion_policy",
-        "batches",
-        "samples",
-        "excluded",
-        "counts",
-        "files",
-    ],
-    "properties": {
-        "schema_version": {"const": SCHEMA_VERSION},
-        "release_id": {"type": "string", "pattern": "^GDB-FREQ-[0-9]{4}-[0-9]{2}-R[0-9]+$"},
-        "parent": {"type": ["string", "null"]},
-        "created": {"type": "string"},
-        "reference_build": {"type": "string"},
-        "mode": {"enum": ["incremental", "full"]},
-        "engine": {"type": "object"},
-        "strata": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-        "inclusion_policy": {"type": "object"},
-        "batches": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["batch_id", "manifest_sha256", "n_samples"],
-                "properties": {
-                    "batch_id": {"type": "string"},
-                    "manifest_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-                    "n_samples": {"type": "integer", "minimum": 0},
-                    "filters": {"type": "object"},
-                },
-            },
-        },
-        "samples": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": [
-                    "sample_id",
-                    "sample_key",
-                    "submission_id",
-                    "submission_version",
-                    "batch_id",
-                    "sex",
-                    "region",
-                    "platform",
-                ],
-                "properties": {
-                    "sample_id": {"type": "integer"},
-                    "sample_key": {"type": "string"},
-                    "submission_id": {"type": "string"},
-                    "submission_version": {"type": "integer"},
-                    "batch_id": {"type": "string"},
-                    "sex": _LABEL,
-                    "region": _LABEL,
-                    "platform": _LABEL,
-                },
-            },
-        },
-        "excluded": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["sample_id", "reason"],
-                "properties": {"sample_id": {"type": "integer"}, "reason": {"type": "string"}},
-            },
-        },
-        "counts": {
-            "type": "object",
-            "required": ["n_samples", "n_variants", "n_coverage_runs"],
-            "properties": {
-                "n_samples": {"type": "integer"},
-                "n_variants": {"type": "integer"},
-                "n_coverage_runs": {"type": "integer"},
-            },
-        },
-        "changes": {"type": "object"},
-        "partials": {"type": "array"},
-        "files": {
-            "type": "object",
-            "additionalProperties": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-        },
-    },
-}
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(strict=True, extra="allow")
+
+
+class _Batch(_Model):
+    batch_id: str
+    manifest_sha256: Sha256
+    n_samples: Annotated[int, Field(ge=0)]
+    filters: dict[str, Any] | None = None
+
+
+class _Sample(_Model):
+    sample_id: int
+    sample_key: str
+    submission_id: str
+    submission_version: int
+    batch_id: str
+    sex: str | None
+    region: str | None
+    platform: str | None
+
+
+class _Excluded(_Model):
+    sample_id: int
+    reason: str
+
+
+class _Counts(_Model):
+    n_samples: int
+    n_variants: int
+    n_coverage_runs: int
+
+
+class _Layer(_Model):
+    name: Annotated[str, StringConstraints(pattern=r"^coverage(-[0-9]+)?$")]
+    n_runs: Annotated[int, Field(ge=0)]
+
+
+class ManifestModel(_Model):
+    """The manifest's structure (pydantic: validating thousands of sample entries takes milliseconds)."""
+
+    schema_version: Literal[1]
+    release_id: Annotated[str, StringConstraints(pattern=r"^GDB-FREQ-[0-9]{4}-[0-9]{2}-R[0-9]+$")]
+    parent: str | None
+    created: str
+    reference_build: str
+    mode: Literal["incremental", "full"]
+    engine: dict[str, Any] | None = None
+    strata: Annotated[list[str], Field(min_length=1)]
+    inclusion_policy: dict[str, Any]
+    batches: list[_Batch]
+    samples: list[_Sample]
+    excluded: list[_Excluded]
+    counts: _Counts
+    coverage_layers: Annotated[list[_Layer], Field(min_length=1)] | None = None
+    changes: dict[str, Any] | None = None
+    partials: list[Any] | None = None
+    files: dict[str, Sha256]
+
+
+MANIFEST_SCHEMA: dict[str, Any] = ManifestModel.model_json_schema()
+"""The manifest's JSON Schema, for readers outside genomdb."""
 
 
 def validate_manifest(document: dict[str, Any], source: str) -> None:
-    """Raise IntegrityError when a manifest does not follow :data:`MANIFEST_SCHEMA`."""
-    errors = sorted(jsonschema.Draft202012Validator(MANIFEST_SCHEMA).iter_errors(document), key=lambda e: e.path)
-    if errors:
-        first = errors[0]
-        where = "/".join(str(p) for p in first.path) or "(top)"
-        raise IntegrityError(f"{source}: invalid release manifest at {where}: {first.message}")
+    """Raise IntegrityError when a manifest does not follow :class:`ManifestModel`."""
+    try:
+        ManifestModel.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = "/".join(str(p) for p in first["loc"]) or "(top)"
+        raise IntegrityError(f"{source}: invalid release manifest at {where}: {first['msg']}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +140,14 @@ class ReleaseManifest:
             )
             for s in self.document["samples"]
         )
+
+    @property
+    def coverage_layers(self) -> tuple[LayerInfo, ...]:
+        """The layers whose sum is the callable-AN track (one, ``coverage``, in releases that predate layers)."""
+        layers = self.document.get("coverage_layers")
+        if not layers:
+            return (LayerInfo(BASE_LAYER, int(self.document["counts"]["n_coverage_runs"])),)
+        return tuple(LayerInfo(str(layer["name"]), int(layer["n_runs"])) for layer in layers)
 
     @property
     def n_variants(self) -> int:

@@ -6,7 +6,10 @@ differs from the previous one. :func:`assemble_release` then computes the tables
 * **incremental** (the default): previous release + partials of new batches − samples of new batches that are
   not counted − samples that left old batches (opt-out, superseded, withdrawn, QC, a better sample of the same
   person) + samples that joined from old batches. Old batches are read only for the rows of samples that left
-  or joined. The first release is the incremental case with an empty previous release.
+  or joined. The first release is the incremental case with an empty previous release. The variants table is
+  rewritten (it is small: one row per variant); the callable-AN track is not: the previous release's coverage
+  layers are hard-linked and one layer holding only the change is added, until they are folded into one
+  (:mod:`genomdb.frequency.coverage`).
 * **full**: every counted sample read directly from the batches; the independent path that proves the other.
 
 Partials are cached per batch under ``partials/<batch_id>/<digest>/`` (the digest covers the batch checksum and
@@ -20,6 +23,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -28,9 +32,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa  # type: ignore[import-untyped]
 
 from genomdb.errors import IntegrityError
 from genomdb.frequency import aggregate as agg
+from genomdb.frequency.coverage import BASE_LAYER, LayerInfo, next_layer_name, should_fold
 from genomdb.frequency.inclusion import POLICY_DESCRIPTION, InclusionDecision, select_samples
 from genomdb.frequency.manifest import SCHEMA_VERSION, ReleaseManifest, read_manifest, sample_entry
 from genomdb.frequency.records import BatchSource, CohortMember, IncludedSample
@@ -165,6 +171,8 @@ class AssembledRelease:
     partials: tuple[dict[str, Any], ...]
     seconds: float
     files: dict[str, str] = field(default_factory=dict)
+    layers: tuple[LayerInfo, ...] = ()
+    """The coverage layers whose sum is the callable-AN track (see :mod:`genomdb.frequency.coverage`)."""
 
 
 def _labels_digest(batch: BatchSource, labels: Sequence[tuple[int, SampleLabels]]) -> str:
@@ -258,6 +266,24 @@ def _add_samples(
     )
 
 
+def _link_layers(previous: PreviousRelease, layers: Sequence[LayerInfo], out_dir: Path) -> dict[str, str]:
+    """Hard-link (or copy, across file systems) the previous release's layers into ``out_dir``; their checksums."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    recorded = previous.manifest.files
+    checksums: dict[str, str] = {}
+    for layer in layers:
+        for name in layer.files():
+            source = previous.path / name
+            if not source.exists():
+                raise IntegrityError(f"release {previous.manifest.release_id}: coverage layer {source} is missing")
+            try:
+                os.link(source, out_dir / name)
+            except OSError:
+                shutil.copy2(source, out_dir / name)
+            checksums[name] = recorded.get(name) or agg.sha256_file(out_dir / name)
+    return checksums
+
+
 def assemble_release(
     plan: ReleasePlan,
     *,
@@ -273,9 +299,12 @@ def assemble_release(
     layout = agg.StrataLayout(plan.strata)
     con = agg.open_engine(work_dir, threads=threads, memory_limit=memory_limit)
     partials: list[dict[str, Any]] = []
+    inherited: dict[str, str] = {}
     try:
         variant_sources: list[str] = []
         delta_sources: list[str] = []
+        previous_layers: tuple[LayerInfo, ...] = ()
+        fold = True
         if plan.full:
             counted = [(s.sample_id, s.labels) for s in plan.included]
             v, d = _add_samples(con, layout, plan, counted, "counted_samples", +1)
@@ -284,12 +313,16 @@ def assemble_release(
         else:
             if plan.previous is not None:
                 previous_strata = plan.previous.manifest.strata
+                previous_layers = plan.previous.manifest.coverage_layers
+                fold = should_fold(previous_layers, strata_changed=previous_strata != plan.strata)
                 variant_sources.append(
                     layout.variants_from_release(plan.previous.path / "variants.parquet", previous_strata)
                 )
-                delta_sources.append(
-                    layout.deltas_from_release(plan.previous.path / "coverage.parquet", previous_strata)
-                )
+                if fold:
+                    delta_sources += [
+                        layout.deltas_from_release(plan.previous.path / layer.files()[0], previous_strata)
+                        for layer in previous_layers
+                    ]
             for batch in plan.new_batches:
                 folder, meta = ensure_partial(con, batch, plan.batch_labels[batch.batch_id], partials_dir)
                 partials.append({"batch_id": batch.batch_id, "digest": meta["digest"]})
@@ -301,14 +334,49 @@ def assemble_release(
                 v, d = _add_samples(con, layout, plan, samples, table, sign)
                 variant_sources += v
                 delta_sources += d
-        tables = agg.finalize(con, layout, variant_sources, delta_sources, out_dir, build=build)
+        if fold or plan.previous is None:
+            tables = agg.finalize(con, layout, variant_sources, delta_sources, out_dir, build=build, cache_dir=work_dir)
+            layers: tuple[LayerInfo, ...] = (LayerInfo(BASE_LAYER, tables.n_coverage_runs),)
+        else:
+            inherited = _link_layers(plan.previous, previous_layers, out_dir)
+            name = next_layer_name(previous_layers)
+            tables = agg.finalize(
+                con,
+                layout,
+                variant_sources,
+                delta_sources,
+                out_dir,
+                layer=name,
+                inherited=[out_dir / layer.files()[1] for layer in previous_layers],
+                build=build,
+                cache_dir=work_dir,
+            )
+            layers = (*previous_layers, LayerInfo(name, tables.n_coverage_runs))
     finally:
         con.close()
-    files = {
+    files = inherited | {
         path.name: agg.sha256_file(path)
         for path in (tables.variants, tables.coverage, tables.variants_ipc, tables.coverage_ipc)
     }
-    return AssembledRelease(tables, tuple(partials), time.perf_counter() - started, files)
+    return AssembledRelease(tables, tuple(partials), time.perf_counter() - started, dict(sorted(files.items())), layers)
+
+
+def folded_coverage(release_dir: Path) -> pa.Table:
+    """A release's callable-AN track folded into one table of runs: the layers' sum, as a full rebuild writes it."""
+    manifest = read_manifest(release_dir)
+    layout = agg.StrataLayout(manifest.strata)
+    with tempfile.TemporaryDirectory(prefix="genomdb-fold-") as scratch:
+        con = agg.open_engine(Path(scratch))
+        try:
+            sources = [
+                layout.deltas_from_release(release_dir / layer.files()[0], manifest.strata)
+                for layer in manifest.coverage_layers
+            ]
+            agg.coverage_layer(con, layout, sources, build=manifest.document["reference_build"])
+            table: pa.Table = con.sql("SELECT * FROM coverage_runs").to_arrow_table()
+            return table
+        finally:
+            con.close()
 
 
 def release_document(
@@ -350,8 +418,9 @@ def release_document(
             "n_excluded": len(plan.decision.excluded),
             "excluded_by_reason": plan.decision.excluded_counts(),
             "n_variants": assembled.tables.n_variants,
-            "n_coverage_runs": assembled.tables.n_coverage_runs,
+            "n_coverage_runs": sum(layer.n_runs for layer in assembled.layers),
         },
+        "coverage_layers": [{"name": layer.name, "n_runs": layer.n_runs} for layer in assembled.layers],
         "changes": {
             "n_new_batches": len(plan.new_batches),
             "n_added_samples": plan.n_added,

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from genomdb.access.records import Role
+from genomdb.access.policy import classification_roles
+from genomdb.access.records import Action
 from genomdb.api.context import Caller, ServiceContext
 from genomdb.api.services import frequency
 from genomdb.classification.database import ClassificationDatabase
@@ -21,7 +22,8 @@ from genomdb.refdata.builds import get_build
 from genomdb.refdata.genes import Gene, find_gene, grch38_genes
 
 NEIGHBOUR_WINDOW_BP = 50_000
-CLASSIFICATION_ROLES = frozenset({Role.SUBMITTER, Role.CLINICIAN, Role.STEWARD})
+CLASSIFICATION_ROLES = classification_roles(Action.READ_CLASSIFICATIONS)
+"""Who sees the classification panel: the access policy's readers of the national variant database."""
 _VARIANT_LIKE = re.compile(r"^\s*[A-Za-z0-9]+[-:_]\d+[-:_][A-Za-z]")
 _GENE_LIKE = re.compile(r"^\s*[A-Za-z][A-Za-z0-9-]{0,19}\s*$")
 ACCEPTED = "a variant (chr19-11089362-G-A), a region (chr19:11080000-11100000) or a gene symbol (LDLR)"
