@@ -215,7 +215,8 @@ def prepare(individuals: int, seed: int, out: Path, *, reuse: bool = False) -> t
     snapshot = work / "submitted"
     if reuse and (snapshot / "prepared.pkl").exists():
         cohort, files = pickle.loads((snapshot / "prepared.pkl").read_bytes())
-        kept = ("submitted", "peer.json", "merged.vcf.gz", "merged.vcf.gz.tbi", "files.txt")
+        kept = {"submitted", "harmonized", "harmonize.json", "peer.json", "files.txt"}
+        kept |= {"merged.vcf.gz", "merged.vcf.gz.tbi"}
         for target in work.iterdir():
             if target.name not in kept:
                 shutil.rmtree(target) if target.is_dir() else target.unlink()
@@ -277,6 +278,9 @@ def main() -> None:
     parser.add_argument(
         "--reuse-prepared", action="store_true", help="start from the instance an earlier run submitted (not timed)"
     )
+    parser.add_argument(
+        "--reuse-harmonized", action="store_true", help="with --reuse-prepared: also reuse the harmonised batch"
+    )
     parser.add_argument("--prepare-only", action="store_true", help="generate and submit the cohort, then stop")
     parser.add_argument("--peer-only", action="store_true", help="prepare and run the peer, then stop")
     parser.add_argument(
@@ -310,7 +314,18 @@ def main() -> None:
         print(f"{label}: {peer_seconds:.1f} s, peak {peer_peak:.0f} MB")
     if args.peer_only:
         return
-    _, h_peak, harmonised = step("harmonize", home)
+    saved_harmonize = work / "harmonize.json"
+    if args.reuse_harmonized and saved_harmonize.exists() and (work / "harmonized" / "home").exists():
+        shutil.rmtree(work / "home")
+        shutil.copytree(work / "harmonized" / "home", work / "home", symlinks=True)
+        h_peak, harmonised = json.loads(saved_harmonize.read_text())
+        print(f"harmonised instance and figures reused from {work / 'harmonized'}")
+    else:
+        _, h_peak, harmonised = step("harmonize", home)
+        shutil.rmtree(work / "harmonized", ignore_errors=True)
+        shutil.copytree(work / "home", work / "harmonized" / "home", symlinks=True)
+        saved_harmonize.write_text(json.dumps([h_peak, harmonised]))
+    print(f"genomdb harmonize: {harmonised['seconds']:.1f} s, peak {h_peak:.0f} MB")
     _, r_peak, released = step("release", home)
     rows += [
         ("genomdb harmonize", harmonised["seconds"], h_peak),

@@ -27,7 +27,9 @@ JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
 def build(
     full: Annotated[bool, typer.Option("--full", help="recompute from every batch instead of incrementally")] = False,
     threads: Annotated[int | None, typer.Option(help="DuckDB threads [default: all cores]")] = None,
-    memory_limit: Annotated[str | None, typer.Option("--memory-limit", help="DuckDB memory, e.g. 4GB")] = None,
+    memory_limit: Annotated[
+        str | None, typer.Option("--memory-limit", help="DuckDB memory cap; it spills to disk beyond it [default: 1GB]")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Build the next release from the harmonised batches (incremental on the newest release)."""

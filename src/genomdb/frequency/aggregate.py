@@ -46,7 +46,7 @@ SAMPLES_SCHEMA = pa.schema(
 )
 VARIANT_METRICS = ("ac", "nhomalt", "nhemi")
 FAF_CONFIDENCES = (("faf95", 0.95), ("faf99", 0.99))
-DEFAULT_MEMORY_LIMIT = "2GB"
+DEFAULT_MEMORY_LIMIT = "1GB"
 ROW_BATCH = 65_536
 """Rows per Parquet row group and per Arrow record batch of release files."""
 
@@ -63,7 +63,7 @@ def _path_list(paths: Iterable[str]) -> str:
 def open_engine(
     work_dir: Path, *, threads: int | None = None, memory_limit: str | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB that spills to ``work_dir`` beyond ``memory_limit`` (default 2 GB, so the peak memory
+    """An in-memory DuckDB that spills to ``work_dir`` beyond ``memory_limit`` (default 1 GB, so the peak memory
     of a build stays flat as the cohort grows) and keeps the order of ``ORDER BY`` results."""
     work_dir.mkdir(parents=True, exist_ok=True)
     config: dict[str, str | bool | int | float | list[str]] = {
@@ -117,24 +117,24 @@ def cell_variants_sql(calls_globs: Sequence[str], samples_table: str, *, only: S
 
 
 def cell_coverage_sql(blocks_globs: Sequence[str], samples_table: str, *, only: Sequence[int] | None = None) -> str:
-    """Callable blocks of the samples in ``samples_table`` as coverage events, summed per position and cell."""
-    source = f"""
-        SELECT b.chrom, b.start_1based, b.end_1based, b.callable_alleles::BIGINT AS alleles,
-               s.sex, s.region, s.platform
-        FROM read_parquet({_path_list(blocks_globs)}, hive_partitioning = true, union_by_name = true) AS b
-        JOIN {samples_table} AS s ON s.sample_id = b.sample_id
-        WHERE b.callable_alleles > 0{_only("b.sample_id", only)}
+    """Callable blocks of the samples in ``samples_table`` as coverage events, summed per position and cell.
+
+    Each block yields its two events through a join with a two-row table rather than a CTE read twice, so the
+    blocks stream through the aggregation instead of being materialised (which cannot spill to disk).
     """
     return f"""
-        WITH blocks AS ({source})
-        SELECT chrom, pos, sex, region, platform, SUM(d_an)::BIGINT AS d_an, SUM(d_ind)::BIGINT AS d_ind
-        FROM (
-            SELECT chrom, start_1based AS pos, sex, region, platform, alleles AS d_an, 1 AS d_ind FROM blocks
-            UNION ALL
-            SELECT chrom, end_1based + 1 AS pos, sex, region, platform, -alleles AS d_an, -1 AS d_ind FROM blocks
-        )
-        GROUP BY chrom, pos, sex, region, platform
-        HAVING SUM(d_an) <> 0 OR SUM(d_ind) <> 0
+        SELECT b.chrom,
+               CASE WHEN e.opening THEN b.start_1based ELSE b.end_1based + 1 END AS pos,
+               s.sex, s.region, s.platform,
+               SUM(CASE WHEN e.opening THEN b.callable_alleles ELSE -b.callable_alleles END)::BIGINT AS d_an,
+               SUM(CASE WHEN e.opening THEN 1 ELSE -1 END)::BIGINT AS d_ind
+        FROM read_parquet({_path_list(blocks_globs)}, hive_partitioning = true, union_by_name = true) AS b
+        JOIN {samples_table} AS s ON s.sample_id = b.sample_id
+        CROSS JOIN (VALUES (true), (false)) AS e(opening)
+        WHERE b.callable_alleles > 0{_only("b.sample_id", only)}
+        GROUP BY ALL
+        HAVING SUM(CASE WHEN e.opening THEN b.callable_alleles ELSE -b.callable_alleles END) <> 0
+            OR SUM(CASE WHEN e.opening THEN 1 ELSE -1 END) <> 0
     """
 
 
