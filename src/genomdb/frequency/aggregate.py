@@ -22,8 +22,10 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
@@ -49,6 +51,7 @@ FAF_CONFIDENCES = (("faf95", 0.95), ("faf99", 0.99))
 DEFAULT_MEMORY_LIMIT = "1GB"
 ROW_BATCH = 65_536
 """Rows per Parquet row group and per Arrow record batch of release files."""
+Column = np.ndarray[Any, np.dtype[Any]]
 
 
 def quote(text: str) -> str:
@@ -271,12 +274,46 @@ def faf_lambdas(counts: Sequence[int], cache_dir: Path | None) -> pa.Table:
     return pa.table(columns)
 
 
-def _faf_table(con: duckdb.DuckDBPyConnection, layout: StrataLayout, cache_dir: Path | None) -> None:
-    union = " UNION ".join(f"SELECT ac_{slug} AS ac FROM summed_variants" for slug in layout.slugs)
-    counts = [int(row[0]) for row in con.execute(f"SELECT DISTINCT ac FROM ({union}) WHERE ac >= 2").fetchall()]
-    con.register("faf_lambda_arrow", faf_lambdas(counts, cache_dir))
-    con.execute("CREATE OR REPLACE TEMP TABLE faf_lambda AS SELECT * FROM faf_lambda_arrow")
-    con.unregister("faf_lambda_arrow")
+@dataclass(frozen=True, slots=True)
+class _FafColumns:
+    """Adds ``faf95_<s>``/``faf99_<s>`` after each stratum's ``nhemi_<s>``: λ(AC) / AN (0 for AC < 2, null
+    without AN), λ looked up by a sorted search in the table of distinct counts."""
+
+    slugs: tuple[str, ...]
+    counts: Column
+    lambdas: dict[str, Column]
+
+    @classmethod
+    def of(cls, con: duckdb.DuckDBPyConnection, layout: StrataLayout, cache_dir: Path | None) -> _FafColumns:
+        union = " UNION ".join(f"SELECT ac_{slug} AS ac FROM summed_variants" for slug in layout.slugs)
+        rows = con.execute(f"SELECT DISTINCT ac FROM ({union}) WHERE ac >= 2 ORDER BY ac").fetchall()
+        table = faf_lambdas([int(row[0]) for row in rows], cache_dir)
+        return cls(
+            layout.slugs,
+            table.column("ac").to_numpy(),
+            {name: table.column(name).to_numpy() for name, _ in FAF_CONFIDENCES},
+        )
+
+    def schema(self, schema: pa.Schema) -> pa.Schema:
+        for slug in self.slugs:
+            at = schema.get_field_index(f"nhemi_{slug}") + 1
+            for offset, (name, _) in enumerate(FAF_CONFIDENCES):
+                schema = schema.insert(at + offset, pa.field(f"{name}_{slug}", pa.float64()))
+        return schema
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        for slug in self.slugs:
+            ac = batch.column(f"ac_{slug}").to_numpy(zero_copy_only=False).astype(np.int64)
+            an = batch.column(f"an_{slug}").to_numpy(zero_copy_only=False).astype(np.int64)
+            found = np.minimum(np.searchsorted(self.counts, ac), max(len(self.counts) - 1, 0))
+            at = batch.schema.get_field_index(f"nhemi_{slug}") + 1
+            for offset, (name, _) in enumerate(FAF_CONFIDENCES):
+                lam = np.where(ac >= 2, self.lambdas[name][found] if len(self.counts) else 0.0, 0.0)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    faf = lam / an
+                values = pa.array(faf, pa.float64(), mask=an <= 0)
+                batch = batch.add_column(at + offset, pa.field(f"{name}_{slug}", pa.float64()), values)
+        return batch
 
 
 def _check(con: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:
@@ -359,19 +396,24 @@ def _coverage_at_variants(
     layer's run starts: an increment can only make the total negative where it starts a negative stretch.
     """
     columns = [f"an_{slug}" for slug in layout.slugs] + ["callable_individuals"]
-    types = [pa.int32()] * len(columns)
-    if check_from is not None:
-        starts = pa.ipc.open_file(pa.memory_map(str(check_from), "r")).read_all().select(["chrom", "start_1based"])
-        starts = starts.rename_columns(["chrom", "pos"])
-        totals = cov.values_table(layers, starts, columns, types=[pa.int64()] * len(columns))
-        negative = sum(pc.sum(pc.less(totals.column(c), 0).cast(pa.int64())).as_py() or 0 for c in columns)
-        if negative:
-            raise IntegrityError(
-                f"negative allele numbers: a sample was subtracted that the release did not contain ({negative:,} "
-                "values); the release was not written"
-            )
-    positions = con.sql("SELECT DISTINCT chrom, pos FROM summed_variants ORDER BY chrom, pos").to_arrow_table()
-    table = cov.values_table(layers, positions, columns, types=types)
+    opened = [cov.CoverageLayer(path) for path in layers]
+    try:
+        if check_from is not None:
+            with pa.memory_map(str(check_from), "r") as source:
+                starts = pa.ipc.open_file(source).read_all().select(["chrom", "start_1based"])
+                starts = starts.rename_columns(["chrom", "pos"])
+            totals = cov.values_table(opened, starts, columns, types=[pa.int64()] * len(columns))
+            negative = sum(pc.sum(pc.less(totals.column(c), 0).cast(pa.int64())).as_py() or 0 for c in columns)
+            if negative:
+                raise IntegrityError(
+                    f"negative allele numbers: a sample was subtracted that the release did not contain "
+                    f"({negative:,} values); the release was not written"
+                )
+        positions = con.sql("SELECT DISTINCT chrom, pos FROM summed_variants ORDER BY chrom, pos").to_arrow_table()
+        table = cov.values_table(opened, positions, columns, types=[pa.int32()] * len(columns))
+    finally:
+        for layer in opened:
+            layer.close()
     con.register("variant_an_arrow", table)
     con.execute("CREATE OR REPLACE TEMP TABLE variant_an AS SELECT * FROM variant_an_arrow")
     con.unregister("variant_an_arrow")
@@ -417,10 +459,9 @@ def finalize(
     coverage_parquet, coverage_ipc = (out_dir / name for name in cov.LayerInfo(layer, 0).files())
     n_runs = _write_table(con, "coverage_runs", coverage_parquet, coverage_ipc)
     _coverage_at_variants(con, layout, [*inherited, coverage_ipc], check_from=coverage_ipc if inherited else None)
-    _faf_table(con, layout, cache_dir)
+    faf = _FafColumns.of(con, layout, cache_dir)
     per_stratum = []
-    joins = []
-    for i, slug in enumerate(slugs):
+    for slug in slugs:
         an = f"COALESCE(a.an_{slug}, 0)"
         per_stratum += [
             f"v.ac_{slug}::INTEGER AS ac_{slug}",
@@ -429,18 +470,11 @@ def finalize(
             f"v.nhomalt_{slug}::INTEGER AS nhomalt_{slug}",
             f"v.nhemi_{slug}::INTEGER AS nhemi_{slug}",
         ]
-        for name, _confidence in FAF_CONFIDENCES:
-            per_stratum.append(
-                f"CASE WHEN ({an}) > 0 THEN (CASE WHEN v.ac_{slug} >= 2 THEN l{i}.{name} / ({an}) ELSE 0.0 END) END"
-                f" AS {name}_{slug}"
-            )
-        joins.append(f"LEFT JOIN faf_lambda AS l{i} ON l{i}.ac = v.ac_{slug}")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE release_variants AS
             SELECT v.chrom, v.pos::INTEGER AS pos, v.ref, v.alt, {", ".join(per_stratum)}
             FROM summed_variants AS v
             LEFT JOIN variant_an AS a ON a.chrom = v.chrom AND a.pos = v.pos
-            {" ".join(joins)}
             LEFT JOIN contig_order AS o ON o.chrom = v.chrom
             ORDER BY COALESCE(o.contig_rank, 100000), v.chrom, v.pos, v.ref, v.alt"""
     )
@@ -449,7 +483,9 @@ def finalize(
         f"SELECT count(*) FROM release_variants WHERE {' OR '.join(f'ac_{s} > an_{s}' for s in slugs)}",
         "allele count above allele number: calls without callable blocks in a batch",
     )
-    n_variants = _write_table(con, "release_variants", out_dir / "variants.parquet", out_dir / "variants.arrow")
+    n_variants = _write_table(
+        con, "release_variants", out_dir / "variants.parquet", out_dir / "variants.arrow", transform=faf
+    )
     return ReleaseTables(
         out_dir / "variants.parquet", coverage_parquet, out_dir / "variants.arrow", coverage_ipc, n_variants, n_runs
     )
@@ -469,18 +505,27 @@ def _split_by_chrom(batch: pa.RecordBatch) -> Iterable[pa.RecordBatch]:
     yield batch.slice(start)
 
 
-def _write_table(con: duckdb.DuckDBPyConnection, table: str, parquet_path: Path, ipc_path: Path) -> int:
+def _write_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    parquet_path: Path,
+    ipc_path: Path,
+    *,
+    transform: _FafColumns | None = None,
+) -> int:
     """Stream a table, in order, into a zstd Parquet file and an uncompressed Arrow IPC file (one chrom a batch)."""
     reader = con.sql(f"SELECT * FROM {table}").to_arrow_reader(ROW_BATCH)
     n_rows = 0
-    schema = reader.schema
+    schema = transform.schema(reader.schema) if transform is not None else reader.schema
     with (
-        pq.ParquetWriter(parquet_path, schema, compression="zstd") as parquet,
+        pq.ParquetWriter(parquet_path, schema, compression="zstd", compression_level=1) as parquet,
         pa.OSFile(str(ipc_path), "wb") as sink,
         pa.ipc.new_file(sink, schema) as ipc,
     ):
         for batch in reader:
             for piece in _split_by_chrom(batch):
+                if transform is not None:
+                    piece = transform(piece)
                 parquet.write_batch(piece, row_group_size=ROW_BATCH)
                 ipc.write_batch(piece)
                 n_rows += piece.num_rows
@@ -498,7 +543,7 @@ def write_cells(con: duckdb.DuckDBPyConnection, variants_sql: str, coverage_sql:
         path = out_dir / f"{name}.parquet"
         con.execute(
             f"COPY (SELECT * FROM ({sql}) ORDER BY {order}) TO {quote(str(path))} "
-            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_BATCH})"
+            f"(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE {ROW_BATCH})"
         )
         counts.append(pq.ParquetFile(path).metadata.num_rows)
     return counts[0], counts[1]

@@ -61,78 +61,75 @@ def should_fold(layers: Sequence[LayerInfo], *, strata_changed: bool) -> bool:
     return increments > FOLD_FRACTION * base
 
 
-class _ChromRuns:
-    """One chromosome's runs of one layer, concatenated from its record batches (copied out of the mapping)."""
+class CoverageLayer:
+    """One layer's Arrow file, memory-mapped, for vectorised look-ups at many positions.
 
-    __slots__ = ("ends", "starts", "values")
-
-    def __init__(self, batches: Sequence[pa.RecordBatch], columns: Sequence[str]) -> None:
-        def column(name: str) -> Ints:
-            parts = [b.column(name).to_numpy().astype(np.int64) for b in batches if name in b.schema.names]
-            if len(parts) != len(batches):
-                return np.zeros(sum(b.num_rows for b in batches), np.int64)
-            return np.concatenate(parts) if parts else np.zeros(0, np.int64)
-
-        self.starts = column("start_1based")
-        self.ends = column("end_1based")
-        self.values = np.vstack([column(name) for name in columns]) if columns else np.zeros((0, len(self.starts)))
-
-
-def layer_values_at(
-    arrow_file: Path, chroms: Sequence[str], positions: Sequence[Ints], columns: Sequence[str]
-) -> list[Ints]:
-    """Values of ``columns`` in one layer at the given positions, per chromosome: arrays shaped (columns, n).
-
-    Columns the layer does not have count 0 (a stratum that did not exist when the layer was built).
+    Only the run starts and ends are copied out of the mapping (to search them); values are gathered from the
+    mapped record batches for the rows asked for. Use as a context manager.
     """
-    source = pa.memory_map(str(arrow_file), "r")
-    try:
-        reader = pa.ipc.open_file(source)
-        by_chrom: dict[str, list[pa.RecordBatch]] = {}
+
+    def __init__(self, arrow_file: Path) -> None:
+        self._source = pa.memory_map(str(arrow_file), "r")
+        reader = pa.ipc.open_file(self._source)
+        batches: dict[str, list[pa.RecordBatch]] = {}
         for index in range(reader.num_record_batches):
             batch = reader.get_batch(index)
             if batch.num_rows:
-                by_chrom.setdefault(str(batch.column("chrom")[0]), []).append(batch)
-        out: list[Ints] = []
-        for chrom, wanted in zip(chroms, positions, strict=True):
-            values = np.zeros((len(columns), len(wanted)), np.int64)
-            batches = by_chrom.get(chrom)
-            if batches:
-                runs = _ChromRuns(batches, columns)
-                row = np.searchsorted(runs.starts, wanted, side="right") - 1
-                inside = row >= 0
-                inside[inside] &= runs.ends[row[inside]] >= wanted[inside]
-                values[:, inside] = runs.values[:, row[inside]]
-            out.append(values)
-        return out
-    finally:
-        source.close()
+                batches.setdefault(str(batch.column("chrom")[0]), []).append(batch)
+        self._batches = batches
+        self._bounds: dict[str, tuple[Ints, Ints]] = {}
 
+    def close(self) -> None:
+        self._batches.clear()
+        self._source.close()
 
-def values_at(
-    arrow_files: Sequence[Path], chroms: Sequence[str], positions: Sequence[Ints], columns: Sequence[str]
-) -> list[Ints]:
-    """The sum over layers of :func:`layer_values_at`."""
-    total = [np.zeros((len(columns), len(p)), np.int64) for p in positions]
-    for path in arrow_files:
-        for acc, part in zip(total, layer_values_at(path, chroms, positions, columns), strict=True):
-            acc += part
-    return total
+    def __enter__(self) -> CoverageLayer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _starts_ends(self, chrom: str) -> tuple[Ints, Ints]:
+        bounds = self._bounds.get(chrom)
+        if bounds is None:
+            batches = self._batches[chrom]
+            starts = np.concatenate([b.column("start_1based").to_numpy().astype(np.int64) for b in batches])
+            ends = np.concatenate([b.column("end_1based").to_numpy().astype(np.int64) for b in batches])
+            bounds = self._bounds[chrom] = (starts, ends)
+        return bounds
+
+    def values_at(self, chrom: str, positions: Ints, columns: Sequence[str]) -> Ints:
+        """Values of ``columns`` (shape: columns × positions; 0 outside every run or for a missing column)."""
+        values = np.zeros((len(columns), len(positions)), np.int64)
+        batches = self._batches.get(chrom)
+        if not batches or not len(positions):
+            return values
+        starts, ends = self._starts_ends(chrom)
+        rows = np.searchsorted(starts, positions, side="right") - 1
+        inside = rows >= 0
+        inside[inside] &= ends[rows[inside]] >= positions[inside]
+        wanted = pa.array(rows[inside])
+        names = batches[0].schema.names
+        for i, name in enumerate(columns):
+            if name in names:
+                gathered = pa.chunked_array([b.column(name) for b in batches]).take(wanted)
+                values[i, inside] = gathered.to_numpy().astype(np.int64)
+        return values
 
 
 def values_table(
-    arrow_files: Sequence[Path], positions: pa.Table, columns: Sequence[str], *, types: Sequence[pa.DataType]
+    layers: Sequence[CoverageLayer], positions: pa.Table, columns: Sequence[str], *, types: Sequence[pa.DataType]
 ) -> pa.Table:
     """``positions`` (``chrom``, ``pos``) with the layers' summed ``columns`` at each position appended."""
     encoded = positions.column("chrom").combine_chunks().dictionary_encode()
     chroms = [str(c) for c in encoded.dictionary.to_pylist()]
     order = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     pos_column = positions.column("pos").to_numpy().astype(np.int64)
-    selections = [np.flatnonzero(order == i) for i in range(len(chroms))]
-    sums = values_at(arrow_files, chroms, [pos_column[s] for s in selections], columns)
     merged = np.zeros((len(columns), len(pos_column)), np.int64)
-    for selection, part in zip(selections, sums, strict=True):
-        merged[:, selection] = part
+    for i, chrom in enumerate(chroms):
+        selection = np.flatnonzero(order == i)
+        for layer in layers:
+            merged[:, selection] += layer.values_at(chrom, pos_column[selection], columns)
     arrays = {"chrom": positions.column("chrom"), "pos": positions.column("pos")}
     for i, (name, kind) in enumerate(zip(columns, types, strict=True)):
         arrays[name] = pa.array(merged[i], pa.int64()).cast(kind)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -100,7 +101,7 @@ def validate_manifest(document: dict[str, Any], source: str) -> None:
         raise IntegrityError(f"{source}: invalid release manifest at {where}: {first['msg']}") from None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ReleaseManifest:
     """A parsed, validated manifest."""
 
@@ -127,7 +128,7 @@ class ReleaseManifest:
     def files(self) -> dict[str, str]:
         return dict(self.document["files"])
 
-    @property
+    @cached_property
     def samples(self) -> tuple[IncludedSample, ...]:
         return tuple(
             IncludedSample(
@@ -168,9 +169,9 @@ def sample_entry(sample: IncludedSample) -> dict[str, Any]:
 
 
 def manifest_bytes(document: dict[str, Any]) -> bytes:
-    """The canonical serialisation (sorted keys, UTF-8) whose sha256 the catalog records."""
+    """The canonical serialisation (sorted keys, UTF-8, one line, no spaces) whose sha256 the catalog records."""
     validate_manifest(document, MANIFEST_NAME)
-    return (json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    return (json.dumps(document, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
 
 
 def read_manifest(release_dir: Path) -> ReleaseManifest:

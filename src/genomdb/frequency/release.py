@@ -114,12 +114,16 @@ def plan_release(
     if len(by_id) != len(batches):
         raise IntegrityError("the same batch was given twice")
     members = {m.sample_id: m for m in cohort}
+    placed: dict[str, list[int]] = {}
+    for m in cohort:
+        placed.setdefault(m.batch_id, []).append(m.sample_id)
     batch_labels: dict[str, tuple[tuple[int, SampleLabels], ...]] = {}
     for batch in batches:
         batch_labels[batch.batch_id] = tuple(
             (sid, members[sid].labels if sid in members else UNLABELLED) for sid in sorted(batch.sample_ids)
         )
-        stray = [m.sample_id for m in cohort if m.batch_id == batch.batch_id and m.sample_id not in batch.sample_ids]
+        held = set(batch.sample_ids)
+        stray = [sid for sid in placed.get(batch.batch_id, []) if sid not in held]
         if stray:
             raise IntegrityError(f"batch {batch.batch_id} does not hold samples the catalog places in it: {stray[:5]}")
     decision = select_samples(cohort, by_id.keys())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from genomdb.errors import InvalidInput, Problem
 from genomdb.refdata.builds import GRCH38_PAR_1BASED
@@ -21,6 +22,12 @@ REGION_PREFIX = "region:"
 PLATFORM_PREFIX = "platform:"
 
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")
+
+
+@lru_cache(maxsize=1024)
+def _usable_label(value: str) -> bool:
+    """A label can name a stratum column (cohorts repeat a handful of labels, so the answer is cached)."""
+    return _LABEL.match(value) is not None
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -38,7 +45,7 @@ class SampleLabels:
                 [Problem("cohort", "unknown sex", field="sex", expected="XX or XY", found=self.sex)],
             )
         for name, value in (("region", self.region), ("platform", self.platform)):
-            if value is not None and not _LABEL.match(value):
+            if value is not None and not _usable_label(value):
                 raise InvalidInput(
                     f"unusable {name} label",
                     [Problem("cohort", f"unusable {name}", field=name, expected="letters, digits, _ . -", found=value)],
