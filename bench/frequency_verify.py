@@ -72,7 +72,7 @@ def main() -> None:
              b AS (SELECT * FROM read_parquet([{blocks}], hive_partitioning = true)),
              grid AS (SELECT s.chrom, s.pos, s.ref, s.alt, k.sample_id, k.ord, k.xy AND {hemi} AS haploid
                       FROM sites AS s CROSS JOIN counted AS k),
-             covered AS (SELECT g.chrom, g.pos, g.sample_id, max(b.callable_alleles) AS alleles
+             covered AS (SELECT g.chrom, g.pos, b.sample_id, max(b.callable_alleles) AS alleles
                          FROM (SELECT DISTINCT chrom, pos FROM sites) AS g
                          JOIN b ON b.chrom = g.chrom AND g.pos BETWEEN b.start_1based AND b.end_1based
                          JOIN counted AS k ON k.sample_id = b.sample_id
