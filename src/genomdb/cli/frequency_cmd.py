@@ -101,7 +101,11 @@ def show(
         f"  {counts['n_samples']:,} samples counted, {counts.get('n_excluded', 0):,} excluded "
         f"({', '.join(f'{k} {v}' for k, v in counts.get('excluded_by_reason', {}).items()) or 'none'})"
     )
-    console.print(f"  {counts['n_variants']:,} variants, {counts['n_coverage_runs']:,} callable-AN runs")
+    layers = manifest.coverage_layers
+    console.print(
+        f"  {counts['n_variants']:,} variants, {counts['n_coverage_runs']:,} callable-AN runs in "
+        + ", ".join(f"{layer.name} ({layer.n_runs:,})" for layer in layers)
+    )
     console.print(f"  strata: {', '.join(document['strata'])}")
     for batch in document["batches"]:
         console.print(
