@@ -399,27 +399,26 @@ def _administrative(actor: Actor, action: Action, resource: Resource) -> Decisio
         rule = Rule.DATA_STEWARDSHIP if action == Action.READ_AUDIT else Rule.STEWARD_ADMINISTERS
         basis = "supervision of access by the data controller" if action == Action.READ_AUDIT else LEGAL_BASES[rule]
         return Decision(True, rule, resource, action, legal_basis=basis)
+    return _role_required(actor, action, resource, roles, "ask an administrator or data steward to do it")
+
+
+def _role_required(
+    actor: Actor, action: Action, resource: Resource, roles: Iterable[str], how_to_get_access: str
+) -> Decision:
     return Decision(
         False,
         Rule.ROLE_REQUIRED,
         resource,
         action,
         explanation=f"{action} needs the role {' or '.join(sorted(roles))}; {actor.username} is a {actor.role}",
-        how_to_get_access="ask an administrator or data steward to do it",
+        how_to_get_access=how_to_get_access,
     )
 
 
 def _classification(actor: Actor, action: Action, resource: Resource) -> Decision:
     roles = CLASSIFICATION_ROLES[action]
     if actor.role not in roles:
-        return Decision(
-            False,
-            Rule.ROLE_REQUIRED,
-            resource,
-            action,
-            explanation=f"{action} needs the role {' or '.join(sorted(roles))}; {actor.username} is a {actor.role}",
-            how_to_get_access="ask a department's clinician",
-        )
+        return _role_required(actor, action, resource, roles, "ask a department's clinician")
     if action == Action.READ_CLASSIFICATIONS:
         return Decision(
             True,

@@ -323,6 +323,11 @@ def _check(con: duckdb.DuckDBPyConnection, sql: str, message: str) -> None:
         raise IntegrityError(f"{message} ({found:,} rows); the release was not written")
 
 
+def _empty_source(keys: str, columns: Sequence[str]) -> str:
+    """A source with the given key and count columns and no rows: what a union of no sources sums to."""
+    return f"SELECT {keys}, " + ", ".join(f"0::BIGINT AS {c}" for c in columns) + " WHERE false"
+
+
 def _union(empty: str, sources: Sequence[str]) -> str:
     return " UNION ALL ".join(f"({s})" for s in [empty, *sources])
 
@@ -341,11 +346,7 @@ def coverage_layer(
     """
     slugs = layout.slugs
     delta_columns = layout.delta_columns()
-    empty_deltas = (
-        "SELECT NULL::VARCHAR AS chrom, NULL::INTEGER AS pos, "
-        + ", ".join(f"0::BIGINT AS {c}" for c in delta_columns)
-        + " WHERE false"
-    )
+    empty_deltas = _empty_source("NULL::VARCHAR AS chrom, NULL::INTEGER AS pos", delta_columns)
     any_delta = " OR ".join(f"{c} <> 0" for c in delta_columns)
     running = ", ".join(
         f"SUM({d}) OVER cumulative AS {name}"
@@ -439,10 +440,8 @@ def finalize(
     """
     slugs = layout.slugs
     variant_columns = layout.variant_columns()
-    empty_variants = (
-        "SELECT NULL::VARCHAR AS chrom, NULL::INTEGER AS pos, NULL::VARCHAR AS ref, NULL::VARCHAR AS alt, "
-        + ", ".join(f"0::BIGINT AS {c}" for c in variant_columns)
-        + " WHERE false"
+    empty_variants = _empty_source(
+        "NULL::VARCHAR AS chrom, NULL::INTEGER AS pos, NULL::VARCHAR AS ref, NULL::VARCHAR AS alt", variant_columns
     )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE summed_variants AS
