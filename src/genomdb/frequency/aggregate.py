@@ -32,6 +32,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from genomdb.errors import IntegrityError
 from genomdb.frequency import coverage as cov
+from genomdb.frequency.arrowfile import SortedArrowFile
 from genomdb.frequency.faf import poisson_lower_bound
 from genomdb.frequency.strata import (
     PLATFORM_PREFIX,
@@ -397,7 +398,7 @@ def _coverage_at_variants(
     layer's run starts: an increment can only make the total negative where it starts a negative stretch.
     """
     columns = [f"an_{slug}" for slug in layout.slugs] + ["callable_individuals"]
-    opened = [cov.CoverageLayer(path) for path in layers]
+    opened = [SortedArrowFile(path, "start_1based") for path in layers]
     try:
         if check_from is not None:
             with pa.memory_map(str(check_from), "r") as source:

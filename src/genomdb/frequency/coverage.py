@@ -17,19 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa  # type: ignore[import-untyped]
+
+from genomdb.frequency.arrowfile import SortedArrowFile
 
 BASE_LAYER = "coverage"
 MAX_LAYERS = 4
 """A release never has more layers than this; the build that would exceed it folds them into one."""
 FOLD_FRACTION = 0.25
 """Fold when the increments together hold more runs than this share of the base layer's."""
-
-Ints = np.ndarray[Any, np.dtype[np.int64]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,66 +59,13 @@ def should_fold(layers: Sequence[LayerInfo], *, strata_changed: bool) -> bool:
     return increments > FOLD_FRACTION * base
 
 
-class CoverageLayer:
-    """One layer's Arrow file, memory-mapped, for vectorised look-ups at many positions.
-
-    Only the run starts and ends are copied out of the mapping (to search them); values are gathered from the
-    mapped record batches for the rows asked for. Use as a context manager.
-    """
-
-    def __init__(self, arrow_file: Path) -> None:
-        self._source = pa.memory_map(str(arrow_file), "r")
-        reader = pa.ipc.open_file(self._source)
-        batches: dict[str, list[pa.RecordBatch]] = {}
-        for index in range(reader.num_record_batches):
-            batch = reader.get_batch(index)
-            if batch.num_rows:
-                batches.setdefault(str(batch.column("chrom")[0]), []).append(batch)
-        self._batches = batches
-        self._bounds: dict[str, tuple[Ints, Ints]] = {}
-
-    def close(self) -> None:
-        self._batches.clear()
-        self._source.close()
-
-    def __enter__(self) -> CoverageLayer:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.close()
-
-    def _starts_ends(self, chrom: str) -> tuple[Ints, Ints]:
-        bounds = self._bounds.get(chrom)
-        if bounds is None:
-            batches = self._batches[chrom]
-            starts = np.concatenate([b.column("start_1based").to_numpy().astype(np.int64) for b in batches])
-            ends = np.concatenate([b.column("end_1based").to_numpy().astype(np.int64) for b in batches])
-            bounds = self._bounds[chrom] = (starts, ends)
-        return bounds
-
-    def values_at(self, chrom: str, positions: Ints, columns: Sequence[str]) -> Ints:
-        """Values of ``columns`` (shape: columns × positions; 0 outside every run or for a missing column)."""
-        values = np.zeros((len(columns), len(positions)), np.int64)
-        batches = self._batches.get(chrom)
-        if not batches or not len(positions):
-            return values
-        starts, ends = self._starts_ends(chrom)
-        rows = np.searchsorted(starts, positions, side="right") - 1
-        inside = rows >= 0
-        inside[inside] &= ends[rows[inside]] >= positions[inside]
-        wanted = pa.array(rows[inside])
-        names = batches[0].schema.names
-        for i, name in enumerate(columns):
-            if name in names:
-                gathered = pa.chunked_array([b.column(name) for b in batches]).take(wanted)
-                values[i, inside] = gathered.to_numpy().astype(np.int64)
-        return values
-
-
 def values_table(
-    layers: Sequence[CoverageLayer], positions: pa.Table, columns: Sequence[str], *, types: Sequence[pa.DataType]
+    layers: Sequence[SortedArrowFile], positions: pa.Table, columns: Sequence[str], *, types: Sequence[pa.DataType]
 ) -> pa.Table:
-    """``positions`` (``chrom``, ``pos``) with the layers' summed ``columns`` at each position appended."""
+    """``positions`` (``chrom``, ``pos``) with the layers' summed ``columns`` at each position appended.
+
+    A column a layer lacks (a stratum that did not exist when it was built) counts 0 there.
+    """
     encoded = positions.column("chrom").combine_chunks().dictionary_encode()
     chroms = [str(c) for c in encoded.dictionary.to_pylist()]
     order = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
@@ -128,8 +73,15 @@ def values_table(
     merged = np.zeros((len(columns), len(pos_column)), np.int64)
     for i, chrom in enumerate(chroms):
         selection = np.flatnonzero(order == i)
+        wanted = pos_column[selection]
         for layer in layers:
-            merged[:, selection] += layer.values_at(chrom, pos_column[selection], columns)
+            for batch, found, rows in layer.rows_at_or_before_many(chrom, wanted):
+                inside = batch.ints("end_1based")[rows] >= wanted[found]
+                targets, rows = selection[found[inside]], rows[inside]
+                names = batch.record.schema.names
+                for c, name in enumerate(columns):
+                    if name in names:
+                        merged[c, targets] += batch.ints(name)[rows]
     arrays = {"chrom": positions.column("chrom"), "pos": positions.column("pos")}
     for i, (name, kind) in enumerate(zip(columns, types, strict=True)):
         arrays[name] = pa.array(merged[i], pa.int64()).cast(kind)
