@@ -209,7 +209,7 @@ def build(args: argparse.Namespace, rng: random.Random, workdir: Path) -> tuple[
 def measure_lookups(settings: Settings, n_lookups: int, rng: random.Random) -> None:
     """Step 4: the as-of lookup of one variant at random moments of the stored history, and the bare SQL."""
     with Instance.open(settings) as instance, ClassificationDatabase(instance) as database:
-        with instance.catalog.engine.connect() as connection:
+        with instance.db.engine.connect() as connection:
             keys = [
                 row[0] for row in connection.execute(text("SELECT DISTINCT variant_key FROM classification_assertions"))
             ]

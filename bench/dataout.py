@@ -36,8 +36,9 @@ import yaml
 from genomdb.access.records import Role
 from genomdb.access.users import add_user, register_key, resolve_actor
 from genomdb.config import Settings
+from genomdb.dataout.assembly import package_dir
 from genomdb.dataout.records import CopyRequest
-from genomdb.dataout.requests import package_dir, request_copy
+from genomdb.dataout.requests import request_copy
 from genomdb.demo.generate import generate_demo
 from genomdb.ingest.submit import submit_manifest
 from genomdb.instance import Instance, init_instance

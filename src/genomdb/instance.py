@@ -8,9 +8,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from genomdb.catalog.repository import Catalog, create_catalog
+from genomdb.catalog.repository import Catalog
 from genomdb.catalog.seed import DANISH_DEPARTMENTS, DANISH_REGIONS
 from genomdb.config import Settings
+from genomdb.db.engine import Database, create_database
 from genomdb.errors import InvalidInput, NotFound, Problem, Unavailable
 from genomdb.pseudonyms import Pseudonymizer
 from genomdb.storage.blobs import BlobStore, create_blob_store
@@ -58,22 +59,26 @@ def init_instance(settings: Settings) -> InitReport:
     if not (secrets_dir / ARCHIVE_SECRET_KEY).exists():
         generate_archive_keys(secrets_dir)
         created_secrets = True
-    catalog = create_catalog(settings.resolved_database_url())
+    db = create_database(settings.resolved_database_url())
     try:
-        catalog.migrate()
-        seeded = catalog.seed(DANISH_REGIONS, DANISH_DEPARTMENTS)
+        db.migrate()
+        seeded = Catalog(db).seed(DANISH_REGIONS, DANISH_DEPARTMENTS)
     finally:
-        catalog.close()
+        db.close()
     create_blob_store(settings.resolved_store_url())
     return InitReport(home, created_home, created_secrets, seeded)
 
 
 class Instance:
-    """A wired genomdb instance: catalog, blob store, pseudonymizer and reference data."""
+    """A wired genomdb instance: the database (with the catalogue on it), blob store, pseudonymizer and reference data.
 
-    def __init__(self, settings: Settings, catalog: Catalog, blobs: BlobStore, pseudonymizer: Pseudonymizer) -> None:
+    ``db`` is what every domain's repository is built on; ``catalog`` is the metadata catalogue's repository.
+    """
+
+    def __init__(self, settings: Settings, db: Database, blobs: BlobStore, pseudonymizer: Pseudonymizer) -> None:
         self.settings = settings
-        self.catalog = catalog
+        self.db = db
+        self.catalog = Catalog(db)
         self.blobs = blobs
         self.pseudonymizer = pseudonymizer
 
@@ -86,15 +91,15 @@ class Instance:
         if not key_path.exists():
             raise Unavailable(f"no genomdb instance at {home}: run `genomdb init --home {home}` first")
         key = bytes.fromhex(key_path.read_text().strip())
-        catalog = create_catalog(settings.resolved_database_url())
-        if not catalog.is_current():
-            catalog.migrate()
+        db = create_database(settings.resolved_database_url())
+        if not db.is_current():
+            db.migrate()
         keys = load_archive_keys(secrets_dir)
         blobs = create_blob_store(settings.resolved_store_url(), archive_keys=keys, encrypt=settings.encrypt_blobs)
-        return cls(settings, catalog, blobs, Pseudonymizer(key))
+        return cls(settings, db, blobs, Pseudonymizer(key))
 
     def close(self) -> None:
-        self.catalog.close()
+        self.db.close()
 
     def __enter__(self) -> Instance:
         return self

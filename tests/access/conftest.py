@@ -10,7 +10,6 @@ import pytest
 
 from genomdb.access.records import Actor, Role, SampleFacts
 from genomdb.access.users import add_user, resolve_actor
-from genomdb.catalog.access_repository import AccessRepository
 from genomdb.ingest.submit import submit_manifest
 from genomdb.instance import Instance
 from tests.ingest.submission_kit import make_kit
@@ -67,8 +66,7 @@ def family(instance: Instance, tmp_path: Path) -> Family:
     kit = make_kit(tmp_path / "kit")
     kit.doc["individuals"][0]["research_opt_out"] = True
     submit_manifest(instance, kit.write())
-    repository = AccessRepository(instance.catalog)
-    child = repository.sample_facts("RH-KG-T0001")
-    mother = repository.sample_facts("RH-KG-T0002")
+    child = instance.catalog.sample_facts("RH-KG-T0001")
+    mother = instance.catalog.sample_facts("RH-KG-T0002")
     assert child is not None and mother is not None and mother.research_opt_out
     return Family(child, mother)

@@ -32,14 +32,14 @@ def _fill(instance: Instance, people: People, family: Family) -> AuditLog:
 
 
 def _sql(instance: Instance, statement: str, **params: object) -> None:
-    with instance.catalog.engine.begin() as connection:
+    with instance.db.engine.begin() as connection:
         connection.execute(text(statement), params)
 
 
 def _swap_rows(instance: Instance, first: int, second: int) -> None:
     """Reorder two entries: give each the other's content, keeping the sequence numbers in place."""
     columns = "at, actor, actor_role, action, resource_kind, resource_id, person, decision, rule, prev_hash, entry_hash"
-    with instance.catalog.engine.begin() as connection:
+    with instance.db.engine.begin() as connection:
         rows = {
             row[0]: row[1:]
             for row in connection.execute(
@@ -85,7 +85,7 @@ def test_truncating_the_tail_is_caught_by_the_anchor(instance: Instance, people:
     last = log.verify()
     assert not last.ok
     # a careful tamperer also rewinds the head row: the chain is then consistent, but the anchor outside is not
-    with instance.catalog.engine.begin() as connection:
+    with instance.db.engine.begin() as connection:
         head_hash = connection.execute(
             text("SELECT entry_hash FROM access_audit WHERE seq = :s"), {"s": N_ENTRIES - 2}
         ).scalar_one()
@@ -100,7 +100,7 @@ def test_truncating_the_tail_is_caught_by_the_anchor(instance: Instance, people:
 
 def test_rehashing_without_the_key_does_not_help(instance: Instance, people: People, family: Family) -> None:
     log = _fill(instance, people, family)
-    with instance.catalog.engine.begin() as connection:
+    with instance.db.engine.begin() as connection:
         prev = connection.execute(
             text("SELECT prev_hash FROM access_audit WHERE seq = :s"), {"s": N_ENTRIES}
         ).scalar_one()

@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
 from genomdb.access.records import Actor, Role
+from genomdb.access.token_repository import TokenRepository
 from genomdb.access.tokens import Unauthenticated, authenticate_token, create_token, list_tokens, revoke_token
 from genomdb.api.settings import ServiceSettings
-from genomdb.catalog.service_repository import ServiceRepository
 from genomdb.errors import Forbidden, InvalidInput
 from tests.api.conftest import make_app
 from tests.api.world import World
@@ -35,7 +35,7 @@ ADMIN = Actor("admin", Role.ADMIN)
 def test_tokens_are_stored_hashed_and_verify(world: World) -> None:
     issued = create_token(world.instance, ADMIN, "clin-rh", days_valid=3, label="laptop")
     assert "hidden" in repr(issued) and issued.secret not in repr(issued)
-    holder = ServiceRepository(world.instance.catalog).token_holder(issued.token.token_id)
+    holder = TokenRepository(world.instance.db).token_holder(issued.token.token_id)
     assert holder is not None
     secret_part = issued.secret.split("_", 2)[2]  # gdb_<id>_<secret>; the secret may itself contain "_"
     assert len(secret_part) >= 20 and secret_part not in holder.secret_sha256

@@ -37,4 +37,4 @@ def test_regions_and_departments_are_data(instance: Instance) -> None:
     }
     assert instance.catalog.department("RM-KG") is not None
     assert instance.catalog.department("XX-NOPE") is None
-    assert instance.catalog.is_current()
+    assert instance.db.is_current()

@@ -12,7 +12,6 @@ import pytest
 import yaml
 
 from genomdb.access.records import SampleFacts
-from genomdb.catalog.access_repository import AccessRepository
 from genomdb.config import Settings
 from genomdb.demo import DemoCohort, generate_demo
 from genomdb.ingest.submit import submit_manifest
@@ -169,8 +168,7 @@ def build_world(instance: Instance, kit: Kit, keys: dict[str, tuple[Path, Path]]
     people = make_people(instance)
     for name, (_, public) in keys.items():
         register_key(instance, people.admin, name, public)
-    repository = AccessRepository(instance.catalog)
-    proband, mother = repository.sample_facts(PROBAND), repository.sample_facts(MOTHER)
+    proband, mother = instance.catalog.sample_facts(PROBAND), instance.catalog.sample_facts(MOTHER)
     assert proband is not None and mother is not None
     return World(instance, people, kit, proband, mother, keys)
 

@@ -159,7 +159,7 @@ def test_tier_waiting_request_and_tampered_audit(settings: Settings, world: Worl
     assert thawed.returncode == 0 and f"ready {request_id}" in thawed.stdout
     assert request_status(world.instance, world.people.own, request_id).status == RequestStatus.READY
 
-    with world.instance.catalog.engine.begin() as connection:
+    with world.instance.db.engine.begin() as connection:
         connection.execute(text("UPDATE access_audit SET actor = 'nobody' WHERE seq = 3"))
     broken = genomdb(settings, "audit", "verify", user="steve")
     assert broken.returncode == 6 and "entry 3 does not match its hash" in broken.stdout

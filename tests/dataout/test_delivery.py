@@ -15,9 +15,10 @@ import pytest
 
 from genomdb.access.grants import create_grant
 from genomdb.access.records import CatalogQuery, GenomicInterval, GrantScope, NewGrant, Purpose
+from genomdb.dataout.assembly import package_dir
 from genomdb.dataout.packages import fetch_package
 from genomdb.dataout.records import CopyRequest, RequestStatus
-from genomdb.dataout.requests import package_dir, process_waiting_requests, request_copy, request_status, set_tier
+from genomdb.dataout.requests import process_waiting_requests, request_copy, request_status, set_tier
 from genomdb.dataout.sealing import decrypt_for_recipient
 from genomdb.dataout.sources import stored_blob
 from genomdb.errors import Forbidden, Unavailable

@@ -10,7 +10,6 @@ import pytest
 from tests.frequency.batches import SimCohort, member, simulate_cohort, write_batch
 from tests.ingest.submission_kit import make_kit
 
-from genomdb.catalog.frequency_repository import releases_with_sample
 from genomdb.errors import Conflict, IntegrityError, NotFound
 from genomdb.frequency.lookup import FrequencyDatabase
 from genomdb.frequency.publish import (
@@ -21,6 +20,7 @@ from genomdb.frequency.publish import (
     open_release,
 )
 from genomdb.frequency.records import BatchSource, CohortMember
+from genomdb.frequency.repository import releases_with_sample
 from genomdb.frequency.strata import SampleLabels
 from genomdb.ingest.submit import submit_manifest
 from genomdb.instance import Instance

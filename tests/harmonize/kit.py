@@ -15,7 +15,6 @@ import pysam
 import yaml
 from sqlalchemy import select
 
-from genomdb.catalog import variant_repository
 from genomdb.catalog.tables import SampleRow
 from genomdb.demo.reference import RegionSequence, synthesize_region_sequence, write_reference
 from genomdb.demo.regions import Gene, GenomicRegion
@@ -23,6 +22,7 @@ from genomdb.ingest.submit import submit_manifest
 from genomdb.instance import Instance
 from genomdb.model.submission import SubmissionOutcome
 from genomdb.refdata import get_build
+from genomdb.variants import repository as variant_repository
 from tests.identities import fake_cpr
 
 AUTOSOME = "chr21"
@@ -292,7 +292,7 @@ def bcftools_norm_calls(vcf: Path, fasta: Path) -> set[OracleCall]:
 
 def sample_names(instance: Instance) -> dict[int, str]:
     """Sample version id → the department's own sample id, for every version (current or not)."""
-    with instance.catalog.session() as session:
+    with instance.db.session() as session:
         return {row[0]: row[1] for row in session.execute(select(SampleRow.id, SampleRow.submitter_sample_id))}
 
 
@@ -354,4 +354,4 @@ def store_snapshot(instance: Instance) -> StoreSnapshot:
     files = (
         frozenset(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()) if root.exists() else frozenset()
     )
-    return StoreSnapshot(instance.catalog.counts(), variant_repository.variant_store_counts(instance.catalog), files)
+    return StoreSnapshot(instance.catalog.counts(), variant_repository.variant_store_counts(instance.db), files)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from genomdb.catalog import variant_repository
 from genomdb.errors import InvalidInput
 from genomdb.harmonize.genotypes import GenotypeFilters
 from genomdb.harmonize.run import harmonize
 from genomdb.instance import Instance
+from genomdb.variants import repository as variant_repository
 from genomdb.variants.store import VariantStore
 from tests.harmonize.kit import (
     AUTOSOME,

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from genomdb.catalog import variant_repository
 from genomdb.cli.app import app
 from genomdb.config import Settings
 from genomdb.errors import NotFound
@@ -17,6 +16,7 @@ from genomdb.harmonize.run import harmonize
 from genomdb.ingest.manifest import parse_manifest
 from genomdb.instance import Instance
 from genomdb.pseudonyms import DeclaredSex, parse_cpr
+from genomdb.variants import repository as variant_repository
 from tests.harmonize.conftest import HarmonisedDemo
 from tests.harmonize.kit import (
     AUTOSOME,
@@ -152,7 +152,7 @@ def test_genetic_sex_of_the_demo_cohort(harmonised_demo: HarmonisedDemo) -> None
             cpr = cprs[sample.individual]
             assert cpr is not None
             declared[sample.id] = parse_cpr(cpr.get_secret_value())[1]
-    records = variant_repository.sample_qc_records(harmonised_demo.instance.catalog)
+    records = variant_repository.sample_qc_records(harmonised_demo.instance.db)
     assert len(records) == len(declared)
     n_xx = n_xx_inferred = 0
     for record in records:

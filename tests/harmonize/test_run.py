@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from genomdb.catalog import variant_repository
 from genomdb.config import Settings
 from genomdb.errors import Conflict, NotFound
 from genomdb.harmonize.run import harmonize
 from genomdb.ingest.submit import submit_manifest
 from genomdb.instance import Instance, init_instance
 from genomdb.model.catalog import SearchFilters
+from genomdb.variants import repository as variant_repository
 from genomdb.variants.cohort import frequency_cohort
 from genomdb.variants.store import VariantStore, collect_unregistered_batches
 from tests.harmonize.kit import (
@@ -127,7 +127,7 @@ def _killed_harmonisation(settings: Settings, function: str) -> int:
         f"""
         import os, signal
         from pathlib import Path
-        from genomdb.catalog import variant_repository
+        from genomdb.variants import repository as variant_repository
         from genomdb.config import Settings
         from genomdb.harmonize.run import harmonize
         from genomdb.instance import Instance

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from genomdb.catalog.tables import Base
+from genomdb.db.base import Base
 from genomdb.instance import Instance
 
 VARIANT_TABLES = {"variant_batches", "batch_samples", "sample_qc"}
@@ -28,7 +28,7 @@ def _tables_of(diff: object) -> set[str]:
 
 
 def test_the_migration_matches_the_tables(instance: Instance) -> None:
-    with instance.catalog.engine.connect() as connection:
+    with instance.db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = [d for d in compare_metadata(context, Base.metadata) if _tables_of(d)]
         assert "variants_0001" in context.get_current_heads()

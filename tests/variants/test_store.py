@@ -10,11 +10,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from genomdb.catalog import variant_repository
 from genomdb.errors import Conflict, InvalidInput
 from genomdb.harmonize.run import harmonize
 from genomdb.instance import Instance
 from genomdb.variants import layout
+from genomdb.variants import repository as variant_repository
 from genomdb.variants.records import HarmonisedSample, NewBatch
 from genomdb.variants.store import VariantStore, connect_duckdb
 from tests.harmonize.kit import (

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from genomdb.access.records import AuditDraft, AuditEntry, AuditFilters, AuditVerification
-from genomdb.catalog.access_repository import GENESIS_HASH, AccessRepository
+from genomdb.access.repository import GENESIS_HASH, AccessRepository
 from genomdb.errors import Unavailable
 from genomdb.instance import AUDIT_KEY, Instance
 
@@ -54,7 +54,7 @@ class AuditLog:
     """Append, verify and search the audit log of one instance."""
 
     def __init__(self, instance: Instance) -> None:
-        self._repository = AccessRepository(instance.catalog)
+        self._repository = AccessRepository(instance.db)
         self._key = load_audit_key(instance)
         self._anchor_dir = instance.settings.resolved_home() / ANCHOR_DIR
 

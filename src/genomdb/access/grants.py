@@ -18,13 +18,12 @@ from genomdb.access.records import (
     Purpose,
     Resource,
     Role,
-    SampleFacts,
     merge_intervals,
 )
-from genomdb.catalog.tables import utcnow
+from genomdb.db.base import utcnow
 from genomdb.errors import InvalidInput, NotFound, Problem
 from genomdb.instance import Instance
-from genomdb.model.catalog import SearchFilters
+from genomdb.model.catalog import SampleFacts, SearchFilters
 from genomdb.pseudonyms import is_pseudonym
 from genomdb.refdata.genes import find_gene
 
@@ -74,7 +73,7 @@ def create_grant(instance: Instance, actor: Actor, new: NewGrant) -> Grant:
             problem("persons", "not a known person pseudonym", "GDB-…", pseudonym)
     sample_keys = []
     for key in scope.samples:
-        facts = repository.sample_facts(key)
+        facts = policy.catalog.sample_facts(key)
         if facts is None:
             problem("samples", "not a current sample", "SMP-… or a department's unique sample id", key)
         else:
@@ -129,13 +128,13 @@ def create_grant(instance: Instance, actor: Actor, new: NewGrant) -> Grant:
 
 def samples_in_scope(policy: Policy, grant: Grant) -> list[SampleFacts]:
     """Every current sample a grant's scope names (by sample or person) or finds (by its catalog query)."""
-    repository = policy.repository
-    found = {f.sample_key: f for f in repository.samples_by_keys(grant.scope.samples)}
+    catalog = policy.catalog
+    found = {f.sample_key: f for f in catalog.samples_by_keys(grant.scope.samples)}
     for pseudonym in grant.scope.persons:
-        found.update((f.sample_key, f) for f in repository.samples_of_person(pseudonym))
+        found.update((f.sample_key, f) for f in catalog.samples_of_person(pseudonym))
     if grant.scope.query is not None:
         filters = SearchFilters(**dataclasses.asdict(grant.scope.query), limit=_QUERY_LIMIT)
-        found.update((f.sample_key, f) for f in repository.samples_matching(filters))
+        found.update((f.sample_key, f) for f in catalog.samples_matching(filters))
     return sorted(found.values(), key=lambda f: f.sample_key)
 
 

@@ -32,14 +32,14 @@ from genomdb.access.records import (
     Resource,
     Role,
     Rule,
-    SampleFacts,
     Verdict,
     covered_by,
 )
-from genomdb.catalog.access_repository import AccessRepository
-from genomdb.catalog.tables import utcnow
+from genomdb.access.repository import AccessRepository
+from genomdb.catalog.repository import Catalog
+from genomdb.db.base import utcnow
 from genomdb.instance import Instance
-from genomdb.model.catalog import SearchFilters
+from genomdb.model.catalog import SampleFacts, SearchFilters
 
 _WIDEN = "ask for regions inside the grant's, or ask a data steward to widen it"
 PERSON_LEVEL = frozenset({Action.READ_METADATA, Action.READ_DATA})
@@ -61,7 +61,8 @@ class Policy:
 
     def __init__(self, instance: Instance, *, clock: Clock | None = None) -> None:
         self.instance = instance
-        self.repository = AccessRepository(instance.catalog)
+        self.repository = AccessRepository(instance.db)
+        self.catalog = instance.catalog
         self.audit = AuditLog(instance)
         self._clock = clock or utcnow
 
@@ -69,21 +70,21 @@ class Policy:
 
     def sample(self, key: str) -> Resource:
         """A sample by its key or the department's id; unknown samples get no facts (and are refused)."""
-        return Resource("sample", key, sample=self.repository.sample_facts(key))
+        return Resource("sample", key, sample=self.catalog.sample_facts(key))
 
     def samples(self, facts: Iterable[SampleFacts]) -> list[Resource]:
         return [Resource("sample", f.sample_key, sample=f) for f in facts]
 
     def person_samples(self, pseudonym: str) -> list[Resource]:
         """One resource per current sample of a person; a single fact-less resource when none is known."""
-        found = self.repository.samples_of_person(pseudonym)
+        found = self.catalog.samples_of_person(pseudonym)
         if not found:
             return [Resource("person", pseudonym)]
         return [Resource("person", pseudonym, sample=f) for f in found]
 
     def blob(self, sha256: str) -> list[Resource]:
         """The samples a stored file belongs to, as file resources."""
-        found = self.repository.samples_of_blob(sha256)
+        found = self.catalog.samples_of_blob(sha256)
         if not found:
             return [Resource("file", sha256)]
         return [Resource("file", sha256, sample=f) for f in found]
@@ -119,7 +120,7 @@ class Policy:
             grants = self.repository.grants(naming=actor)
             if grant_id is not None:
                 named = next((g for g in grants if g.grant_id == grant_id), None)
-        matcher = _QueryMatcher(self.repository)
+        matcher = _QueryMatcher(self.catalog)
         decisions = [
             evaluate(
                 actor,
@@ -166,8 +167,8 @@ def decide(
 class _QueryMatcher:
     """Which samples a grant's catalog query covers, computed once per grant and call."""
 
-    def __init__(self, repository: AccessRepository) -> None:
-        self._repository = repository
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
         self._keys: dict[str, frozenset[str]] = {}
 
     def __call__(self, grant: Grant, facts: SampleFacts) -> bool:
@@ -176,7 +177,7 @@ class _QueryMatcher:
             return False
         if grant.grant_id not in self._keys:
             filters = SearchFilters(**dataclasses.asdict(query), limit=_QUERY_LIMIT)
-            self._keys[grant.grant_id] = frozenset(s.sample_key for s in self._repository.catalog.search(filters))
+            self._keys[grant.grant_id] = frozenset(s.sample_key for s in self._catalog.search(filters))
         return facts.sample_key in self._keys[grant.grant_id]
 
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from genomdb.errors import Forbidden, InvalidInput, Problem
+from genomdb.model.catalog import SampleFacts
 
 
 class Role(StrEnum):
@@ -352,18 +353,6 @@ class NewGrant:
 
 
 @dataclass(frozen=True, slots=True)
-class SampleFacts:
-    """What the policy needs to know about one current sample."""
-
-    sample_key: str
-    submitter_sample_id: str
-    pseudonym: str
-    department: str
-    region: str
-    research_opt_out: bool
-
-
-@dataclass(frozen=True, slots=True)
 class Resource:
     """What an action is about: ``kind`` is sample, person, file, grant, user, audit, request or store, or for the
     national variant database variant, assertion, conflict or worklist."""
@@ -498,3 +487,39 @@ class AuditVerification:
     head_hash: str
     anchor_seq: int | None
     problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """A token as lists show it: never its secret."""
+
+    token_id: str
+    username: str
+    label: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    created_by: str | None = None
+    revoked_at: dt.datetime | None = None
+    revoked_by: str | None = None
+
+    def state(self, now: dt.datetime) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now:
+            return "expired"
+        return "active"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenHolder:
+    """What verifying a token needs: the stored hash, its validity and who holds it."""
+
+    token_id: str
+    secret_sha256: str
+    expires_at: dt.datetime
+    revoked_at: dt.datetime | None
+    username: str
+    role: Role
+    department: str | None
+    region: str | None
+    active: bool

@@ -16,16 +16,13 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from genomdb.access.policy import Policy
-from genomdb.access.records import Action, Actor, Resource, Role
+from genomdb.access.records import Action, Actor, ApiToken, Resource
+from genomdb.access.token_repository import TokenRepository
 from genomdb.access.users import resolve_actor
 from genomdb.errors import Forbidden, InvalidInput, NotFound, Problem
 from genomdb.instance import Instance
-
-if TYPE_CHECKING:
-    from genomdb.catalog.service_repository import ServiceRepository
 
 TOKEN_PREFIX = "gdb_"
 MAX_DAYS_VALID = 366
@@ -38,27 +35,6 @@ class Unauthenticated(Forbidden):
 
 
 @dataclass(frozen=True, slots=True)
-class ApiToken:
-    """A token as lists show it: never its secret."""
-
-    token_id: str
-    username: str
-    label: str
-    created_at: dt.datetime
-    expires_at: dt.datetime
-    created_by: str | None = None
-    revoked_at: dt.datetime | None = None
-    revoked_by: str | None = None
-
-    def state(self, now: dt.datetime) -> str:
-        if self.revoked_at is not None:
-            return "revoked"
-        if self.expires_at <= now:
-            return "expired"
-        return "active"
-
-
-@dataclass(frozen=True, slots=True)
 class IssuedToken:
     """A token just created: ``secret`` is the whole token, shown to its holder once and never stored."""
 
@@ -67,21 +43,6 @@ class IssuedToken:
 
     def __repr__(self) -> str:
         return f"IssuedToken({self.token!r}, secret=<hidden>)"
-
-
-@dataclass(frozen=True, slots=True)
-class TokenHolder:
-    """What verifying a token needs: the stored hash, its validity and who holds it."""
-
-    token_id: str
-    secret_sha256: str
-    expires_at: dt.datetime
-    revoked_at: dt.datetime | None
-    username: str
-    role: Role
-    department: str | None
-    region: str | None
-    active: bool
 
 
 def _now() -> dt.datetime:
@@ -103,10 +64,8 @@ def token_id_of(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _repository(instance: Instance) -> ServiceRepository:
-    from genomdb.catalog.service_repository import ServiceRepository
-
-    return ServiceRepository(instance.catalog)
+def _repository(instance: Instance) -> TokenRepository:
+    return TokenRepository(instance.db)
 
 
 def create_token(

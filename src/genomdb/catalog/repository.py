@@ -1,21 +1,17 @@
-"""The catalog repository: every read and write of catalog rows goes through here."""
+"""The catalog repository: every write of catalog rows goes through here (reads: :mod:`genomdb.catalog.search`)."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
 import secrets
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from typing import Any, TypeAlias
 
-from sqlalchemy import Engine, Select, create_engine, event, func, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
-from genomdb.catalog.migrate import current_revisions, head_revisions, upgrade_to_head
+from genomdb.catalog.facts import CatalogFacts
 from genomdb.catalog.seed import DepartmentSeed, RegionSeed
 from genomdb.catalog.tables import (
     AnalysisFileRow,
@@ -33,24 +29,15 @@ from genomdb.catalog.tables import (
     SubmissionEventRow,
     SubmissionRow,
     SubmissionVersionRow,
-    utcnow,
 )
-from genomdb.errors import Conflict, NotFound, Unavailable
+from genomdb.db.base import utcnow
+from genomdb.db.engine import Database
+from genomdb.errors import Conflict, NotFound
 from genomdb.model.catalog import (
-    Analysis,
     Department,
-    Person,
     Region,
-    SampleDetail,
-    SampleSummary,
-    SearchFilters,
-    SequencingRun,
     StorageTier,
-    StoredFile,
-    Submission,
-    SubmissionEvent,
     SubmissionStatus,
-    SubmissionVersion,
 )
 from genomdb.model.submission import NewBlob, SubmissionOutcome, SubmissionPlan
 
@@ -62,68 +49,26 @@ def _short_id(prefix: str, n_bytes: int = 5) -> str:
     return prefix + base64.b32encode(secrets.token_bytes(n_bytes)).decode("ascii").rstrip("=")
 
 
-def create_catalog(url: str) -> Catalog:
-    """Open the catalog at a SQLAlchemy URL: ``sqlite:///path`` (embedded) or ``postgresql+psycopg://…``."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url)
+class Catalog(CatalogFacts):
+    """The metadata catalogue over the instance's database; behaves the same on SQLite and PostgreSQL.
 
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.close()
+    Writes (submissions, versions, events, seed rows) live here; the read side is :class:`CatalogSearch`, the facts
+    that access decisions and data-out need are :class:`CatalogFacts`.
+    """
 
-    elif parsed.get_backend_name() == "postgresql":
-        engine = create_engine(url, pool_pre_ping=True)
-    else:
-        raise Unavailable(
-            f"unsupported catalog URL scheme {parsed.drivername!r}: use sqlite:/// or postgresql+psycopg://"
-        )
-    return Catalog(engine)
-
-
-class Catalog:
-    """Metadata catalogue over SQLAlchemy; behaves the same on SQLite and PostgreSQL."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     @property
     def backend(self) -> str:
-        return self.engine.dialect.name
+        return self.db.backend
 
-    def close(self) -> None:
-        self.engine.dispose()
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends normally, rolled back on any exception."""
-        try:
-            with self._sessions.begin() as session:
-                yield session
-        except OperationalError as exc:
-            raise Unavailable(f"catalog database unavailable: {exc.orig}") from None
-
-    # --- schema and seed data -------------------------------------------------------------------------
-
-    def migrate(self) -> None:
-        try:
-            upgrade_to_head(self.engine)
-        except OperationalError as exc:
-            raise Unavailable(f"catalog database unavailable: {exc.orig}") from None
-
-    def is_current(self) -> bool:
-        return current_revisions(self.engine) == head_revisions()
+    # --- seed data ----------------------------------------------------------------------------------
 
     def seed(self, regions: Iterable[RegionSeed], departments: Iterable[DepartmentSeed]) -> int:
         """Insert regions and departments that are not there yet; return how many rows were added."""
         added = 0
-        with self.session() as session:
+        with self.db.session() as session:
             region_ids = {row.code: row.id for row in session.scalars(select(RegionRow))}
             for region in regions:
                 if region.code not in region_ids:
@@ -140,19 +85,19 @@ class Catalog:
         return added
 
     def departments(self) -> list[Department]:
-        with self.session() as session:
+        with self.db.session() as session:
             rows = session.scalars(select(DepartmentRow).order_by(DepartmentRow.code))
             return [_department(row) for row in rows]
 
     def department(self, code: str) -> Department | None:
-        with self.session() as session:
+        with self.db.session() as session:
             row = session.scalar(select(DepartmentRow).where(DepartmentRow.code == code))
             return _department(row) if row else None
 
     # --- facts data-in needs before it writes -------------------------------------------------------------
 
     def submission_department(self, submission_id: str) -> tuple[str, SubmissionStatus]:
-        with self.session() as session:
+        with self.db.session() as session:
             row = session.get(SubmissionRow, submission_id)
             if row is None:
                 raise NotFound(f"no submission {submission_id}")
@@ -160,7 +105,7 @@ class Catalog:
 
     def find_identical(self, department_code: str, content_digest: str) -> tuple[str, int] | None:
         """The accepted, current submission version with exactly this content, if any."""
-        with self.session() as session:
+        with self.db.session() as session:
             row = session.execute(
                 select(SubmissionVersionRow.submission_id, SubmissionVersionRow.version)
                 .join(SubmissionRow, SubmissionRow.id == SubmissionVersionRow.submission_id)
@@ -176,7 +121,7 @@ class Catalog:
         wanted = set(pseudonyms)
         if not wanted:
             return set()
-        with self.session() as session:
+        with self.db.session() as session:
             return set(session.scalars(select(PersonRow.pseudonym).where(PersonRow.pseudonym.in_(wanted))))
 
     def samples_elsewhere(
@@ -186,7 +131,7 @@ class Catalog:
         wanted = set(submitter_sample_ids)
         if not wanted:
             return {}
-        with self.session() as session:
+        with self.db.session() as session:
             query = (
                 select(SampleRow.submitter_sample_id, SubmissionVersionRow.submission_id)
                 .join(SubmissionVersionRow, SubmissionVersionRow.id == SampleRow.submission_version_id)
@@ -203,7 +148,7 @@ class Catalog:
 
     def current_blobs(self, submission_id: str) -> dict[str, tuple[NewBlob, NewBlob | None, str | None]]:
         """Blobs of the current version's files by sha256, so a correction can keep a file without resending it."""
-        with self.session() as session:
+        with self.db.session() as session:
             rows = session.execute(
                 select(FileRow, BlobRow)
                 .join(BlobRow, BlobRow.sha256 == FileRow.sha256)
@@ -228,7 +173,7 @@ class Catalog:
     def record_accepted(self, plan: SubmissionPlan) -> SubmissionOutcome:
         """Write an accepted submission (or correction) in one transaction."""
         now = utcnow()
-        with self.session() as session:
+        with self.db.session() as session:
             department = session.scalar(select(DepartmentRow).where(DepartmentRow.code == plan.department_code))
             if department is None:
                 raise NotFound(f"no department {plan.department_code}")
@@ -475,7 +420,7 @@ class Catalog:
     ) -> SubmissionOutcome:
         """Keep the rejection and its report; nothing else of the submission is written."""
         now = utcnow()
-        with self.session() as session:
+        with self.db.session() as session:
             submission = session.get(SubmissionRow, corrects) if corrects else None
             if submission is None:
                 department = session.scalar(select(DepartmentRow).where(DepartmentRow.code == department_code))
@@ -521,7 +466,7 @@ class Catalog:
             )
 
     def record_event(self, submission_id: str, kind: str, detail: dict[str, Any]) -> None:
-        with self.session() as session:
+        with self.db.session() as session:
             session.add(SubmissionEventRow(submission_id=submission_id, kind=kind, detail=detail, at=utcnow()))
 
     @staticmethod
@@ -534,11 +479,11 @@ class Catalog:
     # --- blobs ---------------------------------------------------------------------------------------
 
     def registered_blobs(self) -> set[str]:
-        with self.session() as session:
+        with self.db.session() as session:
             return set(session.scalars(select(BlobRow.sha256)))
 
     def blob_tier(self, sha256: str) -> StorageTier:
-        with self.session() as session:
+        with self.db.session() as session:
             row = session.get(BlobRow, sha256)
             if row is None:
                 raise NotFound(f"no stored blob {sha256}")
@@ -559,327 +504,8 @@ class Catalog:
             "submission_versions": SubmissionVersionRow,
             "events": SubmissionEventRow,
         }
-        with self.session() as session:
+        with self.db.session() as session:
             return {name: int(session.scalar(select(func.count()).select_from(t)) or 0) for name, t in tables.items()}
-
-    def search(self, filters: SearchFilters) -> list[SampleSummary]:
-        """Current (not superseded, not withdrawn) samples matching every given filter."""
-        with self.session() as session:
-            query = self._current_samples_query().add_columns(
-                SampleRow.submitter_sample_id,
-                PersonRow.pseudonym,
-                DepartmentRow.code.label("department"),
-                RegionRow.code.label("region"),
-                SubmissionVersionRow.submission_id,
-                SubmissionVersionRow.version,
-                SubmissionVersionRow.created_at,
-            )
-            query = self._apply_filters(query, filters).order_by(SampleRow.id).limit(filters.limit)
-            rows = session.execute(query).all()
-            extras = self._sample_extras(session, [row[0] for row in rows])
-            return [
-                SampleSummary(
-                    sample_key=row.sample_key,
-                    submitter_sample_id=row.submitter_sample_id,
-                    pseudonym=row.pseudonym,
-                    department=row.department,
-                    region=row.region,
-                    submission_id=row.submission_id,
-                    submission_version=row.version,
-                    submitted_at=_aware(row.created_at),
-                    **extras.get(row[0], _EMPTY_EXTRAS),
-                )
-                for row in rows
-            ]
-
-    @staticmethod
-    def _current_samples_query() -> AnySelect:
-        return (
-            select(SampleRow.id, SampleRow.sample_key)
-            .join(SubmissionVersionRow, SubmissionVersionRow.id == SampleRow.submission_version_id)
-            .join(PersonRow, PersonRow.id == SampleRow.person_id)
-            .join(DepartmentRow, DepartmentRow.id == SampleRow.department_id)
-            .join(RegionRow, RegionRow.id == DepartmentRow.region_id)
-            .where(SubmissionVersionRow.status == SubmissionStatus.ACCEPTED, SampleRow.withdrawn.is_(False))
-        )
-
-    @staticmethod
-    def _apply_filters(query: AnySelect, filters: SearchFilters) -> AnySelect:
-        if filters.region:
-            query = query.where(func.lower(RegionRow.code) == filters.region.lower())
-        if filters.department:
-            query = query.where(func.lower(DepartmentRow.code) == filters.department.lower())
-        if filters.pseudonym:
-            query = query.where(PersonRow.pseudonym == filters.pseudonym)
-        if filters.submission_id:
-            query = query.where(SubmissionVersionRow.submission_id == filters.submission_id)
-        if filters.sample_key:
-            query = query.where(SampleRow.sample_key == filters.sample_key)
-        if filters.submitted_from:
-            query = query.where(SubmissionVersionRow.created_at >= _day_start(filters.submitted_from))
-        if filters.submitted_to:
-            query = query.where(
-                SubmissionVersionRow.created_at < _day_start(filters.submitted_to + dt.timedelta(days=1))
-            )
-        if filters.platform:
-            query = query.where(
-                select(RunRow.id)
-                .where(RunRow.sample_id == SampleRow.id, func.upper(RunRow.platform) == filters.platform.upper())
-                .exists()
-            )
-        if filters.read_type:
-            query = query.where(
-                select(RunRow.id)
-                .where(
-                    RunRow.sample_id == SampleRow.id,
-                    func.lower(RunRow.read_type) == filters.read_type.lower(),
-                )
-                .exists()
-            )
-        if filters.reference_build:
-            query = query.where(
-                select(AnalysisSampleRow.analysis_id)
-                .join(AnalysisRow, AnalysisRow.id == AnalysisSampleRow.analysis_id)
-                .where(
-                    AnalysisSampleRow.sample_id == SampleRow.id,
-                    func.lower(AnalysisRow.reference_build) == filters.reference_build.lower(),
-                )
-                .exists()
-            )
-        formats: tuple[str, ...] = ()
-        if filters.file_format:
-            formats = (filters.file_format.upper(),)
-        if formats:
-            query = query.where(_has_file_format(formats))
-        if filters.has_vcf is not None:
-            clause = _has_file_format(VCF_FORMATS)
-            query = query.where(clause if filters.has_vcf else ~clause)
-        return query
-
-    @staticmethod
-    def _sample_extras(session: Session, sample_ids: Sequence[int]) -> dict[int, dict[str, tuple[str, ...]]]:
-        if not sample_ids:
-            return {}
-        found: dict[int, dict[str, set[str]]] = defaultdict(
-            lambda: {"platforms": set(), "read_types": set(), "formats": set(), "reference_builds": set()}
-        )
-        for chunk_start in range(0, len(sample_ids), 500):
-            chunk = sample_ids[chunk_start : chunk_start + 500]
-            for sample_id, platform, read_type in session.execute(
-                select(RunRow.sample_id, RunRow.platform, RunRow.read_type).where(RunRow.sample_id.in_(chunk))
-            ):
-                found[sample_id]["platforms"].add(platform)
-                found[sample_id]["read_types"].add(read_type)
-            for sample_id, file_format in session.execute(
-                select(FileSampleRow.sample_id, FileRow.format)
-                .join(FileRow, FileRow.id == FileSampleRow.file_id)
-                .where(FileSampleRow.sample_id.in_(chunk))
-            ):
-                found[sample_id]["formats"].add(file_format)
-            for sample_id, build in session.execute(
-                select(AnalysisSampleRow.sample_id, AnalysisRow.reference_build)
-                .join(AnalysisRow, AnalysisRow.id == AnalysisSampleRow.analysis_id)
-                .where(AnalysisSampleRow.sample_id.in_(chunk))
-            ):
-                found[sample_id]["reference_builds"].add(build)
-        return {key: {name: tuple(sorted(values)) for name, values in value.items()} for key, value in found.items()}
-
-    def person(self, pseudonym: str) -> tuple[Person, list[SampleSummary]]:
-        with self.session() as session:
-            row = session.scalar(select(PersonRow).where(PersonRow.pseudonym == pseudonym))
-            if row is None:
-                raise NotFound(f"no person with pseudonym {pseudonym}")
-            relatives = session.execute(
-                select(RelationshipRow.relation, PersonRow.pseudonym)
-                .join(PersonRow, PersonRow.id == RelationshipRow.relative_id)
-                .where(RelationshipRow.person_id == row.id)
-                .order_by(RelationshipRow.relation, PersonRow.pseudonym)
-            ).all()
-            person = Person(
-                pseudonym=row.pseudonym,
-                birth_year=row.birth_year,
-                declared_sex=row.declared_sex,
-                research_opt_out=row.research_opt_out,
-                relatives=tuple((relation, other) for relation, other in relatives),
-            )
-        return person, self.search(SearchFilters(pseudonym=pseudonym))
-
-    def sample(self, key: str) -> SampleDetail:
-        """A current sample by its sample key (``SMP-…``) or the department's own sample id."""
-        with self.session() as session:
-            query = self._current_samples_query().where(
-                (SampleRow.sample_key == key) | (SampleRow.submitter_sample_id == key)
-            )
-            found = session.execute(query).all()
-            if not found:
-                raise NotFound(f"no current sample {key}")
-            if len(found) > 1:
-                raise Conflict(f"{key} names {len(found)} samples in different departments; use the SMP- key")
-            sample_id, sample_key = found[0]
-            sample_row = session.get(SampleRow, sample_id)
-            assert sample_row is not None
-            runs = session.scalars(select(RunRow).where(RunRow.sample_id == sample_id).order_by(RunRow.run_ref))
-            run_refs = {}
-            run_records = []
-            for run in runs:
-                run_refs[run.id] = run.run_ref
-                run_records.append(
-                    SequencingRun(
-                        run_ref=run.run_ref,
-                        platform=run.platform,
-                        read_type=run.read_type,
-                        instrument=run.instrument,
-                        library_strategy=run.library_strategy,
-                        library_id=run.library_id,
-                        run_date=run.run_date,
-                    )
-                )
-            file_rows = session.execute(
-                select(FileRow, BlobRow)
-                .join(FileSampleRow, FileSampleRow.file_id == FileRow.id)
-                .join(BlobRow, BlobRow.sha256 == FileRow.sha256)
-                .where(FileSampleRow.sample_id == sample_id)
-                .order_by(FileRow.file_ref)
-            ).all()
-            files = tuple(
-                _stored_file(file_row, blob_row, run_refs.get(file_row.run_id or -1))
-                for file_row, blob_row in file_rows
-            )
-            analyses = []
-            for analysis in session.scalars(
-                select(AnalysisRow)
-                .join(AnalysisSampleRow, AnalysisSampleRow.analysis_id == AnalysisRow.id)
-                .where(AnalysisSampleRow.sample_id == sample_id)
-            ):
-                sample_keys = tuple(
-                    session.scalars(
-                        select(SampleRow.sample_key)
-                        .join(AnalysisSampleRow, AnalysisSampleRow.sample_id == SampleRow.id)
-                        .where(AnalysisSampleRow.analysis_id == analysis.id)
-                    )
-                )
-                links = session.execute(
-                    select(AnalysisFileRow.role, FileRow.file_ref)
-                    .join(FileRow, FileRow.id == AnalysisFileRow.file_id)
-                    .where(AnalysisFileRow.analysis_id == analysis.id)
-                ).all()
-                analyses.append(
-                    Analysis(
-                        analysis_ref=analysis.analysis_ref,
-                        pipeline_name=analysis.pipeline_name,
-                        pipeline_version=analysis.pipeline_version,
-                        reference_build=analysis.reference_build,
-                        sample_keys=sample_keys,
-                        input_refs=tuple(sorted(ref for role, ref in links if role == "input")),
-                        output_refs=tuple(sorted(ref for role, ref in links if role == "output")),
-                    )
-                )
-            versions = session.execute(
-                select(SubmissionVersionRow.submission_id, SubmissionVersionRow.version, SampleRow.id)
-                .join(SubmissionVersionRow, SubmissionVersionRow.id == SampleRow.submission_version_id)
-                .where(SampleRow.sample_key == sample_key)
-                .order_by(SampleRow.id)
-            ).all()
-        (summary,) = self.search(SearchFilters(sample_key=sample_key))
-        return SampleDetail(
-            summary=summary,
-            tissue=sample_row.tissue,
-            collection_date=sample_row.collection_date,
-            withdrawn=sample_row.withdrawn,
-            runs=tuple(run_records),
-            files=files,
-            analyses=tuple(analyses),
-            version_ids=tuple((sub, ver, sid) for sub, ver, sid in versions),
-        )
-
-    def submission(self, submission_id: str) -> Submission:
-        with self.session() as session:
-            row = session.get(SubmissionRow, submission_id)
-            if row is None:
-                raise NotFound(f"no submission {submission_id}")
-            version_rows = session.scalars(
-                select(SubmissionVersionRow)
-                .where(SubmissionVersionRow.submission_id == submission_id)
-                .order_by(SubmissionVersionRow.version)
-            ).all()
-            sample_counts = dict(
-                session.execute(
-                    select(SampleRow.submission_version_id, func.count())
-                    .where(SampleRow.submission_version_id.in_([v.id for v in version_rows]))
-                    .group_by(SampleRow.submission_version_id)
-                ).all()
-            )
-            file_counts = dict(
-                session.execute(
-                    select(FileRow.submission_version_id, func.count())
-                    .where(FileRow.submission_version_id.in_([v.id for v in version_rows]))
-                    .group_by(FileRow.submission_version_id)
-                ).all()
-            )
-            versions = tuple(
-                SubmissionVersion(
-                    version=v.version,
-                    status=SubmissionStatus(v.status),
-                    created_at=_aware(v.created_at),
-                    reason=v.reason,
-                    manifest_name=v.manifest_name,
-                    title=v.title,
-                    n_samples=int(sample_counts.get(v.id, 0)),
-                    n_files=int(file_counts.get(v.id, 0)),
-                    report=tuple(v.report or ()),
-                )
-                for v in version_rows
-            )
-            events = tuple(
-                SubmissionEvent(at=_aware(e.at), kind=e.kind, version=e.version, detail=dict(e.detail or {}))
-                for e in session.scalars(
-                    select(SubmissionEventRow)
-                    .where(SubmissionEventRow.submission_id == submission_id)
-                    .order_by(SubmissionEventRow.id)
-                )
-            )
-            return Submission(
-                submission_id=row.id,
-                department=row.department_code,
-                status=SubmissionStatus(row.status),
-                current_version=row.current_version,
-                created_at=_aware(row.created_at),
-                versions=versions,
-                events=events,
-            )
-
-    def version_manifest(self, submission_id: str, version: int) -> dict[str, Any]:
-        with self.session() as session:
-            manifest = session.scalar(
-                select(SubmissionVersionRow.manifest).where(
-                    SubmissionVersionRow.submission_id == submission_id,
-                    SubmissionVersionRow.version == version,
-                )
-            )
-            if manifest is None:
-                raise NotFound(f"no accepted version {version} of submission {submission_id}")
-            return dict(manifest)
-
-
-_EMPTY_EXTRAS: dict[str, tuple[str, ...]] = {
-    "platforms": (),
-    "read_types": (),
-    "formats": (),
-    "reference_builds": (),
-}
-
-
-def _has_file_format(formats: tuple[str, ...]) -> Any:
-    return (
-        select(FileSampleRow.file_id)
-        .join(FileRow, FileRow.id == FileSampleRow.file_id)
-        .where(FileSampleRow.sample_id == SampleRow.id, FileRow.format.in_(formats))
-        .exists()
-    )
-
-
-def _day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -893,21 +519,3 @@ def _department(row: DepartmentRow) -> Department:
 
 def _new_blob(row: BlobRow) -> NewBlob:
     return NewBlob(sha256=row.sha256, md5=row.md5, size=row.size, encrypted=row.encrypted)
-
-
-def _stored_file(row: FileRow, blob: BlobRow, run_ref: str | None) -> StoredFile:
-    return StoredFile(
-        file_ref=row.file_ref,
-        format=row.format,
-        original_path=row.original_path,
-        size=row.size,
-        sha256=row.sha256,
-        md5=row.md5,
-        tier=StorageTier(blob.tier),
-        encrypted=blob.encrypted,
-        index_sha256=row.index_sha256,
-        index_name=row.index_name,
-        facts=dict(row.facts or {}),
-        run_ref=run_ref,
-        mate_ref=row.mate_ref,
-    )

@@ -1,9 +1,13 @@
-"""Catalog tables. ORM classes never leave the catalog package: repositories map them to domain records."""
+"""The metadata catalogue's tables: regions, departments, persons, samples, runs, files, blobs, submissions, events.
+
+ORM classes never leave :mod:`genomdb.catalog`: its repositories map them to domain records. Other domains join to
+these tables only through the read-only relations published in :mod:`genomdb.catalog.relations`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -14,29 +18,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+from genomdb.db.base import Base, utcnow
 
 
 class RegionRow(Base):
@@ -204,10 +192,3 @@ class SubmissionEventRow(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     kind: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-
-
-from genomdb.catalog import access_tables as _access_tables  # noqa: E402,F401
-from genomdb.catalog import classification_tables as _classification_tables  # noqa: E402,F401
-from genomdb.catalog import frequency_tables as _frequency_tables  # noqa: E402,F401
-from genomdb.catalog import service_tables as _service_tables  # noqa: E402,F401
-from genomdb.catalog import variant_tables as _variant_tables  # noqa: E402,F401

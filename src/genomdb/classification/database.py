@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from genomdb.catalog.classification_repository import ClassificationRepository, ClassificationWriter
 from genomdb.classification.acmg import AcmgClass, combine_criteria
 from genomdb.classification.alleles import AlleleResolver, ResolvedVariant
 from genomdb.classification.consensus import consensus_terms, national_view
@@ -48,7 +47,9 @@ from genomdb.classification.model import (
     WriteOutcome,
 )
 from genomdb.classification.recontact import CarrierSource, carriers_of, default_carrier_source
+from genomdb.classification.repository import ClassificationRepository
 from genomdb.classification.variants import VariantKeyError, parse_variant_key
+from genomdb.classification.writer import ClassificationWriter
 from genomdb.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from genomdb.instance import Instance
 
@@ -154,7 +155,7 @@ class ClassificationDatabase:
         clock: Clock | None = None,
     ) -> None:
         self._instance = instance
-        self._repository = ClassificationRepository(instance.catalog)
+        self._repository = ClassificationRepository(instance.db)
         self._carriers = carriers
         self._frequency = frequency
         self._clock = clock or _utcnow

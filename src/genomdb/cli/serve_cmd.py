@@ -81,8 +81,8 @@ def create(
 
 
 def _token_fields(token: object) -> dict[str, object]:
-    from genomdb.access.tokens import ApiToken
-    from genomdb.catalog.tables import utcnow
+    from genomdb.access.records import ApiToken
+    from genomdb.db.base import utcnow
 
     assert isinstance(token, ApiToken)
     return {

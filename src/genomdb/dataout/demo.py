@@ -17,8 +17,8 @@ import pysam
 from genomdb.access.audit import AuditLog
 from genomdb.access.grants import create_grant, revoke_grant
 from genomdb.access.records import Actor, AuditFilters, CatalogQuery, GrantScope, NewGrant, Purpose, Role
+from genomdb.access.repository import AccessRepository
 from genomdb.access.users import add_user, register_key, resolve_actor
-from genomdb.catalog.access_repository import AccessRepository
 from genomdb.dataout.packages import fetch_package
 from genomdb.dataout.records import CopyRequest
 from genomdb.dataout.requests import request_copy
@@ -33,7 +33,7 @@ RESEARCH_PROJECT = "PRJ-DEMO-FH"
 
 
 def _ensure_user(instance: Instance, admin: Actor, name: str, role: Role, department: str | None) -> Actor:
-    if AccessRepository(instance.catalog).user(name) is None:
+    if AccessRepository(instance.db).user(name) is None:
         add_user(instance, admin, name, role=role, department=department)
     return resolve_actor(instance, name)
 
@@ -93,7 +93,7 @@ def _n_reads(path: Path, reference: Path | None) -> int:
 def run_dataout_demo(instance: Instance) -> list[str]:
     """Run the data-out demo on an instance holding the demo cohort; return what happened, line by line."""
     lines: list[str] = []
-    repository = AccessRepository(instance.catalog)
+    repository = AccessRepository(instance.db)
     crams = instance.catalog.search(SearchFilters(file_format="CRAM", limit=1000))
     if not crams:
         raise NotFound("the data-out demo needs the demo cohort: run `genomdb demo` first")
@@ -181,7 +181,9 @@ def run_dataout_demo(instance: Instance) -> list[str]:
     files = _open(instance, researcher, research.request_id, folder / research.request_id, secret[researcher.username])
     metadata = json.loads(files["metadata.json"].read_text())
     individuals = [i["id"] for i in metadata["beacon"]["individuals"]]
-    in_scope = repository.samples_matching(SearchFilters(region=department.region.code, has_vcf=True, limit=1_000_000))
+    in_scope = instance.catalog.samples_matching(
+        SearchFilters(region=department.region.code, has_vcf=True, limit=1_000_000)
+    )
     opted_out = {f.pseudonym for f in in_scope if f.research_opt_out}
     clinical = {f.pseudonym for f in in_scope} | {f.submitter_sample_id for f in in_scope}
     leaked = sorted(name for name, path in files.items() if any(c in _text(path) for c in clinical))

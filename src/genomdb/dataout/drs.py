@@ -51,7 +51,7 @@ def drs_object(
     detail = instance.catalog.sample(facts.sample_key)
     stored = next((f for f in detail.files if f.sha256 == object_id), None)
     index_of = next((f for f in detail.files if f.index_sha256 == object_id), None)
-    record = policy.repository.blob_record(object_id)
+    record = policy.catalog.blob_record(object_id)
     if record is None or (stored is None and index_of is None):
         raise NotFound(f"no DRS object {object_id}")
     size, md5, tier = record

@@ -27,9 +27,9 @@ from urllib.parse import unquote, urlparse
 
 from genomdb.access.grants import samples_in_scope
 from genomdb.access.policy import Policy
-from genomdb.access.records import Action, Actor, Decision, GenomicInterval, Grant, Purpose, Resource, SampleFacts
+from genomdb.access.records import Action, Actor, Decision, GenomicInterval, Grant, Purpose, Resource
 from genomdb.access.research import project_pseudonyms
-from genomdb.catalog.tables import utcnow
+from genomdb.dataout.assembly import dataout_root
 from genomdb.dataout.bgzf import (
     EOF_BLOCK,
     FileRange,
@@ -45,13 +45,13 @@ from genomdb.dataout.bgzf import (
 )
 from genomdb.dataout.cram import cram_layout, cram_reference_names
 from genomdb.dataout.indexes import read_binning_index, read_crai
-from genomdb.dataout.requests import dataout_root
 from genomdb.dataout.sealing import PlainRangeReader, RangeReader, SealedRangeReader, seal_for_recipient
 from genomdb.dataout.slices import Relabel, slice_alignments, slice_variants
 from genomdb.dataout.sources import archive_keys, plaintext_file, range_reader, stored_blob
+from genomdb.db.base import utcnow
 from genomdb.errors import Forbidden, InvalidInput, NotFound, Problem, Unavailable
 from genomdb.instance import Instance
-from genomdb.model.catalog import StorageTier, StoredFile
+from genomdb.model.catalog import SampleFacts, StorageTier, StoredFile
 
 READ_FORMATS = ("BAM", "CRAM")
 VARIANT_FORMATS = ("VCF",)

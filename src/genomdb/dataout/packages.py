@@ -16,9 +16,9 @@ from pathlib import Path
 
 from genomdb.access.policy import Policy
 from genomdb.access.records import Action, Actor, Resource
-from genomdb.catalog.access_repository import DataOutRepository
+from genomdb.dataout.assembly import PACKAGE_FILE, PARTS_DIR, package_dir, read_package
 from genomdb.dataout.records import FetchReport, PackagePart, RequestStatus
-from genomdb.dataout.requests import PACKAGE_FILE, PARTS_DIR, package_dir, read_package
+from genomdb.dataout.repository import DataOutRepository
 from genomdb.errors import IntegrityError, NotFound, Unavailable
 from genomdb.instance import Instance
 
@@ -86,7 +86,7 @@ def fetch_package(
     progress: Progress | None = None,
 ) -> FetchReport:
     """Copy a ready package's parts into ``target_dir`` (resuming, verifying each part's sha256)."""
-    state = DataOutRepository(instance.catalog).request(request_id)
+    state = DataOutRepository(instance.db).request(request_id)
     owner = state.requester if state else None
     Policy(instance).require(actor, Action.FETCH_PACKAGE, Resource("request", request_id, owner=owner))
     if state is None:

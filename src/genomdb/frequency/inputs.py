@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from genomdb.catalog.variant_repository import variant_batches
 from genomdb.frequency.records import BatchSource, CohortMember
 from genomdb.frequency.strata import SampleLabels
 from genomdb.instance import Instance
 from genomdb.variants.cohort import frequency_cohort
 from genomdb.variants.layout import batch_dir
 from genomdb.variants.records import CohortSample
+from genomdb.variants.repository import variant_batches
 
 
 def cohort_member(sample: CohortSample) -> CohortMember:
@@ -43,6 +43,6 @@ def harmonised_inputs(instance: Instance) -> tuple[list[BatchSource], list[Cohor
             filters=dict(batch.filters),
             reference_build=batch.reference_build,
         )
-        for batch in variant_batches(instance.catalog)
+        for batch in variant_batches(instance.db)
     ]
     return batches, [cohort_member(s) for s in frequency_cohort(instance.catalog)]

@@ -24,12 +24,6 @@ from pathlib import Path
 
 import duckdb
 
-from genomdb.catalog.frequency_repository import (
-    frequency_release,
-    frequency_releases,
-    next_release_sequence,
-    register_release,
-)
 from genomdb.errors import Conflict, IntegrityError, InvalidInput, Problem
 from genomdb.frequency.aggregate import quote, sha256_file
 from genomdb.frequency.inputs import harmonised_inputs
@@ -41,6 +35,12 @@ from genomdb.frequency.release import (
     fsync_tree,
     plan_release,
     release_document,
+)
+from genomdb.frequency.repository import (
+    frequency_release,
+    frequency_releases,
+    next_release_sequence,
+    register_release,
 )
 from genomdb.frequency.strata import stratum_slug
 from genomdb.instance import Instance
@@ -64,7 +64,7 @@ def release_id_for(created: dt.datetime, sequence: int) -> str:
 
 def open_release(instance: Instance, release_id: str | None = None) -> tuple[ReleaseInfo, ReleaseManifest]:
     """A registered release (the newest by default) with its manifest, checked against the catalog's sha256."""
-    info = frequency_release(instance.catalog, release_id, home=instance.settings.resolved_home())
+    info = frequency_release(instance.db, release_id, home=instance.settings.resolved_home())
     manifest_path = info.path / MANIFEST_NAME
     if not manifest_path.exists() or sha256_file(manifest_path) != info.manifest_sha256:
         raise IntegrityError(f"release {info.release_id}: {manifest_path} is missing or differs from the catalog")
@@ -90,7 +90,7 @@ def build_release(
     batches, cohort = inputs(instance)
     if not batches:
         raise Conflict("no harmonised batches yet: run `genomdb harmonize` first")
-    releases = frequency_releases(instance.catalog, home=home)
+    releases = frequency_releases(instance.db, home=home)
     previous = PreviousRelease.open(releases[-1].path) if releases else None
     if previous is not None:
         open_release(instance, previous.manifest.release_id)
@@ -99,7 +99,7 @@ def build_release(
         raise Conflict(f"nothing changed since {previous.manifest.release_id}: no new batch, no sample joined or left")
     if not plan.included:
         raise Conflict("no sample version qualifies for a release (see `genomdb release build --help`)")
-    sequence = next_release_sequence(instance.catalog)
+    sequence = next_release_sequence(instance.db)
     release_id = release_id_for(created, sequence)
     releases_dir = root / RELEASES_DIR
     releases_dir.mkdir(parents=True, exist_ok=True)
@@ -137,7 +137,7 @@ def build_release(
     )
     try:
         register_release(
-            instance.catalog,
+            instance.db,
             info,
             home=home,
             sample_ids=[s.sample_id for s in plan.included],
@@ -158,7 +158,7 @@ def build_release(
 
 def list_releases(instance: Instance) -> list[ReleaseInfo]:
     """Every registered release, oldest first."""
-    return frequency_releases(instance.catalog, home=instance.settings.resolved_home())
+    return frequency_releases(instance.db, home=instance.settings.resolved_home())
 
 
 @dataclass(frozen=True, slots=True)

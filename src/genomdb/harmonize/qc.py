@@ -16,10 +16,10 @@ from typing import Any
 
 import duckdb
 
-from genomdb.catalog import variant_repository
 from genomdb.catalog.repository import Catalog
 from genomdb.errors import NotFound
 from genomdb.harmonize.genotypes import CHROMOSOME_X, autosome_sql, in_par_sql, sql_text
+from genomdb.variants import repository as variant_repository
 from genomdb.variants.records import SampleQc, SampleQcRecord
 
 DECLARED_TO_KARYOTYPE = {"female": "XX", "male": "XY"}
@@ -161,12 +161,12 @@ def qc_flags(qc: SampleQc, thresholds: QcThresholds) -> tuple[str, ...]:
 
 def qc_report(catalog: Catalog, *, flagged_only: bool = False) -> list[SampleQcRecord]:
     """QC of every current harmonised sample version (only those flagged for the steward, if asked)."""
-    return variant_repository.sample_qc_records(catalog, flagged_only=flagged_only)
+    return variant_repository.sample_qc_records(catalog.db, flagged_only=flagged_only)
 
 
 def qc_of_sample(catalog: Catalog, key: str) -> list[SampleQcRecord]:
     """QC of every harmonised version of one sample (``SMP-…`` or the department's own id), oldest first."""
-    history = variant_repository.sample_qc_history(catalog, key)
+    history = variant_repository.sample_qc_history(catalog.db, key)
     if not history:
         raise NotFound(f"no harmonised sample {key}: run `genomdb harmonize` after it was accepted")
     return history

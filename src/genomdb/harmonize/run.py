@@ -22,7 +22,6 @@ from pathlib import Path
 
 import duckdb
 
-from genomdb.catalog import variant_repository
 from genomdb.errors import InvalidInput, Problem
 from genomdb.harmonize.blocks import create_blocks
 from genomdb.harmonize.genotypes import (
@@ -38,6 +37,7 @@ from genomdb.harmonize.qc import QcThresholds, create_sample_sex, sample_qc
 from genomdb.ingest.progress import ProgressSink, SilentProgress
 from genomdb.instance import Instance
 from genomdb.variants import layout
+from genomdb.variants import repository as variant_repository
 from genomdb.variants.records import CallFile, HarmonisedSample, SampleQc
 from genomdb.variants.store import BatchWriter, VariantStore, connect_duckdb
 
@@ -243,7 +243,7 @@ def harmonize(
     filters = filters or GenotypeFilters()
     thresholds = thresholds or QcThresholds()
     progress = progress or SilentProgress()
-    call_files = variant_repository.call_files_to_harmonise(instance.catalog, analyses=analyses)
+    call_files = variant_repository.call_files_to_harmonise(instance.db, analyses=analyses)
     if not call_files:
         return HarmonizeOutcome(None, seconds=time.perf_counter() - started)
     problems = _build_problems(call_files)

@@ -161,3 +161,27 @@ class SearchFilters:
     submission_id: str | None = None
     sample_key: str | None = None
     limit: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class SampleFacts:
+    """What the policy needs to know about one current sample."""
+
+    sample_key: str
+    submitter_sample_id: str
+    pseudonym: str
+    department: str
+    region: str
+    research_opt_out: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionListing:
+    """One submission as a list shows it: who submitted it, its state and its newest version."""
+
+    submission_id: str
+    department: str
+    status: SubmissionStatus
+    current_version: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime

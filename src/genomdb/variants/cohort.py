@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from genomdb.catalog import variant_repository
 from genomdb.catalog.repository import Catalog
+from genomdb.variants import repository as variant_repository
 from genomdb.variants.records import CohortSample
 
 __all__ = ["CohortSample", "frequency_cohort"]
@@ -15,4 +15,4 @@ def frequency_cohort(catalog: Catalog) -> list[CohortSample]:
     Superseded and withdrawn versions are listed too (``current`` False), so a release can say why it dropped
     them; which sample of a person counts is the frequency database's inclusion policy.
     """
-    return variant_repository.cohort_samples(catalog)
+    return variant_repository.cohort_samples(catalog.db)

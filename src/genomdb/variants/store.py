@@ -27,10 +27,10 @@ import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-from genomdb.catalog import variant_repository
 from genomdb.catalog.repository import Catalog
 from genomdb.errors import InvalidInput, Problem
 from genomdb.variants import layout
+from genomdb.variants import repository as variant_repository
 from genomdb.variants.records import HarmonisedSample, NewBatch, VariantBatch
 
 if TYPE_CHECKING:
@@ -224,7 +224,7 @@ class VariantStore:
 
     def batches(self) -> list[VariantBatch]:
         """Every registered batch, oldest first."""
-        return variant_repository.variant_batches(self.catalog)
+        return variant_repository.variant_batches(self.catalog.db)
 
     def batch_path(self, batch_id: str) -> Path:
         return layout.batch_dir(self.home, batch_id)
@@ -281,7 +281,7 @@ class VariantStore:
             con.close()
         found = [(int(sample_id), int(alt_count)) for sample_id, alt_count in rows]
         if current_only:
-            current = variant_repository.current_sample_ids(self.catalog, (s for s, _ in found))
+            current = variant_repository.current_sample_ids(self.catalog.db, (s for s, _ in found))
             found = [(s, n) for s, n in found if s in current]
         return found
 
@@ -302,7 +302,7 @@ class VariantStore:
         """Register a written batch in one catalog transaction; on failure its folder is removed again."""
         try:
             variant_repository.record_batch(
-                self.catalog,
+                self.catalog.db,
                 NewBatch(
                     batch_id=written.batch_id,
                     created_at=written.created_at,
@@ -333,7 +333,7 @@ class VariantStore:
 def collect_unregistered_batches(home: Path, catalog: Catalog, *, grace_seconds: float) -> BatchGcReport:
     """Remove batch folders no catalog row registers, and abandoned temporary folders, older than the grace."""
     cutoff = time.time() - grace_seconds
-    registered = variant_repository.registered_batch_ids(catalog)
+    registered = variant_repository.registered_batch_ids(catalog.db)
     removed = removed_temporary = kept = 0
     root = layout.variants_root(home)
     if not root.exists():

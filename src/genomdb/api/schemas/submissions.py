@@ -7,8 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from genomdb.catalog.service_repository import SubmissionListing
-from genomdb.model.catalog import Submission
+from genomdb.model.catalog import Submission, SubmissionListing
 from genomdb.model.submission import SubmissionOutcome
 
 

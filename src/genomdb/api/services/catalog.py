@@ -26,7 +26,7 @@ def search_samples(context: ServiceContext, caller: Caller, filters: SearchFilte
     if not found:
         return []
     policy = Policy(context.instance)
-    resources = policy.samples(policy.repository.samples_by_keys(s.sample_key for s in found))
+    resources = policy.samples(policy.catalog.samples_by_keys(s.sample_key for s in found))
     decisions = policy.decide_many(actor, Action.READ_METADATA, resources, detail=_detail("catalog search"))
     allowed = {d.resource.identifier for d in decisions if d.allowed}
     return [s for s in found if s.sample_key in allowed]

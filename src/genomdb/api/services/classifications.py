@@ -147,7 +147,7 @@ def worklists(
     keys = {entry.sample_key for worklist in found for entry in worklist.entries}
     if not keys:
         return wanted, found
-    resources = policy.samples(policy.repository.samples_by_keys(keys))
+    resources = policy.samples(policy.catalog.samples_by_keys(keys))
     decisions = policy.decide_many(actor, Action.READ_METADATA, resources, detail=_detail("recontact worklist"))
     allowed = {d.resource.identifier for d in decisions if d.allowed}
     return wanted, [

@@ -29,7 +29,7 @@ def readiness(context: ServiceContext) -> Readiness:
     """Ready when the catalog answers and the blob store can be read; the newest release is reported, not needed."""
     checks: list[Check] = []
     try:
-        with context.instance.catalog.session() as session:
+        with context.instance.db.session() as session:
             session.execute(text("SELECT 1"))
         checks.append(Check("catalog", True, context.instance.catalog.backend))
     except Exception:

@@ -18,10 +18,9 @@ import yaml
 from genomdb.access.records import Role
 from genomdb.api.context import Caller, ServiceContext
 from genomdb.api.limits import RequestTooLarge
-from genomdb.catalog.service_repository import ServiceRepository, SubmissionListing
 from genomdb.errors import Forbidden, InvalidInput, Problem
 from genomdb.ingest.submit import submit_manifest
-from genomdb.model.catalog import Submission
+from genomdb.model.catalog import Submission, SubmissionListing
 from genomdb.model.submission import SubmissionOutcome
 
 UPLOADS_DIR = "uploads"
@@ -64,7 +63,7 @@ def list_submissions(
         department = own
     elif actor is None or actor.role != Role.STEWARD:
         raise Forbidden("submissions are listed for their department's submitters and for data stewards")
-    return ServiceRepository(context.instance.catalog).submissions(department=department, limit=limit)
+    return context.instance.catalog.submissions(department=department, limit=limit)
 
 
 def show_submission(context: ServiceContext, caller: Caller, submission_id: str) -> Submission:

@@ -9,14 +9,14 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 
-from genomdb.catalog.frequency_tables import (
+from genomdb.db.engine import Database
+from genomdb.errors import Conflict, NotFound
+from genomdb.frequency.records import ReleaseInfo
+from genomdb.frequency.tables import (
     FrequencyReleaseBatchRow,
     FrequencyReleaseRow,
     FrequencyReleaseSampleRow,
 )
-from genomdb.catalog.repository import Catalog
-from genomdb.errors import Conflict, NotFound
-from genomdb.frequency.records import ReleaseInfo
 
 _CHUNK = 5_000
 
@@ -41,14 +41,14 @@ def _info(row: FrequencyReleaseRow, home: Path) -> ReleaseInfo:
     )
 
 
-def next_release_sequence(catalog: Catalog) -> int:
+def next_release_sequence(db: Database) -> int:
     """One more than the highest release sequence number so far."""
-    with catalog.session() as session:
+    with db.session() as session:
         return int(session.scalar(select(func.max(FrequencyReleaseRow.sequence))) or 0) + 1
 
 
 def register_release(
-    catalog: Catalog,
+    db: Database,
     release: ReleaseInfo,
     *,
     home: Path,
@@ -57,7 +57,7 @@ def register_release(
 ) -> None:
     """Record a written release, the sample versions it counts and the batches it read, in one transaction."""
     try:
-        with catalog.session() as session:
+        with db.session() as session:
             session.add(
                 FrequencyReleaseRow(
                     release_id=release.release_id,
@@ -92,16 +92,16 @@ def register_release(
         ) from None
 
 
-def frequency_releases(catalog: Catalog, *, home: Path) -> list[ReleaseInfo]:
+def frequency_releases(db: Database, *, home: Path) -> list[ReleaseInfo]:
     """Every registered release, oldest first."""
-    with catalog.session() as session:
+    with db.session() as session:
         rows = session.scalars(select(FrequencyReleaseRow).order_by(FrequencyReleaseRow.sequence))
         return [_info(row, home) for row in rows]
 
 
-def frequency_release(catalog: Catalog, release_id: str | None, *, home: Path) -> ReleaseInfo:
+def frequency_release(db: Database, release_id: str | None, *, home: Path) -> ReleaseInfo:
     """A release by id, or the newest one when ``release_id`` is None; NotFound when there is none."""
-    with catalog.session() as session:
+    with db.session() as session:
         if release_id is None:
             row = session.scalar(select(FrequencyReleaseRow).order_by(FrequencyReleaseRow.sequence.desc()).limit(1))
             if row is None:
@@ -113,9 +113,9 @@ def frequency_release(catalog: Catalog, release_id: str | None, *, home: Path) -
         return _info(row, home)
 
 
-def releases_with_sample(catalog: Catalog, sample_id: int) -> list[str]:
+def releases_with_sample(db: Database, sample_id: int) -> list[str]:
     """Ids of the releases that count a sample version, oldest first."""
-    with catalog.session() as session:
+    with db.session() as session:
         return list(
             session.scalars(
                 select(FrequencyReleaseSampleRow.release_id)

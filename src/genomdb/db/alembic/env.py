@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from genomdb.catalog.tables import Base
+from genomdb.db.base import Base
+from genomdb.db.migrations import load_domain_tables
 
+load_domain_tables()
 connection = context.config.attributes["connection"]
 context.configure(
     connection=connection,

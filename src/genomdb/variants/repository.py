@@ -9,23 +9,10 @@ from typing import Any
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from genomdb.catalog.repository import Catalog
-from genomdb.catalog.tables import (
-    AnalysisFileRow,
-    AnalysisRow,
-    AnalysisSampleRow,
-    DepartmentRow,
-    FileRow,
-    FileSampleRow,
-    PersonRow,
-    RegionRow,
-    RunRow,
-    SampleRow,
-    SubmissionVersionRow,
-)
-from genomdb.catalog.variant_tables import BatchSampleRow, SampleQcRow, VariantBatchRow
+from genomdb.catalog import relations as cat
+from genomdb.db.engine import Database
 from genomdb.errors import Conflict, NotFound
 from genomdb.model.catalog import SubmissionStatus
 from genomdb.variants.layout import SCHEMA_VERSION
@@ -37,6 +24,7 @@ from genomdb.variants.records import (
     SampleQcRecord,
     VariantBatch,
 )
+from genomdb.variants.tables import BatchSampleRow, SampleQcRow, VariantBatchRow
 
 CALL_FILE_FORMATS = ("GVCF", "VCF")
 _FORMAT_PREFERENCE = {"GVCF": 0, "VCF": 1}
@@ -61,12 +49,12 @@ def _resolve_analyses(session: Session, names: Sequence[str]) -> set[int]:
     for name in names:
         submission_id, _, ref = name.rpartition("/")
         query = (
-            select(AnalysisRow.id, SubmissionVersionRow.submission_id)
-            .join(SubmissionVersionRow, SubmissionVersionRow.id == AnalysisRow.submission_version_id)
-            .where(AnalysisRow.analysis_ref == ref, SubmissionVersionRow.status == SubmissionStatus.ACCEPTED)
+            select(cat.analyses.c.id, cat.submission_versions.c.submission_id)
+            .join(cat.submission_versions, cat.submission_versions.c.id == cat.analyses.c.submission_version_id)
+            .where(cat.analyses.c.analysis_ref == ref, cat.submission_versions.c.status == SubmissionStatus.ACCEPTED)
         )
         if submission_id:
-            query = query.where(SubmissionVersionRow.submission_id == submission_id)
+            query = query.where(cat.submission_versions.c.submission_id == submission_id)
         rows = session.execute(query).all()
         if not rows:
             raise NotFound(f"no analysis {name} in an accepted submission")
@@ -77,53 +65,56 @@ def _resolve_analyses(session: Session, names: Sequence[str]) -> set[int]:
     return found
 
 
-def call_files_to_harmonise(catalog: Catalog, *, analyses: Sequence[str] | None = None) -> list[CallFile]:
+def call_files_to_harmonise(db: Database, *, analyses: Sequence[str] | None = None) -> list[CallFile]:
     """One VCF/gVCF per current, not yet harmonised sample version (of the named analyses, if given).
 
     A sample version with several call files uses one on GRCh38 before others, a gVCF before a VCF, then the
     newest file.
     """
-    with catalog.session() as session:
+    with db.session() as session:
         query = (
             select(
-                SampleRow.id,
-                SampleRow.sample_key,
-                SampleRow.submitter_sample_id,
-                DepartmentRow.code,
-                PersonRow.declared_sex,
-                AnalysisRow.id,
-                AnalysisRow.analysis_ref,
-                SubmissionVersionRow.submission_id,
-                AnalysisRow.reference_build,
-                FileRow.id,
-                FileRow.file_ref,
-                FileRow.format,
-                FileRow.original_path,
-                FileRow.sha256,
-                FileRow.size,
-                FileRow.facts,
+                cat.samples.c.id,
+                cat.samples.c.sample_key,
+                cat.samples.c.submitter_sample_id,
+                cat.departments.c.code,
+                cat.persons.c.declared_sex,
+                cat.analyses.c.id,
+                cat.analyses.c.analysis_ref,
+                cat.submission_versions.c.submission_id,
+                cat.analyses.c.reference_build,
+                cat.files.c.id,
+                cat.files.c.file_ref,
+                cat.files.c.format,
+                cat.files.c.original_path,
+                cat.files.c.sha256,
+                cat.files.c.size,
+                cat.files.c.facts,
             )
-            .join(SubmissionVersionRow, SubmissionVersionRow.id == SampleRow.submission_version_id)
-            .join(DepartmentRow, DepartmentRow.id == SampleRow.department_id)
-            .join(PersonRow, PersonRow.id == SampleRow.person_id)
-            .join(AnalysisSampleRow, AnalysisSampleRow.sample_id == SampleRow.id)
-            .join(AnalysisRow, AnalysisRow.id == AnalysisSampleRow.analysis_id)
+            .join(cat.submission_versions, cat.submission_versions.c.id == cat.samples.c.submission_version_id)
+            .join(cat.departments, cat.departments.c.id == cat.samples.c.department_id)
+            .join(cat.persons, cat.persons.c.id == cat.samples.c.person_id)
+            .join(cat.analysis_samples, cat.analysis_samples.c.sample_id == cat.samples.c.id)
+            .join(cat.analyses, cat.analyses.c.id == cat.analysis_samples.c.analysis_id)
             .join(
-                AnalysisFileRow,
-                (AnalysisFileRow.analysis_id == AnalysisRow.id) & (AnalysisFileRow.role == "output"),
+                cat.analysis_files,
+                (cat.analysis_files.c.analysis_id == cat.analyses.c.id) & (cat.analysis_files.c.role == "output"),
             )
-            .join(FileRow, FileRow.id == AnalysisFileRow.file_id)
-            .join(FileSampleRow, (FileSampleRow.file_id == FileRow.id) & (FileSampleRow.sample_id == SampleRow.id))
+            .join(cat.files, cat.files.c.id == cat.analysis_files.c.file_id)
+            .join(
+                cat.file_samples,
+                (cat.file_samples.c.file_id == cat.files.c.id) & (cat.file_samples.c.sample_id == cat.samples.c.id),
+            )
             .where(
-                SubmissionVersionRow.status == SubmissionStatus.ACCEPTED,
-                SampleRow.withdrawn.is_(False),
-                FileRow.format.in_(CALL_FILE_FORMATS),
-                ~exists().where(BatchSampleRow.sample_id == SampleRow.id),
+                cat.submission_versions.c.status == SubmissionStatus.ACCEPTED,
+                cat.samples.c.withdrawn.is_(False),
+                cat.files.c.format.in_(CALL_FILE_FORMATS),
+                ~exists().where(BatchSampleRow.sample_id == cat.samples.c.id),
             )
-            .order_by(SampleRow.id, FileRow.id)
+            .order_by(cat.samples.c.id, cat.files.c.id)
         )
         if analyses:
-            query = query.where(AnalysisRow.id.in_(_resolve_analyses(session, analyses)))
+            query = query.where(cat.analyses.c.id.in_(_resolve_analyses(session, analyses)))
         best: dict[int, CallFile] = {}
         for row in session.execute(query):
             facts = row[15] or {}
@@ -160,10 +151,10 @@ def _preference(call_file: CallFile) -> tuple[bool, int, int]:
 # --- registering a batch -------------------------------------------------------------------------------------
 
 
-def record_batch(catalog: Catalog, batch: NewBatch) -> None:
+def record_batch(db: Database, batch: NewBatch) -> None:
     """Register a written batch, its sample versions and their QC in one transaction."""
     try:
-        with catalog.session() as session:
+        with db.session() as session:
             session.add(
                 VariantBatchRow(
                     batch_id=batch.batch_id,
@@ -241,14 +232,14 @@ def _sample_qc(row: SampleQcRow) -> SampleQc:
 # --- reads ---------------------------------------------------------------------------------------------------
 
 
-def registered_batch_ids(catalog: Catalog) -> set[str]:
-    with catalog.session() as session:
+def registered_batch_ids(db: Database) -> set[str]:
+    with db.session() as session:
         return set(session.scalars(select(VariantBatchRow.batch_id)))
 
 
-def variant_batches(catalog: Catalog) -> list[VariantBatch]:
+def variant_batches(db: Database) -> list[VariantBatch]:
     """Every registered batch, oldest first, with the ids of the sample versions it holds."""
-    with catalog.session() as session:
+    with db.session() as session:
         members: dict[str, list[int]] = defaultdict(list)
         for batch_id, sample_id in session.execute(
             select(BatchSampleRow.batch_id, BatchSampleRow.sample_id).order_by(BatchSampleRow.sample_id)
@@ -272,27 +263,27 @@ def variant_batches(catalog: Catalog) -> list[VariantBatch]:
         ]
 
 
-def variant_store_counts(catalog: Catalog) -> dict[str, int]:
+def variant_store_counts(db: Database) -> dict[str, int]:
     """Row counts of the variant-store tables."""
     tables = {"variant_batches": VariantBatchRow, "batch_samples": BatchSampleRow, "sample_qc": SampleQcRow}
-    with catalog.session() as session:
+    with db.session() as session:
         return {name: int(session.scalar(select(func.count()).select_from(t)) or 0) for name, t in tables.items()}
 
 
-def current_sample_ids(catalog: Catalog, sample_ids: Iterable[int]) -> set[int]:
+def current_sample_ids(db: Database, sample_ids: Iterable[int]) -> set[int]:
     """Which of these sample versions are current: accepted (not superseded) and not withdrawn."""
     wanted = sorted(set(sample_ids))
     found: set[int] = set()
-    with catalog.session() as session:
+    with db.session() as session:
         for chunk in _chunks(wanted):
             found.update(
                 session.scalars(
-                    select(SampleRow.id)
-                    .join(SubmissionVersionRow, SubmissionVersionRow.id == SampleRow.submission_version_id)
+                    select(cat.samples.c.id)
+                    .join(cat.submission_versions, cat.submission_versions.c.id == cat.samples.c.submission_version_id)
                     .where(
-                        SampleRow.id.in_(chunk),
-                        SubmissionVersionRow.status == SubmissionStatus.ACCEPTED,
-                        SampleRow.withdrawn.is_(False),
+                        cat.samples.c.id.in_(chunk),
+                        cat.submission_versions.c.status == SubmissionStatus.ACCEPTED,
+                        cat.samples.c.withdrawn.is_(False),
                     )
                 )
             )
@@ -303,15 +294,15 @@ def _qc_query() -> Any:
     return (
         select(
             SampleQcRow,
-            SampleRow.sample_key,
-            SampleRow.submitter_sample_id,
-            DepartmentRow.code,
-            SubmissionVersionRow.status,
-            SampleRow.withdrawn,
+            cat.samples.c.sample_key,
+            cat.samples.c.submitter_sample_id,
+            cat.departments.c.code,
+            cat.submission_versions.c.status,
+            cat.samples.c.withdrawn,
         )
-        .join(SampleRow, SampleRow.id == SampleQcRow.sample_id)
-        .join(SubmissionVersionRow, SubmissionVersionRow.id == SampleRow.submission_version_id)
-        .join(DepartmentRow, DepartmentRow.id == SampleRow.department_id)
+        .join(cat.samples, cat.samples.c.id == SampleQcRow.sample_id)
+        .join(cat.submission_versions, cat.submission_versions.c.id == cat.samples.c.submission_version_id)
+        .join(cat.departments, cat.departments.c.id == cat.samples.c.department_id)
     )
 
 
@@ -327,21 +318,23 @@ def _qc_record(row: Any) -> SampleQcRecord:
     )
 
 
-def sample_qc_records(catalog: Catalog, *, flagged_only: bool = False) -> list[SampleQcRecord]:
+def sample_qc_records(db: Database, *, flagged_only: bool = False) -> list[SampleQcRecord]:
     """QC of every current harmonised sample version (only the flagged ones, if asked), by department and id."""
-    query = _qc_query().where(SubmissionVersionRow.status == SubmissionStatus.ACCEPTED, SampleRow.withdrawn.is_(False))
+    query = _qc_query().where(
+        cat.submission_versions.c.status == SubmissionStatus.ACCEPTED, cat.samples.c.withdrawn.is_(False)
+    )
     if flagged_only:
         query = query.where(SampleQcRow.flagged.is_(True))
-    with catalog.session() as session:
-        rows = session.execute(query.order_by(DepartmentRow.code, SampleRow.submitter_sample_id)).all()
+    with db.session() as session:
+        rows = session.execute(query.order_by(cat.departments.c.code, cat.samples.c.submitter_sample_id)).all()
         return [_qc_record(row) for row in rows]
 
 
-def sample_qc_history(catalog: Catalog, key: str) -> list[SampleQcRecord]:
+def sample_qc_history(db: Database, key: str) -> list[SampleQcRecord]:
     """QC of every harmonised version of a sample, by sample key (``SMP-…``) or the department's own id."""
-    query = _qc_query().where((SampleRow.sample_key == key) | (SampleRow.submitter_sample_id == key))
-    with catalog.session() as session:
-        rows = session.execute(query.order_by(SampleRow.id)).all()
+    query = _qc_query().where((cat.samples.c.sample_key == key) | (cat.samples.c.submitter_sample_id == key))
+    with db.session() as session:
+        rows = session.execute(query.order_by(cat.samples.c.id)).all()
         keys = {row[1] for row in rows}
         if len(keys) > 1:
             raise Conflict(f"{key} names {len(keys)} samples in different departments; use the SMP- key")
@@ -355,19 +348,19 @@ def _platforms(session: Session, files_of: dict[int, int]) -> dict[int, str | No
     """Sample version id → the one platform behind its harmonised file: its runs, else its analysis inputs' runs."""
     sample_platforms: dict[int, set[str]] = defaultdict(set)
     file_platforms: dict[int, set[str]] = defaultdict(set)
-    output, given = aliased(AnalysisFileRow), aliased(AnalysisFileRow)
+    output, given = cat.analysis_files.alias("output"), cat.analysis_files.alias("given")
     for chunk in _chunks(sorted(files_of)):
         for sample_id, platform in session.execute(
-            select(RunRow.sample_id, RunRow.platform).where(RunRow.sample_id.in_(chunk))
+            select(cat.runs.c.sample_id, cat.runs.c.platform).where(cat.runs.c.sample_id.in_(chunk))
         ):
             sample_platforms[sample_id].add(platform)
     for chunk in _chunks(sorted(set(files_of.values()))):
         for file_id, platform in session.execute(
-            select(output.file_id, RunRow.platform)
-            .join(given, (given.analysis_id == output.analysis_id) & (given.role == "input"))
-            .join(FileRow, FileRow.id == given.file_id)
-            .join(RunRow, RunRow.id == FileRow.run_id)
-            .where(output.file_id.in_(chunk), output.role == "output")
+            select(output.c.file_id, cat.runs.c.platform)
+            .join(given, (given.c.analysis_id == output.c.analysis_id) & (given.c.role == "input"))
+            .join(cat.files, cat.files.c.id == given.c.file_id)
+            .join(cat.runs, cat.runs.c.id == cat.files.c.run_id)
+            .where(output.c.file_id.in_(chunk), output.c.role == "output")
         ):
             file_platforms[file_id].add(platform)
     found: dict[int, str | None] = {}
@@ -380,34 +373,34 @@ def _platforms(session: Session, files_of: dict[int, int]) -> dict[int, str | No
     return found
 
 
-def cohort_samples(catalog: Catalog) -> list[CohortSample]:
+def cohort_samples(db: Database) -> list[CohortSample]:
     """Every harmonised sample version with its labels, state and QC figures, by sample version id."""
-    with catalog.session() as session:
+    with db.session() as session:
         rows = session.execute(
             select(
-                SampleRow.id,
-                SampleRow.sample_key,
-                SampleRow.withdrawn,
-                PersonRow.pseudonym,
-                PersonRow.research_opt_out,
-                RegionRow.code,
-                DepartmentRow.code,
-                SubmissionVersionRow.submission_id,
-                SubmissionVersionRow.version,
-                SubmissionVersionRow.status,
+                cat.samples.c.id,
+                cat.samples.c.sample_key,
+                cat.samples.c.withdrawn,
+                cat.persons.c.pseudonym,
+                cat.persons.c.research_opt_out,
+                cat.regions.c.code,
+                cat.departments.c.code,
+                cat.submission_versions.c.submission_id,
+                cat.submission_versions.c.version,
+                cat.submission_versions.c.status,
                 BatchSampleRow.batch_id,
                 BatchSampleRow.file_id,
                 VariantBatchRow.created_at,
                 SampleQcRow,
             )
-            .join(BatchSampleRow, BatchSampleRow.sample_id == SampleRow.id)
+            .join(BatchSampleRow, BatchSampleRow.sample_id == cat.samples.c.id)
             .join(VariantBatchRow, VariantBatchRow.batch_id == BatchSampleRow.batch_id)
-            .join(SampleQcRow, SampleQcRow.sample_id == SampleRow.id)
-            .join(PersonRow, PersonRow.id == SampleRow.person_id)
-            .join(DepartmentRow, DepartmentRow.id == SampleRow.department_id)
-            .join(RegionRow, RegionRow.id == DepartmentRow.region_id)
-            .join(SubmissionVersionRow, SubmissionVersionRow.id == SampleRow.submission_version_id)
-            .order_by(SampleRow.id)
+            .join(SampleQcRow, SampleQcRow.sample_id == cat.samples.c.id)
+            .join(cat.persons, cat.persons.c.id == cat.samples.c.person_id)
+            .join(cat.departments, cat.departments.c.id == cat.samples.c.department_id)
+            .join(cat.regions, cat.regions.c.id == cat.departments.c.region_id)
+            .join(cat.submission_versions, cat.submission_versions.c.id == cat.samples.c.submission_version_id)
+            .order_by(cat.samples.c.id)
         ).all()
         platforms = _platforms(session, {row[0]: row[11] for row in rows})
         keys = sorted({row[1] for row in rows})
@@ -415,12 +408,12 @@ def cohort_samples(catalog: Catalog) -> list[CohortSample]:
         for start in range(0, len(keys), _CHUNK):
             withdrawn_keys.update(
                 session.scalars(
-                    select(SampleRow.sample_key)
-                    .join(SubmissionVersionRow, SubmissionVersionRow.id == SampleRow.submission_version_id)
+                    select(cat.samples.c.sample_key)
+                    .join(cat.submission_versions, cat.submission_versions.c.id == cat.samples.c.submission_version_id)
                     .where(
-                        SampleRow.sample_key.in_(keys[start : start + _CHUNK]),
-                        SubmissionVersionRow.status == SubmissionStatus.ACCEPTED,
-                        SampleRow.withdrawn.is_(True),
+                        cat.samples.c.sample_key.in_(keys[start : start + _CHUNK]),
+                        cat.submission_versions.c.status == SubmissionStatus.ACCEPTED,
+                        cat.samples.c.withdrawn.is_(True),
                     )
                 )
             )

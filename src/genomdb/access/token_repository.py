@@ -1,25 +1,21 @@
-"""Reads and writes of the web service's tables (API tokens) and the catalog listings the service needs.
-
-ORM rows never leave this module: tokens come back as :class:`genomdb.access.tokens.ApiToken` records.
+"""Reads and writes of API tokens; ORM rows never leave this module: tokens come back as
+:class:`genomdb.access.records.ApiToken` records.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, aliased
 
-from genomdb.access.records import Role
-from genomdb.access.tokens import ApiToken, TokenHolder
-from genomdb.catalog.access_tables import UserRow
-from genomdb.catalog.repository import Catalog
-from genomdb.catalog.service_tables import ApiTokenRow
-from genomdb.catalog.tables import DepartmentRow, SubmissionRow, utcnow
+from genomdb.access.records import ApiToken, Role, TokenHolder
+from genomdb.access.tables import ApiTokenRow, UserRow
+from genomdb.catalog import relations as cat
+from genomdb.db.base import utcnow
+from genomdb.db.engine import Database
 from genomdb.errors import Conflict, NotFound
-from genomdb.model.catalog import SubmissionStatus
 
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
 
@@ -34,23 +30,11 @@ def _required(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class SubmissionListing:
-    """One submission as a list shows it: who submitted it, its state and its newest version."""
+class TokenRepository:
+    """API tokens and their holders."""
 
-    submission_id: str
-    department: str
-    status: SubmissionStatus
-    current_version: int | None
-    created_at: dt.datetime
-    updated_at: dt.datetime
-
-
-class ServiceRepository:
-    """API tokens, and submissions by department."""
-
-    def __init__(self, catalog: Catalog) -> None:
-        self._catalog = catalog
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     # --- tokens --------------------------------------------------------------------------------------
 
@@ -94,7 +78,7 @@ class ServiceRepository:
         expires_at: dt.datetime,
         created_by: str | None,
     ) -> ApiToken:
-        with self._catalog.session() as session:
+        with self._db.session() as session:
             if session.get(ApiTokenRow, token_id) is not None:
                 raise Conflict(f"token id {token_id} exists already")
             row = ApiTokenRow(
@@ -116,11 +100,11 @@ class ServiceRepository:
             query = query.where(
                 ApiTokenRow.user_id == select(UserRow.id).where(UserRow.username == username).scalar_subquery()
             )
-        with self._catalog.session() as session:
+        with self._db.session() as session:
             return [self._token(*row) for row in session.execute(query).all()]
 
     def token(self, token_id: str) -> ApiToken | None:
-        with self._catalog.session() as session:
+        with self._db.session() as session:
             row = session.execute(self._tokens_select().where(ApiTokenRow.id == token_id)).first()
             return self._token(*row) if row is not None else None
 
@@ -134,17 +118,19 @@ class ServiceRepository:
                 UserRow.username,
                 UserRow.role,
                 UserRow.active,
-                DepartmentRow,
+                cat.departments.c.code,
+                cat.regions.c.code,
             )
             .join(UserRow, UserRow.id == ApiTokenRow.user_id)
-            .outerjoin(DepartmentRow, DepartmentRow.id == UserRow.department_id)
+            .outerjoin(cat.departments, cat.departments.c.id == UserRow.department_id)
+            .outerjoin(cat.regions, cat.regions.c.id == cat.departments.c.region_id)
             .where(ApiTokenRow.id == token_id)
         )
-        with self._catalog.session() as session:
+        with self._db.session() as session:
             row = session.execute(query).first()
             if row is None:
                 return None
-            secret_sha256, expires_at, revoked_at, username, role, active, department = row
+            secret_sha256, expires_at, revoked_at, username, role, active, department, region = row
             return TokenHolder(
                 token_id=token_id,
                 secret_sha256=secret_sha256,
@@ -152,13 +138,13 @@ class ServiceRepository:
                 revoked_at=_aware(revoked_at),
                 username=username,
                 role=Role(role),
-                department=department.code if department is not None else None,
-                region=department.region.code if department is not None else None,
+                department=department,
+                region=region,
                 active=bool(active),
             )
 
     def revoke_token(self, token_id: str, *, by: str | None) -> ApiToken:
-        with self._catalog.session() as session:
+        with self._db.session() as session:
             row = session.get(ApiTokenRow, token_id)
             if row is None:
                 raise NotFound(f"no API token {token_id}")
@@ -168,23 +154,3 @@ class ServiceRepository:
         token = self.token(token_id)
         assert token is not None
         return token
-
-    # --- submissions ---------------------------------------------------------------------------------
-
-    def submissions(self, *, department: str | None = None, limit: int = 1000) -> list[SubmissionListing]:
-        """Submissions, newest first; only one department's when ``department`` is given."""
-        query = select(SubmissionRow).order_by(SubmissionRow.created_at.desc(), SubmissionRow.id).limit(limit)
-        if department is not None:
-            query = query.where(SubmissionRow.department_code == department)
-        with self._catalog.session() as session:
-            return [
-                SubmissionListing(
-                    submission_id=row.id,
-                    department=row.department_code,
-                    status=SubmissionStatus(row.status),
-                    current_version=row.current_version,
-                    created_at=_required(row.created_at),
-                    updated_at=_required(row.updated_at),
-                )
-                for row in session.scalars(query)
-            ]

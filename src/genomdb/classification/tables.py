@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from genomdb.catalog.tables import Base, utcnow
+from genomdb.db.base import Base, utcnow
 
 VARIANT_KEY_LENGTH = 2000
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from genomdb.catalog.tables import Base, utcnow
+from genomdb.db.base import Base, utcnow
 
 
 class VariantBatchRow(Base):

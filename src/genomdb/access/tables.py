@@ -1,4 +1,7 @@
-"""Tables of access control and data-out: users, grants, the hash-chained audit log, working-copy requests."""
+"""Tables of access control: users, grants, the hash-chained audit log and API tokens.
+
+An API token is stored as the SHA-256 of its secret part only; the secret itself is shown once, when it is created.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from genomdb.catalog.tables import Base, utcnow
+from genomdb.db.base import Base, utcnow
 
 
 class UserRow(Base):
@@ -72,18 +75,15 @@ class AuditHeadRow(Base):
     entry_hash: Mapped[str] = mapped_column(String(64))
 
 
-class DataOutRequestRow(Base):
-    __tablename__ = "dataout_requests"
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+class ApiTokenRow(Base):
+    __tablename__ = "api_tokens"
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    """The public token id (the part of the token between ``gdb_`` and the secret)."""
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)
-    spec: Mapped[dict[str, Any]] = mapped_column()
-    purpose: Mapped[str | None] = mapped_column(String(16))
-    grant_id: Mapped[str | None] = mapped_column(String(32))
-    message: Mapped[str | None] = mapped_column(Text)
-    waiting_for: Mapped[list[Any] | None] = mapped_column()
-    n_parts: Mapped[int | None] = mapped_column(Integer)
-    total_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
