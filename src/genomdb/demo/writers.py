@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pysam
 
 from genomdb.demo.cohort import AlleleMatrix, CallFormat, IntArray, RegionVariants
+from genomdb.demo.cram_header import rewrite_header
 from genomdb.demo.manifests import FileDigest, digest_file
 from genomdb.demo.reference import ReferenceGenome, RegionSequence
 from genomdb.demo.regions import GRCH38_CONTIG_LENGTHS, GenomicRegion
@@ -54,7 +55,6 @@ _NOVASEQ_QUALITIES = np.array([37, 23, 12, 2])
 _CIGAR_MATCH, _CIGAR_INS, _CIGAR_DEL, _CIGAR_SOFT_CLIP = 0, 1, 2, 4
 _FLAG_PAIRED, _FLAG_PROPER_PAIR, _FLAG_REVERSE, _FLAG_MATE_REVERSE = 0x1, 0x2, 0x10, 0x20
 _FLAG_READ_1, _FLAG_READ_2 = 0x40, 0x80
-_CRAM_FILE_ID_OFFSET, _CRAM_FILE_ID_LENGTH = 6, 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -560,21 +560,6 @@ def _cram_header(reference: ReferenceGenome, sample_id: str, read_group: str, li
     )
 
 
-def _make_location_independent(cram_path: Path, header: pysam.AlignmentHeader) -> None:
-    """Remove the traces of the local folder htslib writes into a CRAM, so that output is byte-identical
-    wherever the demo is generated: the 20-byte file id (set from the path) and each @SQ UR (set to the
-    reference's absolute path) are replaced by the file and reference names."""
-    with cram_path.open("r+b") as handle:
-        handle.seek(_CRAM_FILE_ID_OFFSET)
-        handle.write(cram_path.name.encode("ascii")[:_CRAM_FILE_ID_LENGTH].ljust(_CRAM_FILE_ID_LENGTH, b"\0"))
-    header_path = cram_path.with_name(cram_path.name + ".header.sam")
-    header_path.write_text(str(header), encoding="ascii")
-    try:
-        pysam.samtools.reheader("-i", "-P", str(header_path), str(cram_path))
-    finally:
-        header_path.unlink()
-
-
 def _short_read_pairs(
     rng: np.random.Generator, haplotypes: Sequence[tuple[bytes, IntArray]], n_pairs: int
 ) -> Iterator[tuple[int, bytes, IntArray, bytes, IntArray]]:
@@ -686,7 +671,7 @@ def write_short_reads(
     with pysam.AlignmentFile(str(cram_path), "wc", header=header, reference_filename=str(reference.fasta)) as cram:
         for _, _, segment in segments:
             cram.write(segment)
-    _make_location_independent(cram_path, header)
+    rewrite_header(cram_path, str(header))  # location independent: no absolute reference path, fixed file id
     pysam.index(str(cram_path))
     return ReadFiles(digest_file(fastq_paths[0]), digest_file(fastq_paths[1]), digest_file(cram_path), n_pairs)
 
