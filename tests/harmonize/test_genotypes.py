@@ -129,7 +129,7 @@ def test_hemizygous_recoding_in_xy_and_no_chry_in_xx(
     ]
     submit_calls(ready, tmp_path / "calls", specs, small_reference)
     harmonize(ready)
-    qc = {r.submitter_sample_id: r.qc for r in variant_repository.sample_qc_records(ready.catalog)}
+    qc = {r.submitter_sample_id: r.qc for r in variant_repository.sample_qc_records(ready.db)}
     assert qc["RH-KG-T0001"].inferred_sex == "unknown" and qc["RH-KG-T0001"].ploidy_sex == "XY"
     assert qc["RH-KG-T0002"].ploidy_sex == "XX"
     male_id, female_id = qc["RH-KG-T0001"].sample_id, qc["RH-KG-T0002"].sample_id

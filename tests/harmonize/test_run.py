@@ -165,7 +165,7 @@ def test_a_killed_run_is_invisible_and_collected(
     assert (report.removed_batches, report.kept_young) == (1, 0)
     assert not any((home / "variants" / "batches").iterdir())
     assert harmonize(ready).n_samples == 1
-    assert variant_repository.variant_store_counts(ready.catalog)["batch_samples"] == 1
+    assert variant_repository.variant_store_counts(ready.db)["batch_samples"] == 1
 
 
 def test_the_cli_as_a_steward_runs_it(
@@ -204,7 +204,7 @@ def test_a_gvcf_is_preferred_to_a_vcf_of_the_same_sample(
     (tmp_path / "first" / "manifest.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
     submission = ready.catalog.search(SearchFilters())[0].submission_id
     submit_manifest(ready, tmp_path / "first" / "manifest.yaml", corrects=submission, reason="VCF added")
-    (pending,) = variant_repository.call_files_to_harmonise(ready.catalog)
+    (pending,) = variant_repository.call_files_to_harmonise(ready.db)
     assert (pending.file_format, pending.analysis_ref) == ("GVCF", "RH-KG-T0001-A1")
     assert harmonize(ready).n_samples == 1
 

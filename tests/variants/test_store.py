@@ -145,11 +145,11 @@ def test_a_sample_version_belongs_to_one_batch(
 ) -> None:
     """Two runs racing for the same sample version: the second registration is refused as a whole."""
     submit_calls(ready, tmp_path / "calls", [_spec(small_reference, "RH-KG-T0001", 1, "0/1")], small_reference)
-    (pending,) = variant_repository.call_files_to_harmonise(ready.catalog)
+    (pending,) = variant_repository.call_files_to_harmonise(ready.db)
     harmonize(ready)
-    assert variant_repository.call_files_to_harmonise(ready.catalog) == []
+    assert variant_repository.call_files_to_harmonise(ready.db) == []
     (batch,) = VariantStore.of(ready).batches()
-    (record,) = variant_repository.sample_qc_records(ready.catalog)
+    (record,) = variant_repository.sample_qc_records(ready.db)
     racing = NewBatch(
         batch_id="VB-RACING",
         created_at=batch.created_at,
@@ -161,5 +161,5 @@ def test_a_sample_version_belongs_to_one_batch(
         samples=(HarmonisedSample(pending.sample_id, pending.file_id, record.qc),),
     )
     with pytest.raises(Conflict, match="harmonised meanwhile"):
-        variant_repository.record_batch(ready.catalog, racing)
+        variant_repository.record_batch(ready.db, racing)
     assert [b.batch_id for b in VariantStore.of(ready).batches()] == [batch.batch_id]
