@@ -22,8 +22,6 @@ from genomdb.pgx.evidence import PersonEvidence, PositionEvidence
 from genomdb.pgx.matcher import GeneCall, GeneModel, build_gene_model, call_gene
 from genomdb.pgx.outside_calls import OutsideCall
 from genomdb.pgx.phenotypes import (
-    INDETERMINATE,
-    NOT_CALLED,
     GenePhenotypeResult,
     Phenotype,
     allele_activity,
@@ -182,16 +180,12 @@ class PgxCaller:
         alone = self.call_person(
             evidence.without_blocks(), outside_calls=outside_calls, top_candidates_only=top_candidates_only
         )
-        with_blocks = self.call_person(
-            evidence, outside_calls=outside_calls, top_candidates_only=top_candidates_only
-        )
+        with_blocks = self.call_person(evidence, outside_calls=outside_calls, top_candidates_only=top_candidates_only)
         differences = []
         for before, after in zip(alone.genes, with_blocks.genes, strict=True):
             if before.diplotypes != after.diplotypes or before.phenotype != after.phenotype:
                 differences.append(
-                    CallDifference(
-                        before.gene, before.diplotypes, after.diplotypes, before.phenotype, after.phenotype
-                    )
+                    CallDifference(before.gene, before.diplotypes, after.diplotypes, before.phenotype, after.phenotype)
                 )
         return PgxComparison(alone, with_blocks, tuple(differences))
 
@@ -248,8 +242,6 @@ class PgxCaller:
             from genomdb.pgx.phenotypes import cyp2d6_phenotype
 
             phenotype = cyp2d6_phenotype(float(outside.activity_score.replace("≥", "")))
-        if phenotype is None and outside.diplotype:
-            phenotype = INDETERMINATE if detail.per_diplotype else NOT_CALLED
         return GeneResult(
             gene,
             "outside call",

@@ -255,9 +255,7 @@ def load_gene_definition(path: Path) -> GeneDefinition:
             Problem(str(path), "GRCh38 chr-style name needed", field="chromosome", found=definition.chromosome)
         )
     if path.name != f"{definition.gene}_translation.json":
-        problems.append(
-            Problem(str(path), "file name and gene differ", field="gene", expected=path.name.split("_")[0])
-        )
+        problems.append(Problem(str(path), "file name and gene differ", field="gene", expected=path.name.split("_")[0]))
     if problems:
         raise InvalidInput(f"malformed allele definition {path}", problems)
     return definition

@@ -51,16 +51,10 @@ def dpyd_order_key(name: str) -> tuple[int, int, tuple[tuple[int, int, str], ...
 def _single_variant_alleles(model: GeneModel) -> list[Haplotype]:
     """Every named variant except those decided by the HapB3 rule (both HapB3 positions)."""
     hapb3_positions = {model.index_of.get(HAPB3_INTRONIC), model.index_of.get(HAPB3_EXONIC)}
-    return [
-        h
-        for h in model.haplotypes
-        if not h.is_reference and h.special and not set(h.special) <= hapb3_positions
-    ]
+    return [h for h in model.haplotypes if not h.is_reference and h.special and not set(h.special) <= hapb3_positions]
 
 
-def _strand_variants(
-    model: GeneModel, sample: SampleGenotypes, strand: int, warnings: list[str]
-) -> list[str]:
+def _strand_variants(model: GeneModel, sample: SampleGenotypes, strand: int, warnings: list[str]) -> list[str]:
     """Named variants carried by one strand (0 or 1) of phased/effectively phased data."""
     ref = model.reference_alleles
     found: list[str] = []
@@ -71,10 +65,7 @@ def _strand_variants(
             continue
         if any(sample.genotypes[i] is None for i in positions):
             continue
-        if all(
-            haplotype.allows(i, _strand_allele(sample, i, strand), ref)
-            for i in positions
-        ):
+        if all(haplotype.allows(i, _strand_allele(sample, i, strand), ref) for i in positions):
             found.append(haplotype.name)
     hapb3 = _hapb3_on_strand(model, sample, strand, index_of, warnings)
     if hapb3:
@@ -131,9 +122,9 @@ def call_dpyd(model: GeneModel, sample: SampleGenotypes, activity: Mapping[str, 
         first, second = HaplotypeCall(names[0], 0), HaplotypeCall(names[1], 0)
         diplotype = DiplotypeCall(first, second, 0)
         lookup = []
-        for strand in strands:
-            lowest = _lowest(strand, activity, 1)
-            lookup.append(lowest[0] if lowest else REFERENCE)
+        for strand_names in strands:
+            lowest_on_strand = _lowest(strand_names, activity, 1)
+            lookup.append(lowest_on_strand[0] if lowest_on_strand else REFERENCE)
         lookup.sort(key=dpyd_order_key)
         return DpydCall((diplotype,), (), tuple(lookup), tuple(warnings))
     found: list[str] = []

@@ -8,6 +8,7 @@ data came from.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -130,15 +131,13 @@ def build_person_evidence(
         by_chrom.setdefault(chrom, []).append(pos)
     for chrom_positions in by_chrom.values():
         chrom_positions.sort()
-    import bisect
-
     for block in blocks:
-        chrom_positions = by_chrom.get(block.chrom)
-        if not chrom_positions:
+        block_positions = by_chrom.get(block.chrom)
+        if not block_positions:
             continue
-        lo = bisect.bisect_left(chrom_positions, block.start_1based)
-        hi = bisect.bisect_right(chrom_positions, block.end_1based)
-        for pos in chrom_positions[lo:hi]:
+        lo = bisect.bisect_left(block_positions, block.start_1based)
+        hi = bisect.bisect_right(block_positions, block.end_1based)
+        for pos in block_positions[lo:hi]:
             key = (block.chrom, pos)
             if key in positions:
                 continue

@@ -128,9 +128,7 @@ def build_gene_model(definition: GeneDefinition, exemption: GeneExemption | None
             allowed = _allowed(cell)
             if allowed != {reference_alleles[new_index]}:
                 special[new_index] = allowed
-        haplotypes.append(
-            Haplotype(allele.name, len(haplotypes), allele.reference, frozenset(defined), special)
-        )
+        haplotypes.append(Haplotype(allele.name, len(haplotypes), allele.reference, frozenset(defined), special))
     priorities: dict[frozenset[str], str] = {}
     if exemption:
         for priority in exemption.unphasedDiplotypePriorities:
@@ -240,6 +238,21 @@ def _call_text(alleles: tuple[str, ...], phased: bool) -> str:
     return ("|" if phased else "/").join(alleles)
 
 
+def _to_definition_spelling(allele: str, vcf_ref: str | None, definition_ref: str) -> str:
+    """One VCF allele in the definition's spelling at this position (e.g. bcftools' ``C>CAT`` is ``CATAT``)."""
+    if vcf_ref is None or vcf_ref == definition_ref:
+        return allele
+    if allele == vcf_ref:
+        return definition_ref
+    if definition_ref.startswith(vcf_ref):
+        return allele + definition_ref[len(vcf_ref) :]
+    if vcf_ref.startswith(definition_ref):
+        suffix = vcf_ref[len(definition_ref) :]
+        if allele.endswith(suffix) and len(allele) > len(suffix):
+            return allele[: -len(suffix)]
+    return allele
+
+
 def arrange_sample(model: GeneModel, evidence: Mapping[int, PositionEvidence]) -> SampleGenotypes:
     """Read the evidence at every defining position of a gene (undocumented ALTs flagged, not yet resolved)."""
     genotypes: list[tuple[str, ...] | None] = []
@@ -265,11 +278,12 @@ def arrange_sample(model: GeneModel, evidence: Mapping[int, PositionEvidence]) -
         if ev.state is EvidenceState.REFERENCE:
             alleles = (model.reference_alleles[index],) * max(1, ev.ploidy)
         else:
-            alleles = tuple(
-                model.reference_alleles[index] if ev.vcf_ref is not None and a == ev.vcf_ref else a
-                for a in ev.alleles
-            )
-            if ev.vcf_ref is not None and ev.vcf_ref != locus.ref:
+            alleles = tuple(_to_definition_spelling(a, ev.vcf_ref, locus.ref) for a in ev.alleles)
+            if (
+                ev.vcf_ref is not None
+                and ev.vcf_ref != locus.ref
+                and not (locus.ref.startswith(ev.vcf_ref) or ev.vcf_ref.startswith(locus.ref))
+            ):
                 warnings.append(
                     f"{locus.position}: VCF REF {ev.vcf_ref} differs from the definition's reference {locus.ref}"
                 )
@@ -323,9 +337,7 @@ def _score(haplotype: Haplotype, missing_indices: frozenset[int]) -> int:
 def _candidates(model: GeneModel, sample: SampleGenotypes, missing_indices: frozenset[int]) -> list[Haplotype]:
     ref = model.reference_alleles
     non_ref = [
-        i
-        for i, genotype in enumerate(sample.genotypes)
-        if genotype is not None and any(a != ref[i] for a in genotype)
+        i for i, genotype in enumerate(sample.genotypes) if genotype is not None and any(a != ref[i] for a in genotype)
     ]
     out = []
     for haplotype in model.haplotypes:
@@ -387,9 +399,7 @@ def match_diplotypes(
                 score = _score(haplotype, missing_indices)
                 calls.append(DiplotypeCall(HaplotypeCall(haplotype.name, score), None, score))
     else:
-        non_ref = {
-            i for i, g in enumerate(sample.genotypes) if g is not None and any(allele != ref[i] for allele in g)
-        }
+        non_ref = {i for i, g in enumerate(sample.genotypes) if g is not None and any(allele != ref[i] for allele in g)}
         for x, a in enumerate(candidates):
             for b in candidates[x:]:
                 relevant = non_ref | set(a.special) | set(b.special)
@@ -438,22 +448,16 @@ def call_gene(
             + " read as reference (toxicity gene)"
         )
     missing_required = tuple(sorted(model.required_positions.intersection(sample.missing)))
-    extra = tuple(
-        _observe_extra(locus, evidence.get(locus.position)) for locus in model.extra_loci
-    )
+    extra = tuple(_observe_extra(locus, evidence.get(locus.position)) for locus in model.extra_loci)
     diplotypes: list[DiplotypeCall] = []
     haplotype_matches: tuple[str, ...] = ()
     lookup: tuple[str, ...] = ()
     if len(sample.missing) == len(model.loci):
         warnings.append("no evidence at any defining position")
     elif sample.undocumented and not treat_as_reference:
-        warnings.append(
-            "not called: undocumented variation at " + ", ".join(str(p) for p in sample.undocumented)
-        )
+        warnings.append("not called: undocumented variation at " + ", ".join(str(p) for p in sample.undocumented))
     elif missing_required:
-        warnings.append(
-            "not called: required position(s) missing: " + ", ".join(str(p) for p in missing_required)
-        )
+        warnings.append("not called: required position(s) missing: " + ", ".join(str(p) for p in missing_required))
     elif model.gene == "DPYD":
         from genomdb.pgx.dpyd import call_dpyd
 

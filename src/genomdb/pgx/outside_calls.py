@@ -44,8 +44,13 @@ def parse_outside_calls(path: Path, *, known_genes: set[str] | frozenset[str]) -
         where = f"line {number}"
         if len(fields) > 4:
             problems.append(
-                Problem(name, "too many columns", location=where, expected="at most 4 tab-separated fields",
-                        found=str(len(fields)))
+                Problem(
+                    name,
+                    "too many columns",
+                    location=where,
+                    expected="at most 4 tab-separated fields",
+                    found=str(len(fields)),
+                )
             )
             continue
         fields += [""] * (4 - len(fields))
@@ -55,40 +60,75 @@ def parse_outside_calls(path: Path, *, known_genes: set[str] | frozenset[str]) -
             continue
         if gene not in known_genes:
             problems.append(
-                Problem(name, "unknown gene", location=where, field="gene",
-                        expected="a gene PharmCAT reports (e.g. CYP2D6, HLA-A, HLA-B, MT-RNR1)", found=gene)
+                Problem(
+                    name,
+                    "unknown gene",
+                    location=where,
+                    field="gene",
+                    expected="a gene PharmCAT reports (e.g. CYP2D6, HLA-A, HLA-B, MT-RNR1)",
+                    found=gene,
+                )
             )
             continue
         if not (diplotype or phenotype or score):
             problems.append(
-                Problem(name, "no call given", location=where, field="diplotype/phenotype/activity score",
-                        expected="at least one of columns 2–4")
+                Problem(
+                    name,
+                    "no call given",
+                    location=where,
+                    field="diplotype/phenotype/activity score",
+                    expected="at least one of columns 2–4",
+                )
             )
             continue
         if diplotype:
             alleles = diplotype.split("/")
             if len(alleles) > 2 or any(not allele.strip() for allele in alleles):
                 problems.append(
-                    Problem(name, "malformed diplotype", location=where, field="diplotype",
-                            expected="ALLELE or ALLELE1/ALLELE2", found=diplotype)
+                    Problem(
+                        name,
+                        "malformed diplotype",
+                        location=where,
+                        field="diplotype",
+                        expected="ALLELE or ALLELE1/ALLELE2",
+                        found=diplotype,
+                    )
                 )
                 continue
             if any(allele.strip().upper().startswith(gene.upper()) for allele in alleles):
                 problems.append(
-                    Problem(name, "allele names must not repeat the gene symbol", location=where, field="diplotype",
-                            expected="e.g. *1/*3", found=diplotype)
+                    Problem(
+                        name,
+                        "allele names must not repeat the gene symbol",
+                        location=where,
+                        field="diplotype",
+                        expected="e.g. *1/*3",
+                        found=diplotype,
+                    )
                 )
                 continue
         if score and not _SCORE.match(score):
             problems.append(
-                Problem(name, "activity score is not a number", location=where, field="activity score",
-                        expected="e.g. 1.0 or ≥3.0", found=score)
+                Problem(
+                    name,
+                    "activity score is not a number",
+                    location=where,
+                    field="activity score",
+                    expected="e.g. 1.0 or ≥3.0",
+                    found=score,
+                )
             )
             continue
         if gene in calls:
             problems.append(
-                Problem(name, "gene given twice", location=where, field="gene",
-                        expected="one line per gene", found=f"{gene} (first on line {calls[gene].line})")
+                Problem(
+                    name,
+                    "gene given twice",
+                    location=where,
+                    field="gene",
+                    expected="one line per gene",
+                    found=f"{gene} (first on line {calls[gene].line})",
+                )
             )
             continue
         calls[gene] = OutsideCall(gene, diplotype or None, phenotype or None, score or None, number)

@@ -50,7 +50,12 @@ def allele_activity(data: PgxData, gene: str) -> dict[str, float]:
     if table is None:
         return {}
     source = table.activityValues or (table.haplotypes if gene in ACTIVITY_SCORE_GENES else {})
-    return {name: value for name, raw in source.items() if (value := _float(raw)) is not None}
+    activity: dict[str, float] = {}
+    for name, raw in source.items():
+        number = _float(raw)
+        if number is not None:
+            activity[name] = number
+    return activity
 
 
 def _float(raw: str | None) -> float | None:
@@ -64,7 +69,7 @@ def _float(raw: str | None) -> float | None:
 
 def _allele_function(data: PgxData, gene: str, name: str) -> AlleleFunction:
     if gene == "CYP2D6":
-        value, function = data.cyp2d6_activity.alleles.get(name, (None, None))  # type: ignore[assignment]
+        value, function = data.cyp2d6_activity.alleles.get(name, (None, None))
         return AlleleFunction(name, function, value)
     table = gene_phenotype_table(data, gene)
     if table is None:

@@ -33,6 +33,15 @@ _CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
 _PLAIN_CONTIG = re.compile(r"^(?:[1-9]|1\d|2[0-2]|X|Y|MT?)$")
 
 
+def defined_alleles(data: PgxData) -> dict[tuple[str, int], tuple[str, frozenset[str]]]:
+    """(chrom, position) → (definition REF, definition ALTs): PharmCAT's own spelling of each defining position."""
+    out: dict[tuple[str, int], tuple[str, frozenset[str]]] = {}
+    for definition in data.definitions.values():
+        for variant in definition.variants:
+            out[(variant.chromosome, variant.position)] = (variant.ref, frozenset(variant.alts))
+    return out
+
+
 def defining_positions(data: PgxData) -> dict[str, list[int]]:
     """chrom → sorted positions the matcher reads (allele-defining plus extra positions of interest)."""
     by_chrom: dict[str, set[int]] = {}
@@ -207,6 +216,7 @@ def read_vcf_evidence(
         label = safe_sample_label(samples[sample_index], sample_index)
         positions = defining_positions(data)
         wanted = {(chrom, pos) for chrom, chrom_positions in positions.items() for pos in chrom_positions}
+        spelled = defined_alleles(data)
         calls: list[GenotypeCall] = []
         blocks: list[ReferenceBlock] = []
         problems: list[Problem] = []
@@ -232,7 +242,13 @@ def read_vcf_evidence(
             call_sample = record.samples[sample_index]
             alts = tuple(record.alts or ())
             if (chrom, record.pos) in wanted:
-                if _unnormalised(record.ref, alts):
+                as_defined = spelled.get((chrom, record.pos))
+                pharmcat_spelling = (
+                    as_defined is not None
+                    and record.ref == as_defined[0]
+                    and all(_is_symbolic(alt) or alt in as_defined[1] for alt in alts)
+                )
+                if not pharmcat_spelling and _unnormalised(record.ref, alts):
                     problems.append(
                         Problem(
                             str(path),
@@ -246,7 +262,7 @@ def read_vcf_evidence(
                     continue
                 gt = call_sample.get("GT") or ()
                 phase_set = None
-                if "PS" in record.format.keys():
+                if "PS" in record.format:
                     ps_value = call_sample.get("PS")
                     phase_set = None if ps_value is None else str(ps_value)
                 calls.append(
@@ -269,9 +285,7 @@ def read_vcf_evidence(
                     blocks.append(ReferenceBlock(chrom, record.pos + 1, record.stop, ploidy=ploidy))
         if problems:
             raise InvalidInput(f"{path} cannot be used for PGx calling", problems)
-    return build_person_evidence(
-        label, calls, blocks, defining_positions=wanted, sex=sex, origin=str(path)
-    )
+    return build_person_evidence(label, calls, blocks, defining_positions=wanted, sex=sex, origin=str(path))
 
 
 def explicit_only(evidence: PersonEvidence) -> PersonEvidence:
