@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -89,3 +92,10 @@ def person_rows(
             fmt, value = "GT:PS", f"{gt}:{phase_sets[locus.position]}"
         rows.append((locus.chromosome, str(locus.position), locus.ref, ",".join(alts) or ".", ".", fmt, value))
     return rows
+
+
+def run_genomdb(*args: str) -> subprocess.CompletedProcess[str]:
+    """The real entry point, so that errors map to exit codes as a user sees them."""
+    command = [sys.executable, "-c", "from genomdb.cli.app import main; main()", *args]
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
