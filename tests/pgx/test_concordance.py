@@ -94,3 +94,23 @@ def test_example_outside_call_file(shared_dir: Path, caller: PgxCaller) -> None:
     assert cyp2d6.diplotypes == ("*1/*3",)
     assert (cyp2d6.phenotype, cyp2d6.activity_score) == ("Intermediate Metabolizer", "1.0")
     assert result.gene("HLA-B").diplotypes == ("*15:02/*57:01",)
+
+
+@pytest.mark.parametrize("example", ["pharmcat.example", "pharmcat.example2"])
+def test_match_json_output_is_comparable_with_pharmcat(shared_dir: Path, tmp_path: Path, example: str) -> None:
+    """Diplotype names, scores (incl. PharmCAT's wobble and ignored-position scoring) and phase flags agree."""
+    from tests.pgx.conftest import run_genomdb
+
+    examples = shared_dir / PHARMCAT / "docs" / "examples"
+    out = tmp_path / f"{example}.match.json"
+    result = run_genomdb("pgx", "call", str(examples / f"{example}.vcf"), "--match-json", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    ours = {g["gene"]: g for g in json.loads(out.read_text())["results"]}
+    theirs = json.loads((examples / f"{example}.match.json").read_text())["results"]
+    assert set(ours) == {g["gene"] for g in theirs}
+    for gene in theirs:
+        mine = ours[gene["gene"]]
+        assert [d["name"] for d in mine["diplotypes"]] == [d["name"] for d in gene["diplotypes"]]
+        assert [d["score"] for d in mine["diplotypes"]] == [d["score"] for d in gene["diplotypes"]]
+        assert mine["phased"] == gene["phased"]
+        assert mine["matchData"]["effectivelyPhased"] == gene["matchData"]["effectivelyPhased"]

@@ -226,3 +226,24 @@ def test_dpyd_hapb3_from_intronic_or_exonic_snp(caller: PgxCaller, write_vcf: Vc
     both_hom = _dpyd_rows({97573863: "0/1", 97579893: "1/1"})
     dpyd = caller.call_genes(read_vcf_evidence(write_vcf(both_hom, name="b.vcf"), data=caller.data))["DPYD"]
     assert dpyd.diplotype_names == [f"{HAPB3}/{HAPB3}"]
+
+
+def test_instance_person_seam_matches_the_gvcf_reader(caller: PgxCaller, write_vcf: VcfWriter) -> None:
+    """Calls plus callable blocks (as the variant store holds them) give the same evidence as the gVCF reader."""
+    from genomdb.pgx.evidence import GenotypeCall, ReferenceBlock, build_person_evidence
+
+    tpmt = person_rows(caller, "TPMT", "*1", "*3A", only_variant_positions=True)
+    calls = [
+        GenotypeCall(chrom, int(pos), ref, (alt,), tuple(int(i) for i in gt.split("/")))
+        for chrom, pos, ref, alt, _info, _fmt, gt in tpmt
+    ]
+    blocks = [ReferenceBlock("chr10", 94_700_001, 94_900_000)]
+    evidence = build_person_evidence(
+        "GDB-TEST", calls, blocks, defining_positions=caller.defining_positions(), origin="variant store"
+    )
+    from_file = read_vcf_evidence(write_vcf(_gvcf_rows(caller, gq=40), name="seam.g.vcf"), data=caller.data)
+    assert evidence.positions == from_file.positions
+    result = caller.call_person(evidence)
+    assert result.gene("CYP2C19").diplotypes == ("*38/*38",)
+    assert result.gene("TPMT").diplotypes == ("*1/*3A",)
+    assert result.data_version == caller.data.data_version

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -166,6 +166,8 @@ class PgxData:
     phenotypes: dict[str, GenePhenotype]
     cyp2d6_activity: Cyp2d6Activity
     recommendations_dir: Path
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """indexes derived from the files (positions, lookups), filled on first use"""
 
     @property
     def data_version(self) -> str:

@@ -73,6 +73,16 @@ def _strand_variants(model: GeneModel, sample: SampleGenotypes, strand: int, war
     return found
 
 
+def _strand_score(model: GeneModel, sample: SampleGenotypes, names: list[str]) -> int:
+    """Reference scores its positions with evidence; a strand with variants scores its variants' cells."""
+    present = {i for i, genotype in enumerate(sample.genotypes) if genotype is not None}
+    by_name = {h.name: h for h in model.haplotypes}
+    if not names:
+        reference = next(h for h in model.haplotypes if h.is_reference)
+        return len(reference.defined & present)
+    return sum(len(by_name[name].defined & present) for name in names if name in by_name)
+
+
 def _strand_allele(sample: SampleGenotypes, index: int, strand: int) -> str:
     genotype = sample.genotypes[index]
     assert genotype is not None
@@ -118,9 +128,12 @@ def call_dpyd(model: GeneModel, sample: SampleGenotypes, activity: Mapping[str, 
         warnings.append("DPYD is autosomal; haploid genotypes were read as one strand")
     if sample.effectively_phased:
         strands = [_strand_variants(model, sample, s, warnings) for s in (0, 1)]
-        names = sorted((_strand_name(strands[0]), _strand_name(strands[1])), key=dpyd_order_key)
-        first, second = HaplotypeCall(names[0], 0), HaplotypeCall(names[1], 0)
-        diplotype = DiplotypeCall(first, second, 0)
+        scored = sorted(
+            ((_strand_name(names), _strand_score(model, sample, names)) for names in strands),
+            key=lambda item: dpyd_order_key(item[0]),
+        )
+        first, second = HaplotypeCall(*scored[0]), HaplotypeCall(*scored[1])
+        diplotype = DiplotypeCall(first, second, first.score + second.score)
         lookup = []
         for strand_names in strands:
             lowest_on_strand = _lowest(strand_names, activity, 1)

@@ -158,6 +158,10 @@ def _prefer(new: PositionEvidence, old: PositionEvidence) -> bool:
     return new_alt and not old_alt
 
 
+def _has_symbolic(alleles: tuple[str, ...]) -> bool:
+    return any(allele[:1] == "<" or allele in ("*", ".") for allele in alleles)
+
+
 def evidence_from_call(call: GenotypeCall, *, sex: Sex | None = None) -> PositionEvidence:
     """Turn one genotype record into evidence: partial genotypes and no-calls are missing."""
     alleles_all = (call.ref, *call.alts)
@@ -183,7 +187,7 @@ def evidence_from_call(call: GenotypeCall, *, sex: Sex | None = None) -> Positio
                 ploidy=1,
             )
         alleles = alleles[:1]
-    if any(allele.startswith("<") or allele in ("*", ".") for allele in alleles):
+    if _has_symbolic(alleles):
         return PositionEvidence(
             call.chrom,
             call.pos_1based,

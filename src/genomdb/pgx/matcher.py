@@ -62,6 +62,8 @@ class Haplotype:
     """indices of positions with a cell in the definition (its full score)"""
     special: Mapping[int, frozenset[str]]
     """indices where the allowed alleles differ from {reference allele}"""
+    wobble: frozenset[int] = frozenset()
+    """indices of IUPAC ambiguity cells: they match but do not score (as PharmCAT's example output shows)"""
 
     def allows(self, index: int, allele: str, reference: Sequence[str]) -> bool:
         allowed = self.special.get(index)
@@ -80,6 +82,7 @@ class GeneModel:
     reference_alleles: tuple[str, ...]
     haplotypes: tuple[Haplotype, ...]
     required_positions: frozenset[int]
+    ignored_positions: frozenset[int]
     extra_loci: tuple[VariantLocus, ...]
     priorities: Mapping[frozenset[str], str]
     version: str
@@ -110,7 +113,8 @@ def _allowed(cell: str) -> frozenset[str]:
 def build_gene_model(definition: GeneDefinition, exemption: GeneExemption | None) -> GeneModel:
     ignored_positions = {locus.position for locus in exemption.ignoredPositions} if exemption else set()
     ignored_alleles = {name.lower() for name in exemption.ignoredAlleles} if exemption else set()
-    keep = [i for i, locus in enumerate(definition.variants) if locus.position not in ignored_positions]
+    # PharmCAT keeps an ignored position in the definition (it scores) but does not read the sample there
+    keep = list(range(len(definition.variants)))
     loci = tuple(definition.variants[i] for i in keep)
     reference_row = next(allele for allele in definition.namedAlleles if allele.reference)
     reference_alleles = tuple(reference_row.alleles[i] or definition.variants[i].ref for i in keep)
@@ -119,6 +123,7 @@ def build_gene_model(definition: GeneDefinition, exemption: GeneExemption | None
         if allele.name.lower() in ignored_alleles or allele.structuralVariant:
             continue
         defined: set[int] = set()
+        wobble: set[int] = set()
         special: dict[int, frozenset[str]] = {}
         for new_index, old_index in enumerate(keep):
             cell = allele.alleles[old_index]
@@ -126,9 +131,13 @@ def build_gene_model(definition: GeneDefinition, exemption: GeneExemption | None
                 continue
             defined.add(new_index)
             allowed = _allowed(cell)
+            if len(allowed) > 1:
+                wobble.add(new_index)
             if allowed != {reference_alleles[new_index]}:
                 special[new_index] = allowed
-        haplotypes.append(Haplotype(allele.name, len(haplotypes), allele.reference, frozenset(defined), special))
+        haplotypes.append(
+            Haplotype(allele.name, len(haplotypes), allele.reference, frozenset(defined), special, frozenset(wobble))
+        )
     priorities: dict[frozenset[str], str] = {}
     if exemption:
         for priority in exemption.unphasedDiplotypePriorities:
@@ -140,6 +149,7 @@ def build_gene_model(definition: GeneDefinition, exemption: GeneExemption | None
         reference_alleles=reference_alleles,
         haplotypes=tuple(haplotypes),
         required_positions=frozenset(exemption.requiredPositions) if exemption else frozenset(),
+        ignored_positions=frozenset(ignored_positions),
         extra_loci=tuple(exemption.extraPositions) if exemption else (),
         priorities=priorities,
         version=definition.version,
@@ -275,7 +285,7 @@ def arrange_sample(model: GeneModel, evidence: Mapping[int, PositionEvidence]) -
             missing.append(locus.position)
             variants.append(ObservedVariant(locus.position, locus.rsid, None, False, None, None))
             continue
-        if ev.state is EvidenceState.REFERENCE:
+        if ev.state is EvidenceState.REFERENCE or locus.position in model.ignored_positions:
             alleles = (model.reference_alleles[index],) * max(1, ev.ploidy)
         else:
             alleles = tuple(_to_definition_spelling(a, ev.vcf_ref, locus.ref) for a in ev.alleles)
@@ -330,8 +340,9 @@ def arrange_sample(model: GeneModel, evidence: Mapping[int, PositionEvidence]) -
     )
 
 
-def _score(haplotype: Haplotype, missing_indices: frozenset[int]) -> int:
-    return len(haplotype.defined - missing_indices)
+def _score(haplotype: Haplotype, missing_indices: frozenset[int], non_reference: frozenset[int]) -> int:
+    """Defined cells at positions with evidence; an ambiguity (wobble) cell counts only where the sample varies."""
+    return len(haplotype.defined - missing_indices - (haplotype.wobble - non_reference))
 
 
 def _candidates(model: GeneModel, sample: SampleGenotypes, missing_indices: frozenset[int]) -> list[Haplotype]:
@@ -341,7 +352,7 @@ def _candidates(model: GeneModel, sample: SampleGenotypes, missing_indices: froz
     ]
     out = []
     for haplotype in model.haplotypes:
-        if _score(haplotype, missing_indices) == 0:
+        if not haplotype.defined - missing_indices:
             continue
         ok = True
         for i in set(haplotype.special) | set(non_ref):
@@ -392,11 +403,14 @@ def match_diplotypes(
     missing_indices = frozenset(i for i, g in enumerate(sample.genotypes) if g is None)
     candidates = _candidates(model, sample, missing_indices)
     ref = model.reference_alleles
+    non_reference = frozenset(
+        i for i, g in enumerate(sample.genotypes) if g is not None and any(allele != ref[i] for allele in g)
+    )
     calls: list[DiplotypeCall] = []
     if sample.haploid:
         for haplotype in candidates:
             if all(g is None or haplotype.allows(i, g[0], ref) for i, g in enumerate(sample.genotypes)):
-                score = _score(haplotype, missing_indices)
+                score = _score(haplotype, missing_indices, non_reference)
                 calls.append(DiplotypeCall(HaplotypeCall(haplotype.name, score), None, score))
     else:
         non_ref = {i for i, g in enumerate(sample.genotypes) if g is not None and any(allele != ref[i] for allele in g)}
@@ -406,8 +420,8 @@ def match_diplotypes(
                 relevant -= missing_indices
                 if not _pair_fits(a, b, model, sample, relevant):
                     continue
-                score_a = _score(a, missing_indices)
-                score_b = _score(b, missing_indices)
+                score_a = _score(a, missing_indices, non_reference)
+                score_b = _score(b, missing_indices, non_reference)
                 first, second = _ordered(HaplotypeCall(a.name, score_a), HaplotypeCall(b.name, score_b))
                 calls.append(DiplotypeCall(first, second, score_a + score_b))
     calls.sort(key=lambda call: (-call.score, natural_key(call.name)))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from genomdb.pgx.definitions import ACTIVITY_SCORE_GENES, GenePhenotype, PgxData
+from genomdb.pgx.definitions import ACTIVITY_SCORE_GENES, GenePhenotype, PgxData, PhenotypeDiplotype
 
 INDETERMINATE = "Indeterminate"
 NOT_CALLED = "not called"
@@ -112,11 +113,28 @@ def diplotype_phenotype(data: PgxData, gene: str, allele_names: tuple[str, ...])
     table = gene_phenotype_table(data, gene)
     if table is None:
         return Phenotype(name, None, None, alleles, note=f"no {gene} phenotype table in this data version")
-    wanted = Counter(allele_names)
-    for entry in table.diplotypes:
-        if Counter(entry.diplotypekey) == wanted:
-            return Phenotype(name, entry.generesult, entry.activityScore, alleles)
+    entry = _diplotype_index(data, gene, table).get(_diplotype_key(Counter(allele_names)))
+    if entry is not None:
+        return Phenotype(name, entry.generesult, entry.activityScore, alleles)
     return Phenotype(name, None, None, alleles, note="diplotype not in the phenotype table")
+
+
+def _diplotype_key(counts: Mapping[str, int]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(counts.items()))
+
+
+def _diplotype_index(
+    data: PgxData, gene: str, table: GenePhenotype
+) -> dict[tuple[tuple[str, int], ...], PhenotypeDiplotype]:
+    """Diplotype (allele counts) → phenotype row, built once per gene and data version."""
+    key = f"phenotype_index:{gene}"
+    index: dict[tuple[tuple[str, int], ...], PhenotypeDiplotype] | None = data.cache.get(key)
+    if index is None:
+        index = {}
+        for entry in table.diplotypes:
+            index.setdefault(_diplotype_key(entry.diplotypekey), entry)
+        data.cache[key] = index
+    return index
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,15 +35,22 @@ _PLAIN_CONTIG = re.compile(r"^(?:[1-9]|1\d|2[0-2]|X|Y|MT?)$")
 
 def defined_alleles(data: PgxData) -> dict[tuple[str, int], tuple[str, frozenset[str]]]:
     """(chrom, position) → (definition REF, definition ALTs): PharmCAT's own spelling of each defining position."""
+    cached: dict[tuple[str, int], tuple[str, frozenset[str]]] | None = data.cache.get("defined_alleles")
+    if cached is not None:
+        return cached
     out: dict[tuple[str, int], tuple[str, frozenset[str]]] = {}
     for definition in data.definitions.values():
         for variant in definition.variants:
             out[(variant.chromosome, variant.position)] = (variant.ref, frozenset(variant.alts))
+    data.cache["defined_alleles"] = out
     return out
 
 
 def defining_positions(data: PgxData) -> dict[str, list[int]]:
     """chrom → sorted positions the matcher reads (allele-defining plus extra positions of interest)."""
+    cached: dict[str, list[int]] | None = data.cache.get("defining_positions")
+    if cached is not None:
+        return cached
     by_chrom: dict[str, set[int]] = {}
     for gene, definition in data.definitions.items():
         for variant in definition.variants:
@@ -52,7 +59,9 @@ def defining_positions(data: PgxData) -> dict[str, list[int]]:
         if exemption:
             for variant in exemption.extraPositions:
                 by_chrom.setdefault(variant.chromosome, set()).add(variant.position)
-    return {chrom: sorted(positions) for chrom, positions in by_chrom.items()}
+    out = {chrom: sorted(positions) for chrom, positions in by_chrom.items()}
+    data.cache["defining_positions"] = out
+    return out
 
 
 def _looks_like_cpr(text: str) -> bool:
