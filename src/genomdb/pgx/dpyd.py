@@ -25,6 +25,8 @@ HAPB3 = "c.1129-5923C>G, c.1236G>A (HapB3)"
 HAPB3_INTRONIC = 97579893  # rs75017182, c.1129-5923C>G
 HAPB3_EXONIC = 97573863  # rs56038477, c.1236G>A
 REFERENCE = "Reference"
+#: the DPYD variants DPWG has recommendations for (PharmCAT's Gene-Definition-Exceptions, DPWG section)
+DPWG_VARIANTS = frozenset({HAPB3, "c.2846A>T", "c.1905+1G>A (*2A)", "c.1679T>G (*13)"})
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,9 @@ def _strand_name(names: list[str]) -> str:
 
 
 def dpyd_order_key(name: str) -> tuple[int, int, tuple[tuple[int, int, str], ...]]:
-    """PharmCAT's DPYD order: Reference first, single variants before combinations, then by name."""
-    return (0 if name == REFERENCE else 1, 1 if name.startswith("[") else 0, natural_key(name))
+    """PharmCAT's DPYD order: Reference first, then by number of variants on the strand, then by name."""
+    n_variants = name.count(" + ") + 1 if name.startswith("[") else 1
+    return (0 if name == REFERENCE else 1, n_variants, natural_key(name))
 
 
 def _single_variant_alleles(model: GeneModel) -> list[Haplotype]:
@@ -117,7 +120,8 @@ def _warn(warnings: list[str], text: str) -> None:
 
 
 def _lowest(names: list[str], activity: Mapping[str, float], count: int) -> list[str]:
-    ranked = sorted(names, key=lambda n: (activity.get(n, 1.0), natural_key(n)))
+    """The lowest-function variants; among equals, those DPWG also has a guideline for come first."""
+    ranked = sorted(names, key=lambda n: (activity.get(n, 1.0), n not in DPWG_VARIANTS, natural_key(n)))
     return ranked[:count]
 
 

@@ -263,8 +263,14 @@ def _to_definition_spelling(allele: str, vcf_ref: str | None, definition_ref: st
     return allele
 
 
-def arrange_sample(model: GeneModel, evidence: Mapping[int, PositionEvidence]) -> SampleGenotypes:
-    """Read the evidence at every defining position of a gene (undocumented ALTs flagged, not yet resolved)."""
+def arrange_sample(
+    model: GeneModel, evidence: Mapping[int, PositionEvidence], *, undocumented_as_reference: bool = False
+) -> SampleGenotypes:
+    """Read the evidence at every defining position of a gene.
+
+    An allele the definitions do not know is flagged; with ``undocumented_as_reference`` (toxicity genes) it is
+    replaced by the reference before phase is judged, as PharmCAT does.
+    """
     genotypes: list[tuple[str, ...] | None] = []
     missing: list[int] = []
     undocumented: list[int] = []
@@ -300,15 +306,18 @@ def arrange_sample(model: GeneModel, evidence: Mapping[int, PositionEvidence]) -
         if ev.source is EvidenceSource.BLOCK:
             from_blocks.append(locus.position)
         ploidies.add(len(alleles))
+        phased_here = ev.phased and len(alleles) == 2
+        shown = _call_text(alleles, phased_here)
         if any(a not in known[index] for a in alleles):
             undocumented.append(locus.position)
+            if undocumented_as_reference:
+                alleles = tuple(a if a in known[index] else model.reference_alleles[index] for a in alleles)
         genotypes.append(alleles)
-        phased_here = ev.phased and len(alleles) == 2
         variants.append(
             ObservedVariant(
                 locus.position,
                 locus.rsid,
-                _call_text(alleles, phased_here),
+                shown,
                 phased_here,
                 ev.phase_set if phased_here else None,
                 ev.source.value,
@@ -446,16 +455,10 @@ def call_gene(
 
     ``allele_activity`` (DPYD only) ranks variants by activity value for the lowest-two rule.
     """
-    sample = arrange_sample(model, evidence)
-    warnings = list(sample.warnings)
     treat_as_reference = model.gene in TOXICITY_GENES
+    sample = arrange_sample(model, evidence, undocumented_as_reference=treat_as_reference)
+    warnings = list(sample.warnings)
     if sample.undocumented and treat_as_reference:
-        for position in sample.undocumented:
-            index = model.index_of[position]
-            genotype = sample.genotypes[index]
-            assert genotype is not None
-            known = model.known_alleles[index]
-            sample.genotypes[index] = tuple(a if a in known else model.reference_alleles[index] for a in genotype)
         warnings.append(
             "undocumented variation at "
             + ", ".join(str(p) for p in sample.undocumented)
