@@ -437,10 +437,13 @@ def match_diplotypes(
     if top_candidates_only and calls:
         best = calls[0].score
         calls = [call for call in calls if call.score == best]
-    if len(calls) > 1 and not sample.phased and model.priorities:
-        pick = model.priorities.get(frozenset(call.name for call in calls))
-        if pick is not None:
-            calls = [call for call in calls if call.name == pick]
+    if len(calls) > 1 and not sample.effectively_phased and model.priorities:
+        # PharmCAT: the first priority whose diplotypes are all among the calls picks one of them
+        names = {call.name for call in calls}
+        for candidates, pick in sorted(model.priorities.items(), key=lambda item: sorted(item[0])):
+            if candidates <= names:
+                calls = [call for call in calls if call.name == pick]
+                break
     return calls
 
 
