@@ -440,8 +440,8 @@ def match_diplotypes(
     if len(calls) > 1 and not sample.effectively_phased and model.priorities:
         # PharmCAT: the first priority whose diplotypes are all among the calls picks one of them
         names = {call.name for call in calls}
-        for candidates, pick in sorted(model.priorities.items(), key=lambda item: sorted(item[0])):
-            if candidates <= names:
+        for listed, pick in sorted(model.priorities.items(), key=lambda item: sorted(item[0])):
+            if listed <= names:
                 calls = [call for call in calls if call.name == pick]
                 break
     return calls
