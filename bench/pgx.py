@@ -3,8 +3,9 @@
     python bench/pgx.py [--shared ../shared] [--repeat 5]
 
 Concordance: every (test VCF → diplotypes) pair of PharmCAT's Java tests (``derived/PharmCAT_static_vcf_expected_calls
-.tsv``, rows without non-default arguments, called with the tests' ``topCandidateOnly=false``) and every gene of
-PharmCAT's two example VCFs against their ``.match.json``; printed per gene as matches / total.
+.tsv``, rows without non-default arguments, called with the tests' ``topCandidateOnly=false``), every gene of
+PharmCAT's two example VCFs against their ``.match.json``, PharmCAT's DPYD HapB3 table and its NAT2 table (the
+oracles of ``tests/pgx/oracles.py``); printed per source and gene, then per gene, as matches / total.
 
 Speed: ``genomdb pgx call FILE --json`` as a user runs it (a new process per call, start-up and data loading
 included) on the example VCFs, and the same calls in one process (data loaded once, as a batch run would).
@@ -16,8 +17,6 @@ published one (~0.7 s per sample for its VCF preprocessing alone, as the issue q
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import os
 import resource
 import subprocess
@@ -32,28 +31,16 @@ from genomdb.pgx.vcf import read_vcf_evidence
 PHARMCAT_PUBLISHED_S_PER_SAMPLE = 0.7
 
 
-def concordance(shared: Path, caller: PgxCaller) -> dict[str, list[int]]:
-    per_gene: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    pgx = shared / "pgx-data"
-    resources = pgx / "PharmGKB_PharmCAT" / "src" / "test" / "resources"
-    with (pgx / "derived" / "PharmCAT_static_vcf_expected_calls.tsv").open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader((line for line in handle if not line.startswith("#")), delimiter="\t"))
-    for row in rows:
-        if row["note"] == "non-default-args":
-            continue
-        vcf = resources / row["vcf_resource"]
-        gene = vcf.parent.name.upper()
-        got = caller.call_genes(read_vcf_evidence(vcf, data=caller.data), top_candidates_only=False)[gene]
-        per_gene[gene][1] += 1
-        per_gene[gene][0] += got.diplotype_names == row["expected_diplotypes(| = any of)"].split("|")
-    examples = pgx / "PharmGKB_PharmCAT" / "docs" / "examples"
-    for name in ("pharmcat.example", "pharmcat.example2"):
-        result = caller.call_person(read_vcf_evidence(examples / f"{name}.vcf", data=caller.data))
-        for gene_call in json.loads((examples / f"{name}.match.json").read_text())["results"]:
-            gene = gene_call["gene"]
-            per_gene[gene][1] += 1
-            per_gene[gene][0] += list(result.gene(gene).diplotypes) == [d["name"] for d in gene_call["diplotypes"]]
-    return dict(per_gene)
+def concordance(shared: Path, caller: PgxCaller) -> dict[tuple[str, str], list[int]]:
+    """(source, gene) → [matches, total] over every PharmCAT oracle in ../shared (tests/pgx/oracles.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.pgx.oracles import all_cases
+
+    table: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for case in all_cases(shared, caller):
+        table[(case.source, case.gene)][1] += 1
+        table[(case.source, case.gene)][0] += case.agrees
+    return dict(table)
 
 
 def main() -> None:
@@ -68,14 +55,18 @@ def main() -> None:
     caller = PgxCaller.load()
     load_s = time.perf_counter() - start
     table = concordance(args.shared, caller)
-    print("concordance with PharmCAT (stored outputs of PharmCAT 3.1.x; diplotypes compared exactly)")
+    print("concordance with PharmCAT (its stored outputs and test tables; calls compared exactly)")
+    per_gene: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    print(f"{'source':20} {'gene':10} {'matches':>8} {'total':>6}")
+    for (source, gene), (matches, total) in sorted(table.items()):
+        print(f"{source:20} {gene:10} {matches:8d} {total:6d}")
+        per_gene[gene][0] += matches
+        per_gene[gene][1] += total
+    print()
     print(f"{'gene':10} {'matches':>8} {'total':>6}")
-    for gene in sorted(table):
-        matches, total = table[gene]
+    for gene, (matches, total) in sorted(per_gene.items()):
         print(f"{gene:10} {matches:8d} {total:6d}")
-    all_matches = sum(m for m, _ in table.values())
-    all_total = sum(t for _, t in table.values())
-    print(f"{'all':10} {all_matches:8d} {all_total:6d}")
+    print(f"{'all':10} {sum(m for m, _ in per_gene.values()):8d} {sum(t for _, t in per_gene.values()):6d}")
 
     env = {**os.environ, "COLUMNS": "200"}
     command = [sys.executable, "-c", "from genomdb.cli.app import main; main()", "pgx", "call"]

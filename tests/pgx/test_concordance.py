@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -10,15 +9,7 @@ import pytest
 
 from genomdb.pgx.calling import PgxCaller
 from genomdb.pgx.vcf import read_vcf_evidence
-
-PHARMCAT = Path("pgx-data") / "PharmGKB_PharmCAT"
-EXPECTED_CALLS = Path("pgx-data") / "derived" / "PharmCAT_static_vcf_expected_calls.tsv"
-
-
-def static_rows(shared: Path) -> list[dict[str, str]]:
-    with (shared / EXPECTED_CALLS).open(encoding="utf-8") as handle:
-        lines = [line for line in handle if not line.startswith("#")]
-    return list(csv.DictReader(lines, delimiter="\t"))
+from tests.pgx.oracles import PHARMCAT, example_cases, static_rows, static_vcf_cases
 
 
 def test_static_test_vcfs_give_pharmcats_diplotypes(shared_dir: Path, caller: PgxCaller) -> None:
@@ -26,19 +17,15 @@ def test_static_test_vcfs_give_pharmcats_diplotypes(shared_dir: Path, caller: Pg
 
     Those tests run the matcher with ``topCandidateOnly=false`` (every plausible diplotype, best first), so we do too.
     """
-    resources = shared_dir / PHARMCAT / "src" / "test" / "resources"
-    rows = [row for row in static_rows(shared_dir) if row["note"] != "non-default-args"]
-    assert len(rows) >= 25
-    disagreements = []
-    for row in rows:
-        vcf = resources / row["vcf_resource"]
-        gene = vcf.parent.name.upper()
-        evidence = read_vcf_evidence(vcf, data=caller.data)
-        got = caller.call_genes(evidence, top_candidates_only=False)[gene].diplotype_names
-        expected = row["expected_diplotypes(| = any of)"].split("|")
-        if got != expected:
-            disagreements.append((row["test_method"], gene, expected, got))
-    assert disagreements == []
+    cases = static_vcf_cases(shared_dir, caller)
+    assert len(cases) >= 25
+    assert [c for c in cases if not c.agrees] == []
+
+
+def test_example_vcfs_give_pharmcats_diplotypes(shared_dir: Path, caller: PgxCaller) -> None:
+    cases = example_cases(shared_dir, caller)
+    assert len(cases) == 38
+    assert [c for c in cases if not c.agrees] == []
 
 
 def test_top_candidate_only_row(shared_dir: Path, caller: PgxCaller) -> None:
