@@ -164,14 +164,26 @@ def _records(vcf: Any, positions: dict[str, list[int]]) -> Iterator[Any]:
     except (AttributeError, ValueError):
         has_index = False
     if has_index:
-        contigs = set(vcf.header.contigs)
+        contigs = set(vcf.index)  # the index knows every contig with records, with or without header lines
         for chrom, chrom_positions in sorted(positions.items()):
             if chrom not in contigs:
                 continue
-            # blocks may start well before the first defining position: fetch returns every overlapping record
-            yield from vcf.fetch(chrom, chrom_positions[0] - 1, chrom_positions[-1])
+            # one fetch per gene-sized cluster; fetch also returns blocks that start before the first position
+            for first, last in _clusters(chrom_positions):
+                yield from vcf.fetch(chrom, first - 1, last)
         return
     yield from vcf
+
+
+def _clusters(sorted_positions: list[int], max_gap: int = 200_000) -> Iterator[tuple[int, int]]:
+    """Runs of positions no further apart than ``max_gap`` (pharmacogenes lie far apart on one chromosome)."""
+    start = previous = sorted_positions[0]
+    for pos in sorted_positions[1:]:
+        if pos - previous > max_gap:
+            yield start, previous
+            start = pos
+        previous = pos
+    yield start, previous
 
 
 def read_vcf_evidence(
