@@ -39,7 +39,11 @@ def write_vcf(tmp_path: Path) -> VcfWriter:
     """Write a small VCF: rows are (chrom, pos, ref, alt, info, format, *samples) tuples."""
 
     def write(
-        rows: Iterable[tuple[str, ...]], *, samples: tuple[str, ...] = ("PERSON1",), header: str = HEADER, name="x.vcf"
+        rows: Iterable[tuple[str, ...]],
+        *,
+        samples: tuple[str, ...] = ("PERSON1",),
+        header: str = HEADER,
+        name: str = "x.vcf",
     ) -> Path:
         path = tmp_path / name
         lines = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -70,7 +71,7 @@ def test_missing_positions_lower_the_score_and_are_never_reference(caller: PgxCa
 
 def _gvcf_rows(caller: PgxCaller, *, gq: int) -> list[tuple[str, ...]]:
     """A gVCF without any variant in CYP2C19: TPMT *1/*3A as records, reference blocks over all of CYP2C19."""
-    rows = [("chr10", "94700000", "N", "<NON_REF>", "END=94900000", "GT:GQ:DP", f"0/0:{gq}:30")]
+    rows: list[tuple[str, ...]] = [("chr10", "94700000", "N", "<NON_REF>", "END=94900000", "GT:GQ:DP", f"0/0:{gq}:30")]
     rows += person_rows(caller, "TPMT", "*1", "*3A", only_variant_positions=True)
     return rows
 
@@ -131,7 +132,7 @@ def _with_unknown_alt(
 ) -> list[tuple[str, ...]]:
     model = caller.models[gene]
     unknown = sorted(set("ACGT") - model.known_alleles[model.index_of[position]])[0]
-    out = []
+    out: list[tuple[str, ...]] = []
     for chrom, pos, ref, alt, info, fmt, value in rows:
         if pos == str(position):
             alt, value = unknown, "0/1"
@@ -257,6 +258,6 @@ def test_indexed_bgzipped_gvcf_reads_the_same(caller: PgxCaller, write_vcf: VcfW
     plain = write_vcf(rows, name="indexed.g.vcf")
     compressed = pysam.tabix_index(str(plain), preset="vcf", keep_original=True, force=True)
     scanned = read_vcf_evidence(plain, data=caller.data)
-    indexed = read_vcf_evidence(compressed, data=caller.data)
+    indexed = read_vcf_evidence(Path(compressed), data=caller.data)
     assert indexed.positions == scanned.positions
     assert indexed.n_from_blocks() == 35

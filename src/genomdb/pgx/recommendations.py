@@ -112,11 +112,13 @@ def recommend(
             if all(phenotypes.get(gene) == phenotype for gene, phenotype in row.genes):
                 match = row
                 break
-        if match is not None:
-            status, text = "recommendation", match.text
-        elif indeterminate:
+        if indeterminate:
             status = "indeterminate"
             text = "No recommendation: the phenotype of " + ", ".join(indeterminate) + " is indeterminate."
+            if match is not None:
+                text += f" CPIC's text for an indeterminate phenotype: {match.text}"
+        elif match is not None:
+            status, text = "recommendation", match.text
         elif unknown:
             status = "no recommendation"
             text = "No recommendation: " + ", ".join(unknown) + " has no phenotype (not called or not provided)."
