@@ -28,7 +28,7 @@ from genomdb.pgx.phenotypes import (
     diplotype_phenotype,
     summarise,
 )
-from genomdb.pgx.recommendations import DrugRecommendation, RecommendationTable, load_recommendations
+from genomdb.pgx.recommendations import DrugRecommendation, RecommendationTable, load_recommendations, recommend
 
 RESULT_SCHEMA_VERSION = 1
 
@@ -190,8 +190,6 @@ class PgxCaller:
         return PgxComparison(alone, with_blocks, tuple(differences))
 
     def _recommend(self, phenotypes: Mapping[str, str | None]) -> list[DrugRecommendation]:
-        from genomdb.pgx.recommendations import recommend
-
         return recommend(self.recommendations, phenotypes, data_version=self.data.data_version)
 
     def _from_matcher(self, call: GeneCall) -> GeneResult:
@@ -214,14 +212,11 @@ class PgxCaller:
             diplotype_phenotype(self.data, gene, diplotype.allele_names) for diplotype in call.diplotypes
         ]
         detail = summarise(per_diplotype)
-        phenotype = detail.phenotype
-        if call.diplotypes and phenotype is None:
-            phenotype = None
         return GeneResult(
             gene,
             "matcher",
             tuple(call.diplotype_names),
-            phenotype,
+            detail.phenotype,
             detail.activity_score,
             detail,
             call=call,

@@ -17,10 +17,8 @@ from typing import Any
 from genomdb.errors import InvalidInput, Problem
 from genomdb.pgx.definitions import PgxData
 from genomdb.pgx.evidence import (
-    EvidenceSource,
     GenotypeCall,
     PersonEvidence,
-    PositionEvidence,
     ReferenceBlock,
     Sex,
     build_person_evidence,
@@ -307,13 +305,3 @@ def read_vcf_evidence(
         if problems:
             raise InvalidInput(f"{path} cannot be used for PGx calling", problems)
     return build_person_evidence(label, calls, blocks, defining_positions=wanted, sex=sex, origin=str(path))
-
-
-def explicit_only(evidence: PersonEvidence) -> PersonEvidence:
-    """The evidence PharmCAT would use from the same file (explicit records only)."""
-    return evidence.without_blocks()
-
-
-def from_blocks(evidence: PersonEvidence) -> list[PositionEvidence]:
-    """The positions whose evidence comes only from a callable reference block."""
-    return [ev for ev in evidence.positions.values() if ev.source is EvidenceSource.BLOCK]
