@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     )
     encrypt_blobs: bool = Field(default=False, description="store blobs crypt4gh-encrypted for the archive key")
     ingest_workers: int = Field(default=0, ge=0, description="processes validating files (0: one per core)")
+    pgx_data: Path | None = Field(
+        default=None, description="PGx definitions/recommendations directory (default: the packaged data)"
+    )
     gc_grace_seconds: int = Field(
         default=3600, ge=0, description="store gc leaves unregistered blobs younger than this"
     )

@@ -75,6 +75,10 @@ app.add_typer(access_cmd.audit_app, name="audit")
 app.add_typer(dataout_cmd.app, name="out")
 store_cmd.app.command("tier")(dataout_cmd.tier)
 
+from genomdb.cli import pgx_cmd  # noqa: E402
+
+app.add_typer(pgx_cmd.app, name="pgx")
+
 
 def main() -> None:
     """Entry point: run the app and map genomdb errors to exit codes in one place."""

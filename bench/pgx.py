@@ -1,0 +1,114 @@
+"""Benchmark: PGx concordance with PharmCAT per gene, and the speed of ``genomdb pgx call``.
+
+    python bench/pgx.py [--shared ../shared] [--repeat 5]
+
+Concordance: every (test VCF → diplotypes) pair of PharmCAT's Java tests (``derived/PharmCAT_static_vcf_expected_calls
+.tsv``, rows without non-default arguments, called with the tests' ``topCandidateOnly=false``), every gene of
+PharmCAT's two example VCFs against their ``.match.json``, PharmCAT's DPYD HapB3 table and its NAT2 table (the
+oracles of ``tests/pgx/oracles.py``); printed per source and gene, then per gene, as matches / total.
+
+Speed: ``genomdb pgx call FILE --json`` as a user runs it (a new process per call, start-up and data loading
+included) on the example VCFs, and the same calls in one process (data loaded once, as a batch run would).
+PharmCAT itself (Java) is not installed on this machine, so it is not run side by side; its outputs stored in
+``../shared`` are the oracle of the concordance, and the only speed figure printed beside ours is PharmCAT's
+published one (~0.7 s per sample for its VCF preprocessing alone, as the issue quotes), labelled as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from genomdb.pgx.calling import PgxCaller
+from genomdb.pgx.vcf import read_vcf_evidence
+
+PHARMCAT_PUBLISHED_S_PER_SAMPLE = 0.7
+
+
+def concordance(shared: Path, caller: PgxCaller) -> dict[tuple[str, str], list[int]]:
+    """(source, gene) → [matches, total] over every PharmCAT oracle in ../shared (tests/pgx/oracles.py)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.pgx.oracles import all_cases
+
+    table: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for case in all_cases(shared, caller):
+        table[(case.source, case.gene)][1] += 1
+        table[(case.source, case.gene)][0] += case.agrees
+    return dict(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared")
+    parser.add_argument("--repeat", type=int, default=5, help="calls per example VCF")
+    args = parser.parse_args()
+    examples = args.shared / "pgx-data" / "PharmGKB_PharmCAT" / "docs" / "examples"
+    vcfs = [examples / "pharmcat.example.vcf", examples / "pharmcat.example2.vcf"]
+
+    start = time.perf_counter()
+    caller = PgxCaller.load()
+    load_s = time.perf_counter() - start
+    table = concordance(args.shared, caller)
+    print("concordance with PharmCAT (its stored outputs and test tables; calls compared exactly)")
+    per_gene: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    print(f"{'source':20} {'gene':10} {'matches':>8} {'total':>6}")
+    for (source, gene), (matches, total) in sorted(table.items()):
+        print(f"{source:20} {gene:10} {matches:8d} {total:6d}")
+        per_gene[gene][0] += matches
+        per_gene[gene][1] += total
+    print()
+    print(f"{'gene':10} {'matches':>8} {'total':>6}")
+    for gene, (matches, total) in sorted(per_gene.items()):
+        print(f"{gene:10} {matches:8d} {total:6d}")
+    print(f"{'all':10} {sum(m for m, _ in per_gene.values()):8d} {sum(t for _, t in per_gene.values()):6d}")
+
+    env = {**os.environ, "COLUMNS": "200"}
+    command = [sys.executable, "-c", "from genomdb.cli.app import main; main()", "pgx", "call"]
+    n_calls = 0
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    for _ in range(args.repeat):
+        for vcf in vcfs:
+            subprocess.run([*command, str(vcf), "--json"], env=env, capture_output=True, check=True)
+            n_calls += 1
+    cli_s = (time.perf_counter() - start) / n_calls
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cli_cpu_s = (children.ru_utime + children.ru_stime - children_before.ru_utime - children_before.ru_stime) / n_calls
+    child_rss_mb = children.ru_maxrss / 1024
+
+    start = time.perf_counter()
+    cpu_start = time.process_time()
+    n_in_process = 0
+    for _ in range(args.repeat * 10):
+        for vcf in vcfs:
+            caller.call_person_both(read_vcf_evidence(vcf, data=caller.data))
+            n_in_process += 1
+    in_process_s = (time.perf_counter() - start) / n_in_process
+    in_process_cpu_s = (time.process_time() - cpu_start) / n_in_process
+    print()
+    print(f"data load (once per process): {load_s:.2f} s")
+    print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (CPU times are steadier)")
+    print(
+        f"genomdb pgx call (new process each): {cli_s:.2f} s wall, {cli_cpu_s:.2f} s CPU per call "
+        f"= {1 / cli_cpu_s:.1f} calls per CPU-second; peak RSS of one call {child_rss_mb:.0f} MB"
+    )
+    print(
+        f"in one process (data loaded once; VCF read, both calls, phenotypes, recommendations): "
+        f"{in_process_s * 1000:.1f} ms wall, {in_process_cpu_s * 1000:.1f} ms CPU per person "
+        f"= {1 / in_process_cpu_s:.1f} persons per CPU-second"
+    )
+    print(
+        f"PharmCAT, published figure (not run here): ~{PHARMCAT_PUBLISHED_S_PER_SAMPLE} s per sample for preprocessing "
+        f"alone; ratio to our per-process call (CPU) {PHARMCAT_PUBLISHED_S_PER_SAMPLE / cli_cpu_s:.2f}x, "
+        f"to our in-process call (CPU) {PHARMCAT_PUBLISHED_S_PER_SAMPLE / in_process_cpu_s:.0f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()

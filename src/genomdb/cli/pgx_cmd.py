@@ -1,0 +1,115 @@
+"""Commands of pharmacogenetics: ``pgx call`` (one person from a VCF/gVCF, no instance needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(
+    help="Pharmacogenetics: diplotypes, phenotypes and CPIC recommendations (PharmCAT semantics).",
+    no_args_is_help=True,
+)
+
+
+@app.command("call")
+def call(
+    vcf: Annotated[Path, typer.Argument(help="VCF or gVCF (GRCh38, chr contig names; .vcf, .vcf.gz, .bcf)")],
+    sample: Annotated[str | None, typer.Option("--sample", help="sample column of a multi-sample VCF")] = None,
+    outside_calls: Annotated[
+        Path | None,
+        typer.Option("--outside-calls", help="PharmCAT outside-call TSV (CYP2D6, HLA-A, HLA-B, MT-RNR1, …)"),
+    ] = None,
+    sex: Annotated[str | None, typer.Option("--sex", help="XX or XY; XY reads chrX (G6PD) as hemizygous")] = None,
+    min_block_gq: Annotated[
+        int, typer.Option("--min-block-gq", help="GQ a gVCF reference block needs to count as evidence")
+    ] = 20,
+    match_json: Annotated[
+        Path | None, typer.Option("--match-json", help="also write a PharmCAT-comparable .match.json here")
+    ] = None,
+    all_candidates: Annotated[
+        bool, typer.Option("--all-candidates", help="list every plausible diplotype, not only the top-scoring")
+    ] = False,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data", envvar="GENOMDB_PGX_DATA", help="PGx data directory [default: packaged data]"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Call one person's pharmacogenes from a file: diplotypes, phenotypes, drug recommendations."""
+    from genomdb.cli.output import console
+    from genomdb.errors import InvalidInput, Problem
+    from genomdb.pgx.calling import PgxCaller
+    from genomdb.pgx.outside_calls import parse_outside_calls
+    from genomdb.pgx.report import comparison_to_json, result_to_match_json
+    from genomdb.pgx.vcf import read_vcf_evidence
+
+    if sex not in (None, "XX", "XY"):
+        raise InvalidInput("--sex must be XX or XY", [Problem("--sex", "unknown value", expected="XX or XY")])
+    caller = PgxCaller.load(data_dir)
+    outside = parse_outside_calls(outside_calls, known_genes=caller.known_genes) if outside_calls else None
+    evidence = read_vcf_evidence(
+        vcf,
+        data=caller.data,
+        sample=sample,
+        sex=sex,  # type: ignore[arg-type]
+        min_block_gq=min_block_gq,
+    )
+    comparison = caller.call_person_both(evidence, outside_calls=outside, top_candidates_only=not all_candidates)
+    result = comparison.with_callable_blocks
+    if match_json is not None:
+        chromosomes = {gene: model.chromosome for gene, model in caller.models.items()}
+        match_json.write_text(json.dumps(result_to_match_json(result, chromosomes=chromosomes), indent=2) + "\n")
+    if as_json:
+        from genomdb.cli.output import print_json
+
+        print_json(comparison_to_json(comparison))
+        return
+    _print_human(console, comparison)
+
+
+def _print_human(console: object, comparison: object) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from genomdb.pgx.calling import PgxComparison
+
+    assert isinstance(console, Console)
+    assert isinstance(comparison, PgxComparison)
+    result = comparison.with_callable_blocks
+    table = Table(title=f"PGx — {result.sample_label} (data {result.data_version})")
+    for column in ("gene", "diplotype(s)", "phenotype", "activity score", "missing positions", "source"):
+        table.add_column(column)
+    for gene in result.genes:
+        if gene.diplotypes:
+            diplotypes = " or ".join(gene.diplotypes)
+        elif gene.call is not None and gene.call.haplotype_matches:
+            diplotypes = "variants: " + ", ".join(gene.call.haplotype_matches)
+        else:
+            diplotypes = "[yellow]not called[/]"
+        table.add_row(
+            gene.gene,
+            diplotypes,
+            gene.phenotype or "–",
+            gene.activity_score or "–",
+            str(len(gene.missing_positions)),
+            gene.source,
+        )
+    console.print(table)
+    for difference in comparison.differences:
+        console.print(
+            f"[cyan]{difference.gene}[/]: from the VCF alone: "
+            f"{' or '.join(difference.from_records_alone) or 'not called'} "
+            f"({difference.phenotype_from_records_alone or '–'}) / with callable blocks: "
+            f"{' or '.join(difference.with_callable_blocks) or 'not called'} "
+            f"({difference.phenotype_with_callable_blocks or '–'})"
+        )
+    n_rec = sum(r.status == "recommendation" for r in result.recommendations)
+    console.print(
+        f"{n_rec} drug recommendation(s) of {len(result.recommendations)} drugs involving these genes; "
+        "use --json for the texts and guideline links"
+    )
+    for warning in result.warnings:
+        console.print(f"[yellow]![/] {warning}")
