@@ -151,18 +151,30 @@ def escape_controls(text: str) -> str:
     )
 
 
+def _redacted_argument(value: object) -> object:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    text = str(value)
+    return redact(text) if contains_cpr(text) else value
+
+
 class RedactingFilter(logging.Filter):
-    """A log filter that redacts CPR-like numbers from the formatted message (install on handlers)."""
+    """A log filter that redacts CPR-like numbers from messages, their arguments and tracebacks (on handlers).
+
+    Arguments keep their shape (uvicorn's access formatter unpacks them), only their text is redacted.
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message or record.args:
-            record.msg = cleaned
-            record.args = None
-        if record.exc_info and record.exc_info[1] is not None:
-            exc_text = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = redact(exc_text)
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_redacted_argument(a) for a in record.args)
+        elif isinstance(record.args, Mapping):
+            record.args = {k: _redacted_argument(v) for k, v in record.args.items()}
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
         return True
 
 
@@ -172,3 +184,40 @@ def install_log_redaction(*logger_names: str) -> None:
         for handler in logging.getLogger(name).handlers:
             if not any(isinstance(f, RedactingFilter) for f in handler.filters):
                 handler.addFilter(RedactingFilter())
+
+
+def check_arguments(arguments: list[str] | tuple[str, ...], *, source: str = "command line") -> None:
+    """Refuse a command line with a CPR-like number or a control character in any argument or option value.
+
+    Raises :class:`~genomdb.errors.InvalidInput` naming the option (or the argument's position), never the value.
+    Run before the arguments are parsed, so that no usage error, look-up, audit entry or log line sees them.
+    """
+    from genomdb.errors import InvalidInput, Problem
+
+    problems: list[Problem] = []
+    for position, argument in enumerate(arguments, start=1):
+        option, _, value = argument.partition("=") if argument.startswith("--") else ("", "", argument)
+        if not option and position > 1 and arguments[position - 2].startswith("-"):
+            option = arguments[position - 2]
+        what = f"argument {position}" + (f" ({redact(option)})" if option else "")
+        if contains_cpr(argument):
+            problems.append(
+                Problem(
+                    source,
+                    f"{what} looks like it contains a CPR number; genomdb takes pseudonyms (GDB-…) and ids, "
+                    "never personal identifiers",
+                    field=redact(option) or None,
+                    expected="no personal identifier",
+                )
+            )
+        elif control_characters(value):
+            problems.append(
+                Problem(
+                    source,
+                    f"{what} contains control characters ({', '.join(control_characters(value))})",
+                    field=redact(option) or None,
+                    expected="printable text",
+                )
+            )
+    if problems:
+        raise InvalidInput("refused: the command line holds values genomdb does not accept", problems)

@@ -12,12 +12,14 @@ from fastapi import APIRouter, FastAPI, Request
 from genomdb import __version__
 from genomdb.api import problems
 from genomdb.api.context import ServiceContext
+from genomdb.api.cpr_guard import CprGuard
 from genomdb.api.limits import RequestTooLarge
 from genomdb.api.routes import beacon, catalog, classifications, frequency, ga4gh, health, releases, submissions, web
 from genomdb.api.security import require_rules
 from genomdb.api.settings import ServiceSettings
 from genomdb.config import Settings
 from genomdb.instance import Instance
+from genomdb.privacy import install_log_redaction
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -101,6 +103,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_log_redaction("uvicorn", "uvicorn.access", "uvicorn.error", "genomdb")
         opened = instance if instance is not None else Instance.open(settings)
         context = ServiceContext(opened, service_settings)
         app.state.context = context
@@ -142,6 +145,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(BodyLimit, max_bytes=service_settings.max_body_bytes, exempt=("/api/submissions",))
+    app.add_middleware(CprGuard)  # outermost: nothing below it sees a request carrying a CPR number
     return app
 
 

@@ -13,6 +13,7 @@ from genomdb.cli import catalog_cmd, classify_cmd, demo_cmd, ingest_cmd, store_c
 from genomdb.cli.context import state
 from genomdb.cli.output import console, report_error
 from genomdb.errors import GenomdbError
+from genomdb.privacy import check_arguments
 
 app = typer.Typer(
     name="genomdb",
@@ -77,8 +78,13 @@ store_cmd.app.command("tier")(dataout_cmd.tier)
 
 
 def main() -> None:
-    """Entry point: run the app and map genomdb errors to exit codes in one place."""
+    """Entry point: run the app and map genomdb errors to exit codes in one place.
+
+    Every argument is checked by the CPR guard before Typer parses it, so no command, usage error, look-up or
+    audit entry ever sees a CPR number.
+    """
     try:
+        check_arguments(sys.argv[1:])
         app()
     except GenomdbError as exc:
         report_error(exc)

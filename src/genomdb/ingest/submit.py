@@ -40,6 +40,7 @@ from genomdb.model.submission import (
 )
 from genomdb.privacy import control_characters, redact, redact_value
 from genomdb.pseudonyms import PersonIdentity
+from genomdb.refdata import KNOWN_BUILDS
 from genomdb.storage.blobs import BlobStore, StagedBlob
 
 INDEX_SUFFIXES = (".tbi", ".csi", ".bai", ".crai")
@@ -90,6 +91,11 @@ def _expectation(manifest: Manifest, instance: Instance, facts: ManifestFacts, f
         sample_ids=facts.file_samples.get(file_id, ()),
         reference_build=build,
         reference_fasta=instance.reference_fasta(build) if build else None,
+        other_references=tuple(
+            (other, fasta)
+            for other in KNOWN_BUILDS
+            if other != build and (fasta := instance.reference_fasta(other)) is not None
+        ),
         platform=run.platform if run else None,
         read_type=run.read_type if run else None,
     )

@@ -1,0 +1,223 @@
+"""The CPR guard of the service: one ASGI middleware checks every request before routing.
+
+The path and every query parameter (names and values) are checked before the request reaches the router; a
+body is checked as the application reads it — every string of a JSON body (keys and values, and ten-digit
+numbers), every field of a urlencoded form, and every part header (field names, file names) and non-file field
+of a multipart upload (streamed: uploaded files are not held in memory; their content is checked by the
+manifest guard and the file-header checks of data-in). A CPR-like number anywhere is refused with 400 and a
+problem document that names where it was, never what.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+
+from genomdb.api import problems
+from genomdb.privacy import contains_cpr, redact, walk_strings
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MAX_BUFFERED_BYTES = 16 << 20
+"""Largest non-multipart body checked (the body limit of the service is far lower outside uploads)."""
+MAX_FIELD_BYTES = 1 << 20
+"""Largest non-file multipart field kept for checking (larger ones are refused: form fields are short)."""
+_MESSAGE = "the request holds a CPR number; genomdb takes pseudonyms (GDB-…) and ids, never personal identifiers"
+
+
+class CprRefused(StarletteHTTPException):
+    """A request carrying a CPR-like number (raised while the body is read; answered as a 400 problem)."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(400, f"{_MESSAGE} (found in {redact(where)})")
+
+
+def request_line_problems(scope: Scope) -> list[str]:
+    """Where in the path and query a CPR-like number is (``path``, ``query parameter NAME``)."""
+    found: list[str] = []
+    if contains_cpr(scope.get("path", "")) or contains_cpr(scope.get("raw_path", b"").decode("latin-1")):
+        found.append("the path")
+    query = scope.get("query_string", b"").decode("latin-1")
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        for name, value in pairs:
+            if contains_cpr(name) or contains_cpr(value):
+                found.append(f"query parameter {name}")
+        if not found and contains_cpr(query):
+            found.append("the query string")
+    return found
+
+
+def json_problem(body: bytes) -> str | None:
+    """Where in a JSON body a CPR-like number is, or None."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return "the body" if contains_cpr(body.decode("utf-8", "replace")) else None
+    for path, text in walk_strings(document):
+        if contains_cpr(text):
+            return f"body field {path or '(value)'}"
+    for path, number in _numbers(document, ""):
+        if contains_cpr(str(number)):
+            return f"body field {path or '(value)'}"
+    return None
+
+
+def _numbers(value: Any, path: str) -> list[tuple[str, int]]:
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int):
+        return [(path, value)] if len(str(abs(value))) == 10 else []
+    if isinstance(value, dict):
+        return [n for k, v in value.items() for n in _numbers(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [n for i, v in enumerate(value) for n in _numbers(v, f"{path}[{i}]")]
+    return []
+
+
+def form_problem(body: bytes) -> str | None:
+    """Where in a urlencoded form a CPR-like number is, or None."""
+    for name, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
+        if contains_cpr(name) or contains_cpr(value):
+            return f"form field {name}"
+    return None
+
+
+class _MultipartCheck:
+    """Streams a multipart body through python-multipart, checking part headers and non-file fields."""
+
+    def __init__(self, boundary: bytes) -> None:
+        self.found: str | None = None
+        self._header_name = b""
+        self._header_value = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._field: bytearray | None = None
+        self._field_name = ""
+        self._parser = MultipartParser(
+            boundary,
+            callbacks={
+                "on_part_begin": self._part_begin,
+                "on_header_field": self._header_field,
+                "on_header_value": self._header_value_data,
+                "on_header_end": self._header_end,
+                "on_headers_finished": self._headers_finished,
+                "on_part_data": self._part_data,
+                "on_part_end": self._part_end,
+            },
+        )
+
+    def feed(self, chunk: bytes) -> None:
+        if chunk and self.found is None:
+            self._parser.write(chunk)
+
+    def _part_begin(self) -> None:
+        self._headers = {}
+        self._field = None
+        self._field_name = ""
+
+    def _header_field(self, data: bytes, start: int, end: int) -> None:
+        self._header_name += data[start:end]
+
+    def _header_value_data(self, data: bytes, start: int, end: int) -> None:
+        self._header_value += data[start:end]
+
+    def _header_end(self) -> None:
+        name, value = self._header_name.lower(), self._header_value
+        self._header_name, self._header_value = b"", b""
+        self._headers[name] = value
+        if self.found is None and contains_cpr(value.decode("utf-8", "replace")):
+            self.found = "a part header (field or file name)"
+
+    def _headers_finished(self) -> None:
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        self._field_name = options.get(b"name", b"").decode("utf-8", "replace")
+        self._field = None if b"filename" in options else bytearray()
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._field is not None:
+            self._field += data[start:end]
+            if len(self._field) > MAX_FIELD_BYTES:
+                self._field = None
+                self.found = self.found or f"form field {self._field_name} (larger than {MAX_FIELD_BYTES:,} bytes)"
+
+    def _part_end(self) -> None:
+        if self._field is not None and self.found is None and contains_cpr(self._field.decode("utf-8", "replace")):
+            self.found = f"form field {self._field_name}"
+        self._field = None
+
+
+class CprGuard:
+    """Refuse any request that carries a CPR-like number in its path, query or body (see the module docstring)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        found = request_line_problems(scope)
+        if found:
+            request = Request(scope)
+            detail = f"{_MESSAGE} (found in {redact(', '.join(found))})"
+            extensions = {
+                "problems": [
+                    {"file": "request", "location": redact(where), "message": "CPR-like number refused"}
+                    for where in found
+                ]
+            }
+            response = problems.respond(request, 400, "invalid-input", detail, extensions=extensions)
+            await response(scope, receive, send)
+            return
+        content_type = next((value for name, value in scope.get("headers") or () if name == b"content-type"), b"")
+        kind, options = parse_options_header(content_type)
+        if kind == b"multipart/form-data" and b"boundary" in options:
+            await self.app(scope, self._multipart(receive, options[b"boundary"]), send)
+        else:
+            await self.app(scope, self._buffered(receive, kind), send)
+
+    @staticmethod
+    def _buffered(receive: Receive, kind: bytes) -> Receive:
+        chunks: list[bytes] = []
+
+        async def checked() -> Message:
+            message = await receive()
+            if message.get("type") == "http.request":
+                chunks.append(message.get("body", b""))
+                if sum(map(len, chunks)) > MAX_BUFFERED_BYTES:
+                    raise StarletteHTTPException(413, "the request body is too large to be checked")
+                if not message.get("more_body", False):
+                    body = b"".join(chunks)
+                    if kind == b"application/x-www-form-urlencoded":
+                        where = form_problem(body)
+                    else:
+                        where = json_problem(body) if body else None
+                    if where is not None:
+                        raise CprRefused(where)
+            return message
+
+        return checked
+
+    @staticmethod
+    def _multipart(receive: Receive, boundary: bytes) -> Receive:
+        check = _MultipartCheck(boundary)
+
+        async def checked() -> Message:
+            message = await receive()
+            if message.get("type") == "http.request":
+                check.feed(message.get("body", b""))
+                if check.found is not None:
+                    raise CprRefused(check.found)
+            return message
+
+        return checked
