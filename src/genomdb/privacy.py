@@ -196,10 +196,13 @@ def check_arguments(arguments: list[str] | tuple[str, ...], *, source: str = "co
 
     problems: list[Problem] = []
     for position, argument in enumerate(arguments, start=1):
-        option, _, value = argument.partition("=") if argument.startswith("--") else ("", "", argument)
+        named = argument.startswith("--") or source == "environment"
+        option, _, value = argument.partition("=") if named else ("", "", argument)
         if not option and position > 1 and arguments[position - 2].startswith("-"):
             option = arguments[position - 2]
         what = f"argument {position}" + (f" ({redact(option)})" if option else "")
+        if source == "environment":
+            what = f"variable {redact(option)}"
         if contains_cpr(argument):
             problems.append(
                 Problem(

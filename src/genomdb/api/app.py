@@ -50,6 +50,10 @@ Authenticate with `Authorization: Bearer <token>`: a genomdb API token (`genomdb
 service is configured for it, a JWT of the trusted OpenID Connect issuer. Errors are RFC 9457 problem documents."""
 
 
+UPLOAD_PATHS = ("/api/submissions",)
+"""Paths whose bodies (uploads) are streamed: exempt from the body limit, checked by the CPR guard part by part."""
+
+
 class BodyLimit:
     """Refuse request bodies larger than ``max_bytes`` (413), except on the paths given (uploads)."""
 
@@ -144,8 +148,9 @@ def create_app(
     require_rules(ROUTERS)
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(BodyLimit, max_bytes=service_settings.max_body_bytes, exempt=("/api/submissions",))
-    app.add_middleware(CprGuard)  # outermost: nothing below it sees a request carrying a CPR number
+    # the CPR guard sees every request before the router; the body limit (outermost) bounds what it reads
+    app.add_middleware(CprGuard, streamed=UPLOAD_PATHS)
+    app.add_middleware(BodyLimit, max_bytes=service_settings.max_body_bytes, exempt=UPLOAD_PATHS)
     return app
 
 

@@ -1,11 +1,12 @@
 """The CPR guard of the service: one ASGI middleware checks every request before routing.
 
-The path and every query parameter (names and values) are checked before the request reaches the router; a
-body is checked as the application reads it — every string of a JSON body (keys and values, and ten-digit
-numbers), every field of a urlencoded form, and every part header (field names, file names) and non-file field
-of a multipart upload (streamed: uploaded files are not held in memory; their content is checked by the
-manifest guard and the file-header checks of data-in). A CPR-like number anywhere is refused with 400 and a
-problem document that names where it was, never what.
+The path, every query parameter (names and values) and the body are checked before the request reaches the
+router: every string of a JSON body (keys and values, and ten-digit numbers), every field of a urlencoded form,
+and every part header (field names, file names) and non-file field of a multipart form. Uploads (multipart
+bodies to the submission path, which may be gigabytes) are not held in memory: they are checked part by part as
+the application reads them, before the route runs; the content of uploaded files is checked by the manifest
+guard and the file-header checks of data-in. A CPR-like number anywhere is refused with 400 and a problem
+document that names where it was, never what.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 
 from genomdb.api import problems
+from genomdb.errors import GenomdbError
 from genomdb.privacy import contains_cpr, redact, walk_strings
 
 Scope = MutableMapping[str, Any]
@@ -157,10 +159,15 @@ class _MultipartCheck:
 
 
 class CprGuard:
-    """Refuse any request that carries a CPR-like number in its path, query or body (see the module docstring)."""
+    """Refuse any request that carries a CPR-like number in its path, query or body (see the module docstring).
 
-    def __init__(self, app: ASGIApp) -> None:
+    Bodies are read whole and checked before the application runs (the body limit bounds them), except multipart
+    uploads to the ``streamed`` paths, which are checked part by part as the application reads them.
+    """
+
+    def __init__(self, app: ASGIApp, *, streamed: tuple[str, ...] = ()) -> None:
         self.app = app
+        self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -168,45 +175,68 @@ class CprGuard:
             return
         found = request_line_problems(scope)
         if found:
-            request = Request(scope)
-            detail = f"{_MESSAGE} (found in {redact(', '.join(found))})"
-            extensions = {
-                "problems": [
-                    {"file": "request", "location": redact(where), "message": "CPR-like number refused"}
-                    for where in found
-                ]
-            }
-            response = problems.respond(request, 400, "invalid-input", detail, extensions=extensions)
-            await response(scope, receive, send)
+            await self._refuse(scope, receive, send, found)
             return
         content_type = next((value for name, value in scope.get("headers") or () if name == b"content-type"), b"")
         kind, options = parse_options_header(content_type)
-        if kind == b"multipart/form-data" and b"boundary" in options:
+        is_multipart = kind == b"multipart/form-data" and b"boundary" in options
+        if is_multipart and scope["path"].startswith(self.streamed):
             await self.app(scope, self._multipart(receive, options[b"boundary"]), send)
-        else:
-            await self.app(scope, self._buffered(receive, kind), send)
+            return
+        try:
+            messages = await self._read_body(receive)
+        except GenomdbError as exc:  # the body limit, enforced by the middleware around this one
+            status, slug = problems.status_of(exc)
+            await problems.respond(Request(scope), status, slug, exc.message)(scope, receive, send)
+            return
+        except StarletteHTTPException as exc:
+            await problems.respond(Request(scope), exc.status_code, "http", str(exc.detail))(scope, receive, send)
+            return
+        body = b"".join(message.get("body", b"") for message in messages)
+        where: str | None = None
+        if body and is_multipart:
+            check = _MultipartCheck(options[b"boundary"])
+            check.feed(body)
+            where = check.found
+        elif body and kind == b"application/x-www-form-urlencoded":
+            where = form_problem(body)
+        elif body:
+            where = json_problem(body)
+        if where is not None:
+            await self._refuse(scope, receive, send, [where])
+            return
+        pending = list(messages)
+
+        async def replay() -> Message:
+            return pending.pop(0) if pending else await receive()
+
+        await self.app(scope, replay, send)
 
     @staticmethod
-    def _buffered(receive: Receive, kind: bytes) -> Receive:
-        chunks: list[bytes] = []
-
-        async def checked() -> Message:
+    async def _read_body(receive: Receive) -> list[Message]:
+        messages: list[Message] = []
+        size = 0
+        while True:
             message = await receive()
-            if message.get("type") == "http.request":
-                chunks.append(message.get("body", b""))
-                if sum(map(len, chunks)) > MAX_BUFFERED_BYTES:
-                    raise StarletteHTTPException(413, "the request body is too large to be checked")
-                if not message.get("more_body", False):
-                    body = b"".join(chunks)
-                    if kind == b"application/x-www-form-urlencoded":
-                        where = form_problem(body)
-                    else:
-                        where = json_problem(body) if body else None
-                    if where is not None:
-                        raise CprRefused(where)
-            return message
+            messages.append(message)
+            if message.get("type") != "http.request":
+                return messages
+            size += len(message.get("body", b""))
+            if size > MAX_BUFFERED_BYTES:
+                raise StarletteHTTPException(413, "the request body is too large to be checked")
+            if not message.get("more_body", False):
+                return messages
 
-        return checked
+    @staticmethod
+    async def _refuse(scope: Scope, receive: Receive, send: Send, found: list[str]) -> None:
+        detail = f"{_MESSAGE} (found in {redact(', '.join(found))})"
+        extensions = {
+            "problems": [
+                {"file": "request", "location": redact(where), "message": "CPR-like number refused"} for where in found
+            ]
+        }
+        response = problems.respond(Request(scope), 400, "invalid-input", detail, extensions=extensions)
+        await response(scope, receive, send)
 
     @staticmethod
     def _multipart(receive: Receive, boundary: bytes) -> Receive:

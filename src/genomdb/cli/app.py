@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -85,6 +86,9 @@ def main() -> None:
     """
     try:
         check_arguments(sys.argv[1:])
+        check_arguments(
+            [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("GENOMDB_")], source="environment"
+        )
         app()
     except GenomdbError as exc:
         report_error(exc)
