@@ -388,3 +388,10 @@ def test_cpr_inside_an_uploaded_manifest_is_rejected_and_redacted(home: Home, cl
 
 def test_home_and_logs_are_clean_after_requests(home: Home) -> None:
     scan_home(home)
+
+
+@pytest.mark.parametrize("control", ["\x1b[2J", "\u202e", "\x00"])
+def test_control_characters_in_a_request_are_refused(client: TestClient, control: str) -> None:
+    assert client.get("/api/catalog/samples", params={"q": f"a{control}b"}).status_code == 400
+    response = client.post("/api/classifications", json={"evidence": f"seen{control}"})
+    assert response.status_code == 400 and control not in response.text

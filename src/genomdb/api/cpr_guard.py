@@ -22,7 +22,7 @@ from starlette.requests import Request
 
 from genomdb.api import problems
 from genomdb.errors import GenomdbError
-from genomdb.privacy import contains_cpr, redact, walk_strings
+from genomdb.privacy import contains_cpr, control_characters, redact, walk_strings
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -34,7 +34,10 @@ MAX_BUFFERED_BYTES = 16 << 20
 """Largest non-multipart body checked (the body limit of the service is far lower outside uploads)."""
 MAX_FIELD_BYTES = 1 << 20
 """Largest non-file multipart field kept for checking (larger ones are refused: form fields are short)."""
-_MESSAGE = "the request holds a CPR number; genomdb takes pseudonyms (GDB-…) and ids, never personal identifiers"
+_MESSAGE = (
+    "the request holds a CPR number or a control character; genomdb takes pseudonyms (GDB-…), ids and printable "
+    "text, never personal identifiers"
+)
 
 
 class CprRefused(StarletteHTTPException):
@@ -44,16 +47,21 @@ class CprRefused(StarletteHTTPException):
         super().__init__(400, f"{_MESSAGE} (found in {redact(where)})")
 
 
+def _refused(text: str) -> bool:
+    return contains_cpr(text) or bool(control_characters(text, allow_newlines=False))
+
+
 def request_line_problems(scope: Scope) -> list[str]:
-    """Where in the path and query a CPR-like number is (``path``, ``query parameter NAME``)."""
+    """Where in the path and query a CPR-like number (or a control character) is (``the path``, ``query parameter
+    NAME``)."""
     found: list[str] = []
-    if contains_cpr(scope.get("path", "")) or contains_cpr(scope.get("raw_path", b"").decode("latin-1")):
+    if _refused(scope.get("path", "")) or contains_cpr(scope.get("raw_path", b"").decode("latin-1")):
         found.append("the path")
     query = scope.get("query_string", b"").decode("latin-1")
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
         for name, value in pairs:
-            if contains_cpr(name) or contains_cpr(value):
+            if _refused(name) or _refused(value):
                 found.append(f"query parameter {name}")
         if not found and contains_cpr(query):
             found.append("the query string")
@@ -67,7 +75,7 @@ def json_problem(body: bytes) -> str | None:
     except (ValueError, RecursionError):
         return "the body" if contains_cpr(body.decode("utf-8", "replace")) else None
     for path, text in walk_strings(document):
-        if contains_cpr(text):
+        if contains_cpr(text) or control_characters(text):
             return f"body field {path or '(value)'}"
     for path, number in _numbers(document, ""):
         if contains_cpr(str(number)):
@@ -89,8 +97,8 @@ def _numbers(value: Any, path: str) -> list[tuple[str, int]]:
 
 def form_problem(body: bytes) -> str | None:
     """Where in a urlencoded form a CPR-like number is, or None."""
-    for name, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True):
-        if contains_cpr(name) or contains_cpr(value):
+    for name, value in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True):
+        if _refused(name) or contains_cpr(value) or control_characters(value):
             return f"form field {name}"
     return None
 
@@ -232,7 +240,12 @@ class CprGuard:
         detail = f"{_MESSAGE} (found in {redact(', '.join(found))})"
         extensions = {
             "problems": [
-                {"file": "request", "location": redact(where), "message": "CPR-like number refused"} for where in found
+                {
+                    "file": "request",
+                    "location": redact(where),
+                    "message": "CPR-like number or control character refused",
+                }
+                for where in found
             ]
         }
         response = problems.respond(Request(scope), 400, "invalid-input", detail, extensions=extensions)
