@@ -170,7 +170,7 @@ def test_reason_with_control_characters_is_refused(instance: Instance, tmp_path:
 
 def _expect(name: str, fmt: FileFormat, *, samples: tuple[str, ...] = ("S1",), build: str | None = "GRCh38",
             fasta: Path | None = None, others: tuple[tuple[str, Path], ...] = ()) -> FileExpectation:  # fmt: skip
-    return FileExpectation("f1", name, fmt, samples, build, fasta, others)
+    return FileExpectation("f1", name, fmt, samples, build, fasta, other_references=others)
 
 
 def test_vcf_header_line_with_a_cpr_rejects_the_file(tmp_path: Path, work_dir: Path) -> None:

@@ -26,11 +26,11 @@ class FileExpectation:
     sample_ids: tuple[str, ...] = ()
     reference_build: str | None = None
     reference_fasta: Path | None = None
+    platform: Platform | None = None
+    read_type: ReadType | None = None
     other_references: tuple[tuple[str, Path], ...] = ()
     """(build, FASTA) of the instance's other installed builds, to say which build a file is when it is not the
     declared one"""
-    platform: Platform | None = None
-    read_type: ReadType | None = None
 
 
 @dataclass(slots=True)
