@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     pgx_data: Path | None = Field(
         default=None, description="PGx definitions/recommendations directory (default: the packaged data)"
     )
+    manifest_max_bytes: int = Field(
+        default=8 * 1024 * 1024, ge=1024, description="largest manifest file accepted (bytes)"
+    )
+    max_text_chars: int = Field(
+        default=2000, ge=64, description="longest free-text value accepted in a manifest or as a --reason (characters)"
+    )
     gc_grace_seconds: int = Field(
         default=3600, ge=0, description="store gc leaves unregistered blobs younger than this"
     )

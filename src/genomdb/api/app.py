@@ -12,12 +12,14 @@ from fastapi import APIRouter, FastAPI, Request
 from genomdb import __version__
 from genomdb.api import problems
 from genomdb.api.context import ServiceContext
+from genomdb.api.cpr_guard import CprGuard
 from genomdb.api.limits import RequestTooLarge
 from genomdb.api.routes import beacon, catalog, classifications, frequency, ga4gh, health, releases, submissions, web
 from genomdb.api.security import require_rules
 from genomdb.api.settings import ServiceSettings
 from genomdb.config import Settings
 from genomdb.instance import Instance
+from genomdb.privacy import install_log_redaction
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -46,6 +48,10 @@ a GA4GH Beacon v2 (`/api/beacon`).
 
 Authenticate with `Authorization: Bearer <token>`: a genomdb API token (`genomdb tokens create USER`) or, when the
 service is configured for it, a JWT of the trusted OpenID Connect issuer. Errors are RFC 9457 problem documents."""
+
+
+UPLOAD_PATHS = ("/api/submissions",)
+"""Paths whose bodies (uploads) are streamed: exempt from the body limit, checked by the CPR guard part by part."""
 
 
 class BodyLimit:
@@ -101,6 +107,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_log_redaction("uvicorn", "uvicorn.access", "uvicorn.error", "genomdb")
         opened = instance if instance is not None else Instance.open(settings)
         context = ServiceContext(opened, service_settings)
         app.state.context = context
@@ -141,7 +148,9 @@ def create_app(
     require_rules(ROUTERS)
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(BodyLimit, max_bytes=service_settings.max_body_bytes, exempt=("/api/submissions",))
+    # the CPR guard sees every request before the router; the body limit (outermost) bounds what it reads
+    app.add_middleware(CprGuard, streamed=UPLOAD_PATHS)
+    app.add_middleware(BodyLimit, max_bytes=service_settings.max_body_bytes, exempt=UPLOAD_PATHS)
     return app
 
 

@@ -18,6 +18,7 @@ from genomdb.access.tokens import Unauthenticated
 from genomdb.api.limits import RateLimited, RequestTooLarge
 from genomdb.errors import Conflict, Forbidden, GenomdbError, IntegrityError, InvalidInput, NotFound, Unavailable
 from genomdb.ingest.submit import SubmissionRejected
+from genomdb.privacy import redact, redact_value
 
 log = logging.getLogger("genomdb.api")
 
@@ -77,7 +78,12 @@ def respond(
     extensions: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
-    """One error response in the representation the path calls for."""
+    """One error response in the representation the path calls for.
+
+    The last line of defence of the CPR guard: the detail and every extension are redacted here.
+    """
+    detail = redact(detail)
+    extensions = redact_value(extensions) if extensions else extensions
     if request.url.path.startswith(("/htsget/", "/ga4gh/")):
         from genomdb.api.routes import ga4gh
 
@@ -100,7 +106,7 @@ def respond(
         "title": TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": redact(request.url.path),
     }
     body.update(extensions or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -119,7 +125,14 @@ def _genomdb_error(request: Request, exc: Exception) -> Response:
         headers["WWW-Authenticate"] = 'Bearer realm="genomdb"'
     elif isinstance(exc, _HIDDEN):
         incident = uuid.uuid4().hex[:12]
-        log.error("incident %s on %s %s: %s: %s", incident, request.method, request.url.path, type(exc).__name__, exc)
+        log.error(
+            "incident %s on %s %s: %s: %s",
+            incident,
+            request.method,
+            redact(request.url.path),
+            type(exc).__name__,
+            redact(str(exc)),
+        )
         detail = (
             "stored data failed an integrity check; the data stewards have been told"
             if isinstance(exc, IntegrityError)
@@ -159,13 +172,13 @@ def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "Error")
     if exc.status_code == 404:
-        detail = f"no such page or endpoint: {request.url.path}"
+        detail = f"no such page or endpoint: {redact(request.url.path)}"
     return respond(request, exc.status_code, "http", detail, headers=dict(exc.headers or {}))
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:
     incident = uuid.uuid4().hex[:12]
-    log.exception("incident %s on %s %s", incident, request.method, request.url.path, exc_info=exc)
+    log.exception("incident %s on %s %s", incident, request.method, redact(request.url.path), exc_info=exc)
     return respond(request, 500, "internal", "an internal error occurred", extensions={"incident": incident})
 
 

@@ -30,6 +30,7 @@ from genomdb.classification.model import (
     parse_ontology_id,
 )
 from genomdb.errors import Problem
+from genomdb.privacy import contains_cpr, control_characters, redact
 
 MAX_TEXT = 20_000
 
@@ -138,6 +139,8 @@ def read_export(path: Path, *, file_format: str | None = None, today: dt.date) -
             Problem(path.name, "file is not UTF-8 text", location=f"byte {exc.start}", expected="UTF-8", found="other")
         )
         return parsed
+    if chosen in ("vcf", "tsv") and _guard_cells(parsed, text, chosen):
+        return parsed
     if chosen == "vcf":
         records = _vcf_records(parsed, text)
     elif chosen == "tsv":
@@ -152,6 +155,41 @@ def read_export(path: Path, *, file_format: str | None = None, today: dt.date) -
     if not parsed.rows and not parsed.problems:
         parsed.problems.append(Problem(path.name, "no assertions in the file", expected="at least one row"))
     return parsed
+
+
+def _guard_cells(parsed: ParsedFile, text: str, chosen: str) -> bool:
+    """The CPR guard over every cell of the file (comment lines and the header too): a cell with a CPR-like number
+    or a control character rejects the file before any row is read, naming the line and column, never the value.
+    Return whether anything was found."""
+    header: list[str] = []
+    n_found = len(parsed.problems)
+    for number, line in enumerate(text.splitlines(), start=1):
+        cells = line.split("\t")
+        if chosen == "tsv" and not header and line.strip() and not line.startswith("##"):
+            header = [cell.strip().lstrip("#") for cell in cells]
+        for index, cell in enumerate(cells):
+            column = header[index] if chosen == "tsv" and index < len(header) else f"column {index + 1}"
+            if chosen == "vcf":
+                column = _VCF_COLUMNS[index] if index < len(_VCF_COLUMNS) else "sample column"
+            problem: str | None = None
+            if contains_cpr(cell) or contains_cpr(unquote(cell)):
+                problem = "the cell looks like it contains a CPR number; an export carries no personal identifiers"
+            elif control_characters(cell):
+                problem = f"the cell contains control characters ({', '.join(control_characters(cell))})"
+            if problem is not None:
+                parsed.problems.append(
+                    Problem(
+                        parsed.name,
+                        problem,
+                        location=f"line {number}",
+                        field=redact(column),
+                        expected="printable text without personal identifiers",
+                    )
+                )
+    return len(parsed.problems) > n_found
+
+
+_VCF_COLUMNS = ("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT")
 
 
 def _tsv_records(parsed: ParsedFile, text: str) -> Iterator[tuple[int, dict[str, str]]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -13,6 +14,7 @@ from genomdb.cli import catalog_cmd, classify_cmd, demo_cmd, ingest_cmd, store_c
 from genomdb.cli.context import state
 from genomdb.cli.output import console, report_error
 from genomdb.errors import GenomdbError
+from genomdb.privacy import check_arguments
 
 app = typer.Typer(
     name="genomdb",
@@ -81,8 +83,16 @@ app.add_typer(pgx_cmd.app, name="pgx")
 
 
 def main() -> None:
-    """Entry point: run the app and map genomdb errors to exit codes in one place."""
+    """Entry point: run the app and map genomdb errors to exit codes in one place.
+
+    Every argument is checked by the CPR guard before Typer parses it, so no command, usage error, look-up or
+    audit entry ever sees a CPR number.
+    """
     try:
+        check_arguments(sys.argv[1:])
+        check_arguments(
+            [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("GENOMDB_")], source="environment"
+        )
         app()
     except GenomdbError as exc:
         report_error(exc)

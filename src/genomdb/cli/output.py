@@ -6,11 +6,13 @@ import dataclasses
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterable
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -19,11 +21,28 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.segment import Segment
 
 from genomdb.errors import GenomdbError, InvalidInput
+from genomdb.privacy import escape_controls, redact
 
-console = Console()
-err_console = Console(stderr=True)
+
+class SafeConsole(Console):
+    """A console that never lets data write raw control characters to the terminal.
+
+    Text from the data (titles, free text, names) is rendered with ESC, NUL, the other control characters and
+    the bidi overrides escaped as ``\\uXXXX``; Rich's own styling and cursor control are untouched (styles are
+    rendered from the segments' style, cursor moves are control segments).
+    """
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        return super()._render_buffer(
+            segment if segment.control else Segment(escape_controls(segment.text), segment.style) for segment in buffer
+        )
+
+
+console = SafeConsole()
+err_console = SafeConsole(stderr=True)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -43,15 +62,17 @@ def to_jsonable(value: Any) -> Any:
 
 
 def print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False) + "\n")
+    """JSON on stdout; control characters and bidi overrides in strings are written as JSON escapes."""
+    sys.stdout.write(escape_controls(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False)) + "\n")
 
 
 def report_error(exc: GenomdbError) -> None:
     """Print an error the user can act on: the message and, for invalid input, every problem."""
-    err_console.print(f"[bold red]error:[/] {exc.message}", highlight=False, markup=True)
+    err_console.print(f"[bold red]error:[/] {escape(redact(exc.message))}", highlight=False, markup=True)
     if isinstance(exc, InvalidInput):
         for problem in exc.problems:
-            err_console.print(f"  [red]•[/] {problem}", highlight=False, markup=True, soft_wrap=True)
+            text = escape(redact(str(problem)))
+            err_console.print(f"  [red]•[/] {text}", highlight=False, markup=True, soft_wrap=True)
 
 
 class RichProgress:

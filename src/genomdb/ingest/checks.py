@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from genomdb.errors import InvalidInput, Problem
 from genomdb.ingest.manifest import FileFormat, Manifest
-from genomdb.pseudonyms import PersonIdentity, Pseudonymizer, is_pseudonym, parse_cpr
-
-_CPR_LIKE = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
+from genomdb.pseudonyms import PersonIdentity, Pseudonymizer, is_pseudonym
 
 
 @dataclass
@@ -31,26 +27,6 @@ def _duplicates(ids: Iterable[str]) -> list[str]:
     return sorted(name for name, count in Counter(ids).items() if count > 1)
 
 
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if key not in ("cpr", "sha256", "md5"):
-                yield from _strings(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _strings(item, f"{path}[{index}]")
-
-
-def _is_valid_cpr(text: str) -> bool:
-    try:
-        parse_cpr(text)
-    except ValueError:
-        return False
-    return True
-
-
 def check_manifest(
     manifest: Manifest,
     *,
@@ -66,15 +42,6 @@ def check_manifest(
 
     def problem(message: str, location: str, field_name: str | None = None, **kw: str) -> None:
         problems.append(Problem(name, message, location=location, field=field_name, **kw))
-
-    for path, text in _strings(manifest.model_dump(mode="json", exclude={"individuals": {"__all__": {"cpr"}}}), ""):
-        if any(_is_valid_cpr(match.group()) for match in _CPR_LIKE.finditer(text)):
-            problem(
-                "looks like it contains a CPR number; personal identifiers belong only in `cpr`",
-                path,
-                path.rsplit(".", 1)[-1],
-                expected="a pseudonymous id",
-            )
 
     sections: dict[str, list[str]] = {
         "individuals": [i.id for i in manifest.individuals],

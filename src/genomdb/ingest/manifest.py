@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,8 +26,13 @@ from pydantic import (
 )
 
 from genomdb.errors import InvalidInput, Problem
+from genomdb.privacy import contains_cpr, control_characters, redact
 
 SCHEMA_VERSION = 1
+DEFAULT_MAX_BYTES = 8 * 1024 * 1024
+DEFAULT_MAX_TEXT_CHARS = 2000
+MAX_DEPTH = 16
+"""Manifests nest five levels deep; anything much deeper is an attack on the parser, not a manifest."""
 _YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 LocalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -188,8 +194,50 @@ def _collect_marks(node: yaml.Node, path: tuple[int | str, ...], marks: dict[tup
             _collect_marks(item, (*path, index), marks)
 
 
-def _load_yaml_with_lines(text: str, marks: dict[tuple[int | str, ...], int]) -> Any:
+def _where(mark: Any) -> str | None:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
+
+
+def _refuse_aliases(text: str, name: str) -> None:
+    """Refuse YAML anchors' aliases before anything is built: a few hundred bytes of nested aliases expand into
+    gigabytes (the "billion laughs"), and a manifest never needs them."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_YamlLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise InvalidInput(
+                    f"manifest {name} is nested too deeply",
+                    [
+                        Problem(
+                            name,
+                            "the manifest is nested too deeply",
+                            location=_where(mark),
+                            expected=f"at most {MAX_DEPTH} levels",
+                        )
+                    ],
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.AliasEvent):
+            mark = event.start_mark
+            raise InvalidInput(
+                f"manifest {name} uses a YAML alias",
+                [
+                    Problem(
+                        name,
+                        "YAML aliases (*name) are not accepted in a manifest",
+                        location=_where(mark),
+                        expected="every value written out in full",
+                    )
+                ],
+            )
+
+
+def _load_yaml_with_lines(text: str, marks: dict[tuple[int | str, ...], int], name: str) -> Any:
     """Parse YAML once (libyaml when available), noting the line of every node for error messages."""
+    _refuse_aliases(text, name)
     loader = _YamlLoader(text)
     try:
         node = loader.get_single_node()
@@ -201,6 +249,92 @@ def _load_yaml_with_lines(text: str, marks: dict[tuple[int | str, ...], int]) ->
         loader.dispose()
 
 
+def _depth(value: Any) -> int:
+    depth, level = 0, [value]
+    while level:
+        depth += 1
+        if depth > MAX_DEPTH:
+            return depth
+        level = [
+            child
+            for item in level
+            if isinstance(item, dict | list)
+            for child in (item.values() if isinstance(item, dict) else item)
+        ]
+    return depth
+
+
+def _walk(value: Any, path: tuple[int | str, ...]) -> Iterator[tuple[tuple[int | str, ...], str, bool]]:
+    """``(path, text, is_key)`` for every mapping key and string value of a parsed document."""
+    if isinstance(value, str):
+        yield path, value, False
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            child = (*path, str(key))
+            yield child, str(key), True
+            yield from _walk(item, child)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, (*path, index))
+
+
+def _is_individual_cpr(path: tuple[int | str, ...]) -> bool:
+    return len(path) == 3 and path[0] == "individuals" and isinstance(path[1], int) and path[2] == "cpr"
+
+
+def document_problems(
+    data: Any, *, name: str, marks: dict[tuple[int | str, ...], int], max_text_chars: int
+) -> list[Problem]:
+    """The CPR guard and the text limits over a parsed manifest, before anything in it is looked up or echoed.
+
+    Every key and every string value is checked: a CPR-like number anywhere but an individual's ``cpr`` field,
+    a control character (ESC, NUL, bidi overrides…), or a value longer than ``max_text_chars`` is a problem. The
+    problems name the field (redacted where the key itself is CPR-like), never the value.
+    """
+    problems: list[Problem] = []
+    for path, text, is_key in _walk(data, ()):
+        field = redact(_dotted(path))
+        location = _line_of(path, marks)
+        what = "key" if is_key else "value"
+        if not is_key and _is_individual_cpr(path):
+            continue
+        if contains_cpr(text):
+            problems.append(
+                Problem(
+                    name,
+                    f"the {what} looks like it contains a CPR number; personal identifiers belong only in an "
+                    "individual's `cpr` field",
+                    location=location,
+                    field=field,
+                    expected="no personal identifier",
+                )
+            )
+            continue
+        controls = control_characters(text, allow_newlines=not is_key)
+        if controls:
+            problems.append(
+                Problem(
+                    name,
+                    f"the {what} contains control characters ({', '.join(controls)})",
+                    location=location,
+                    field=field,
+                    expected="printable text",
+                )
+            )
+        if len(text) > max_text_chars:
+            problems.append(
+                Problem(
+                    name,
+                    f"the {what} is too long",
+                    location=location,
+                    field=field,
+                    expected=f"at most {max_text_chars:,} characters (setting GENOMDB_MAX_TEXT_CHARS)",
+                    found=f"{len(text):,} characters",
+                )
+            )
+    return problems
+
+
 def _dotted(loc: tuple[int | str, ...]) -> str:
     text = ""
     for part in loc:
@@ -208,11 +342,23 @@ def _dotted(loc: tuple[int | str, ...]) -> str:
     return text
 
 
-def parse_manifest(path: Path) -> Manifest:
-    """Read a YAML or JSON manifest and check it against the schema; every problem is reported at once."""
-    name = str(path)
+def _read_text(path: Path, name: str, max_bytes: int) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise InvalidInput(
+                f"manifest {name} is too large",
+                [
+                    Problem(
+                        name,
+                        "the manifest is larger than this instance accepts",
+                        location="whole file",
+                        expected=f"at most {max_bytes:,} bytes (setting GENOMDB_MANIFEST_MAX_BYTES)",
+                        found=f"{size:,} bytes",
+                    )
+                ],
+            )
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InvalidInput(f"manifest {name} does not exist", [Problem(name, "file not found")]) from None
     except UnicodeDecodeError as exc:
@@ -220,9 +366,12 @@ def parse_manifest(path: Path) -> Manifest:
             f"manifest {name} is not text",
             [Problem(name, "not UTF-8 text", location=f"byte {exc.start}", expected="a YAML or JSON manifest")],
         ) from None
-    marks: dict[tuple[int | str, ...], int] = {}
+
+
+def _parse_document(path: Path, name: str, max_bytes: int, marks: dict[tuple[int | str, ...], int]) -> Any:
+    text = _read_text(path, name, max_bytes)
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else _load_yaml_with_lines(text, marks)
+        data = json.loads(text) if path.suffix.lower() == ".json" else _load_yaml_with_lines(text, marks, name)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             f"manifest {name} is not valid JSON",
@@ -234,8 +383,42 @@ def parse_manifest(path: Path) -> Manifest:
         reason = getattr(exc, "problem", None) or "cannot be parsed"
         raise InvalidInput(
             f"manifest {name} is not valid YAML",
-            [Problem(name, f"not valid YAML: {reason}", location=location, expected="a YAML mapping")],
+            [Problem(name, f"not valid YAML: {redact(reason)}", location=location, expected="a YAML mapping")],
         ) from None
+    except RecursionError:
+        data = [[]] * (MAX_DEPTH + 1)
+    if _depth(data) > MAX_DEPTH:
+        raise InvalidInput(
+            f"manifest {name} is nested too deeply",
+            [Problem(name, "the manifest is nested too deeply", expected=f"at most {MAX_DEPTH} levels")],
+        )
+    return data
+
+
+def declared_department(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str | None:
+    """The department code a manifest names, read with the same guards as :func:`parse_manifest`; None when the
+    manifest cannot be read that far, or when the code is not a plausible one (CPR-like, control characters)."""
+    try:
+        data = _parse_document(path, str(path), max_bytes, {})
+        code = data["submitter"]["department"]
+    except (InvalidInput, KeyError, TypeError):
+        return None
+    if not isinstance(code, str) or len(code) > 64 or contains_cpr(code) or control_characters(code):
+        return None
+    return code
+
+
+def parse_manifest(
+    path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
+) -> Manifest:
+    """Read a YAML or JSON manifest and check it against the schema; every problem is reported at once.
+
+    Before the schema, the document is checked as a whole: at most ``max_bytes`` bytes, no YAML aliases, no
+    CPR-like number outside an individual's ``cpr``, no control characters, no value over ``max_text_chars``.
+    """
+    name = str(path)
+    marks: dict[tuple[int | str, ...], int] = {}
+    data = _parse_document(path, name, max_bytes, marks)
     if not isinstance(data, dict):
         raise InvalidInput(
             f"manifest {name} is not a mapping",
@@ -248,12 +431,15 @@ def parse_manifest(path: Path) -> Manifest:
                 )
             ],
         )
+    guarded = document_problems(data, name=name, marks=marks, max_text_chars=max_text_chars)
+    if guarded:
+        raise InvalidInput(f"manifest {name} holds values it may not", guarded)
     try:
         return Manifest.model_validate(data)
     except ValidationError as exc:
         problems = []
         for error in exc.errors(include_input=False, include_url=False):
             loc = tuple(error["loc"])
-            field = _dotted(loc) or None
-            problems.append(Problem(name, error["msg"], location=_line_of(loc, marks), field=field))
+            field = redact(_dotted(loc)) or None
+            problems.append(Problem(name, redact(error["msg"]), location=_line_of(loc, marks), field=field))
         raise InvalidInput(f"manifest {name} does not match the manifest schema", problems) from None

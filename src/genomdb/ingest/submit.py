@@ -20,11 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from genomdb.errors import InvalidInput, Problem
 from genomdb.ingest.checks import ManifestFacts, check_manifest
-from genomdb.ingest.manifest import Manifest, parse_manifest
+from genomdb.ingest.manifest import Manifest, declared_department, parse_manifest
 from genomdb.ingest.progress import ProgressSink, SilentProgress
 from genomdb.ingest.validators import validate_file
 from genomdb.ingest.validators.base import FileExpectation, FileReport
@@ -40,7 +38,9 @@ from genomdb.model.submission import (
     SubmissionOutcome,
     SubmissionPlan,
 )
+from genomdb.privacy import control_characters, redact, redact_value
 from genomdb.pseudonyms import PersonIdentity
+from genomdb.refdata import KNOWN_BUILDS
 from genomdb.storage.blobs import BlobStore, StagedBlob
 
 INDEX_SUFFIXES = (".tbi", ".csi", ".bai", ".crai")
@@ -53,16 +53,6 @@ class SubmissionRejected(InvalidInput):
     def __init__(self, submission_id: str, message: str, problems: list[Problem]) -> None:
         super().__init__(message, problems)
         self.submission_id = submission_id
-
-
-def _department_guess(manifest_path: Path) -> str:
-    """The department code of a manifest that failed to parse, for the rejection record."""
-    try:
-        data = yaml.safe_load(manifest_path.read_text(encoding="utf-8"))
-        code = data["submitter"]["department"]
-        return code if isinstance(code, str) else "unknown"
-    except Exception:
-        return "unknown"
 
 
 def _stored_manifest(manifest: Manifest, facts: ManifestFacts) -> dict[str, Any]:
@@ -101,6 +91,11 @@ def _expectation(manifest: Manifest, instance: Instance, facts: ManifestFacts, f
         sample_ids=facts.file_samples.get(file_id, ()),
         reference_build=build,
         reference_fasta=instance.reference_fasta(build) if build else None,
+        other_references=tuple(
+            (other, fasta)
+            for other in KNOWN_BUILDS
+            if other != build and (fasta := instance.reference_fasta(other)) is not None
+        ),
         platform=run.platform if run else None,
         read_type=run.read_type if run else None,
     )
@@ -138,12 +133,14 @@ def submit_manifest(
     name = str(manifest_path)
 
     def reject(department_code: str, problems: list[Problem]) -> SubmissionRejected:
+        # the last line of defence of the CPR guard: nothing stored with a rejection carries a CPR-like number
+        problems = [Problem(**redact_value(p.to_dict())) for p in problems]
         outcome = catalog.record_rejected(
-            department_code=department_code,
-            manifest_name=name,
+            department_code=redact(department_code),
+            manifest_name=redact(name),
             report=[p.to_dict() for p in problems],
             corrects=corrects if corrects and corrected_exists else None,
-            reason=reason,
+            reason=redact(reason) if reason is not None else None,
         )
         what = "correction" if corrects else "submission"
         return SubmissionRejected(
@@ -154,6 +151,9 @@ def submit_manifest(
 
     corrected_exists = False
     problems: list[Problem] = []
+    settings = instance.settings
+    if reason is not None:
+        _check_reason(reason, name, max_chars=settings.max_text_chars)
     if corrects:
         if not reason:
             raise InvalidInput(
@@ -164,9 +164,12 @@ def submit_manifest(
         corrected_exists = True
 
     try:
-        manifest = parse_manifest(manifest_path)
+        manifest = parse_manifest(
+            manifest_path, max_bytes=settings.manifest_max_bytes, max_text_chars=settings.max_text_chars
+        )
     except InvalidInput as exc:
-        raise reject(_department_guess(manifest_path), list(exc.problems)) from None
+        department_named = declared_department(manifest_path, max_bytes=settings.manifest_max_bytes)
+        raise reject(department_named or "unknown", list(exc.problems)) from None
 
     department = manifest.submitter.department
     if catalog.department(department) is None:
@@ -298,6 +301,18 @@ def submit_manifest(
         for blob, _kind in staged_index.values():
             instance.blobs.commit(blob)
         return catalog.record_accepted(plan)
+
+
+def _check_reason(reason: str, name: str, *, max_chars: int) -> None:
+    """A correction's reason is free text kept in the event log: no CPR number, no control character, bounded."""
+    expected = f"at most {max_chars:,} characters of printable text without personal identifiers"
+    why = None
+    if len(reason) > max_chars:
+        why = f"the reason is too long ({len(reason):,} characters; setting GENOMDB_MAX_TEXT_CHARS)"
+    elif control_characters(reason):
+        why = f"the reason contains control characters ({', '.join(control_characters(reason))})"
+    if why is not None:
+        raise InvalidInput(why, [Problem(name, why, field="--reason", expected=expected)])
 
 
 @dataclass(frozen=True, slots=True)

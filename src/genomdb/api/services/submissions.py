@@ -10,15 +10,14 @@ from __future__ import annotations
 import shutil
 import uuid
 from collections.abc import Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import BinaryIO, Protocol
-
-import yaml
 
 from genomdb.access.records import Role
 from genomdb.api.context import Caller, ServiceContext
 from genomdb.api.limits import RequestTooLarge
 from genomdb.errors import Forbidden, InvalidInput, Problem
+from genomdb.ingest.manifest import declared_department
 from genomdb.ingest.submit import submit_manifest
 from genomdb.model.catalog import Submission, SubmissionListing
 from genomdb.model.submission import SubmissionOutcome
@@ -91,15 +90,6 @@ def _relative_path(name: str | None, what: str) -> PurePosixPath:
     return path
 
 
-def _manifest_department(path: Path) -> str | None:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        code = data["submitter"]["department"]
-    except Exception:
-        return None
-    return code if isinstance(code, str) else None
-
-
 def upload_submission(
     context: ServiceContext,
     caller: Caller,
@@ -144,7 +134,7 @@ def upload_submission(
                         raise RequestTooLarge("the upload", limit=f"{context.settings.max_upload_bytes:,} bytes")
                     out.write(chunk)
         manifest_path = folder / manifest_name.name
-        named = _manifest_department(manifest_path)
+        named = declared_department(manifest_path, max_bytes=context.instance.settings.manifest_max_bytes)
         if named is not None and named != actor.department:
             raise Forbidden(f"the manifest names department {named}; you submit for {actor.department} only")
         return submit_manifest(context.instance, manifest_path, corrects=corrects, reason=reason)

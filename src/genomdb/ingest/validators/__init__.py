@@ -9,6 +9,7 @@ from genomdb.ingest.manifest import FileFormat
 from genomdb.ingest.validators.alignments import validate_alignments
 from genomdb.ingest.validators.base import MAX_PROBLEMS_PER_FILE, FileExpectation, FileReport
 from genomdb.ingest.validators.fastq import check_mates, validate_fastq
+from genomdb.ingest.validators.headers import header_problems
 from genomdb.ingest.validators.variants import validate_variants
 
 __all__ = [
@@ -24,11 +25,18 @@ def validate_file(path: Path, expectation: FileExpectation, *, work_dir: Path) -
     """Validate one staged file against what the manifest says it is.
 
     ``path`` keeps the submitted extension; an index submitted beside it is used, otherwise one is built into
-    ``work_dir`` for sorted BAM/CRAM/VCF files. Every problem names ``expectation.display_name``.
+    ``work_dir`` for sorted BAM/CRAM/VCF files. Every problem names ``expectation.display_name``. The CPR guard
+    reads the file's text header first; a header line carrying a CPR-like number rejects the file unread.
     """
     if not path.is_file():
         report = FileReport()
         report.add(Problem(expectation.display_name, "file not found", location="whole file"))
+        return report
+    refused = header_problems(path, expectation)
+    if refused:
+        report = FileReport()
+        for problem in refused:
+            report.add(problem)
         return report
     if expectation.format is FileFormat.FASTQ:
         return validate_fastq(path, expectation)

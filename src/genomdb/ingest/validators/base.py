@@ -28,6 +28,9 @@ class FileExpectation:
     reference_fasta: Path | None = None
     platform: Platform | None = None
     read_type: ReadType | None = None
+    other_references: tuple[tuple[str, Path], ...] = ()
+    """(build, FASTA) of the instance's other installed builds, to say which build a file is when it is not the
+    declared one"""
 
 
 @dataclass(slots=True)

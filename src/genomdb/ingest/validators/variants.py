@@ -27,7 +27,10 @@ from genomdb.errors import Problem
 from genomdb.ingest.manifest import FileFormat
 from genomdb.ingest.validators.alignments import check_build_contigs, has_bgzf_eof, missing_bgzf_eof, quiet_htslib
 from genomdb.ingest.validators.base import MAX_PROBLEMS_PER_FILE, FileExpectation, FileReport
+from genomdb.ingest.validators.build_from_bases import RefSample, check_build_from_bases
 from genomdb.ingest.validators.fastq import line_blocks
+from genomdb.ingest.validators.headers import vcf_header_lines
+from genomdb.refdata import KNOWN_BUILDS, get_build
 
 REFERENCE_BLOCK_ALTS = frozenset({b"<NON_REF>", b"<*>"})
 _MAX_TBI_CONTIG_LENGTH = (1 << 29) - 1
@@ -45,8 +48,11 @@ def validate_variants(path: Path, expectation: FileExpectation, *, work_dir: Pat
     if header is None:
         return report
     contig_lengths, samples = header
+    if not _check_header_text(report, path, name):
+        return report
     report.facts["samples"] = samples
     _check_samples(report, samples, expectation)
+    ref_sample = _ref_sample_wanted(expectation, contig_lengths)
     if expectation.reference_build:
         check_build_contigs(
             report,
@@ -57,7 +63,11 @@ def validate_variants(path: Path, expectation: FileExpectation, *, work_dir: Pat
             length_field="length",
         )
     index = _TabixIndex(path, work_dir, contig_lengths) if compression == "bgzf" else None
-    walk = _walk_records(report, path, name, contig_lengths, gzipped=compression != "none", index=index)
+    walk = _walk_records(
+        report, path, name, contig_lengths, gzipped=compression != "none", index=index, ref_sample=ref_sample
+    )
+    if walk is not None and ref_sample is not None and not walk.stopped:
+        check_build_from_bases(report, expectation, ref_sample)
     if walk is not None:
         report.facts.update(
             n_records=walk.n_records,
@@ -71,6 +81,15 @@ def validate_variants(path: Path, expectation: FileExpectation, *, work_dir: Pat
     if index is not None:
         report.index_path = index.finish(keep=report.ok)
     return report
+
+
+def _ref_sample_wanted(expectation: FileExpectation, contig_lengths: Mapping[str, int | None]) -> RefSample | None:
+    """A REF sample when the header names contigs of the declared build but gives none of them a length."""
+    if expectation.reference_build not in KNOWN_BUILDS:
+        return None
+    build = get_build(expectation.reference_build)
+    in_build = [length for contig, length in contig_lengths.items() if build.contig(contig) is not None]
+    return RefSample() if in_build and all(length is None for length in in_build) else None
 
 
 def _check_gvcf_declaration(report: FileReport, expectation: FileExpectation, walk: _RecordWalk) -> None:
@@ -222,6 +241,46 @@ def _read_header(
     return contigs, samples
 
 
+def _check_header_text(report: FileReport, path: Path, name: str) -> bool:
+    """What htslib's header parser lets through: a contig declared twice with two lengths, a second #CHROM line.
+
+    Return False when the header contradicts itself (the records cannot then be checked against it).
+    """
+    declared: dict[str, tuple[int, str]] = {}
+    ok = True
+    n_chrom_lines = 0
+    try:
+        for number, line in vcf_header_lines(path):
+            text = line.decode("utf-8", "replace")
+            if text.startswith("#CHROM"):
+                n_chrom_lines += 1
+            if not text.startswith("##contig=<"):
+                continue
+            fields = dict(_CONTIG_FIELD.findall(text[len("##contig=<") : -1]))
+            contig_id = fields.get("ID")
+            if contig_id is None:
+                continue
+            length = fields.get("length", "")
+            if contig_id in declared and declared[contig_id][1] != length:
+                first_line, first_length = declared[contig_id]
+                ok = False
+                report.add(
+                    Problem(
+                        name,
+                        f"contig {contig_id} is declared twice with different lengths (lines {first_line} and "
+                        f"{number})",
+                        location=f"line {number}",
+                        field="##contig",
+                        expected="each contig declared once (or twice identically)",
+                        found=f"length={first_length or '(none)'} and length={length or '(none)'}",
+                    )
+                )
+            declared.setdefault(contig_id, (number, length))
+    except (OSError, EOFError, zlib.error):
+        return True  # unreadable data is reported by the record walk
+    return ok
+
+
 _CONTIG_FIELD = re.compile(r'([A-Za-z_]+)=("[^"]*"|[^,>]*)')
 
 
@@ -327,6 +386,10 @@ class _RecordWalk:
             try:
                 pos = int(pos_text)
             except ValueError:
+                if chrom.startswith(b"#"):
+                    if not self._add(self._header_line_among_records(line, line_number)):
+                        break
+                    continue
                 if not self._add(
                     Problem(
                         self.name,
@@ -408,6 +471,8 @@ class _RecordWalk:
         return problem is None or self._add(problem)
 
     def _malformed(self, line: bytes, line_number: int) -> Problem:
+        if line.startswith(b"#"):
+            return self._header_line_among_records(line, line_number)
         if not line:
             return Problem(
                 self.name,
@@ -424,6 +489,25 @@ class _RecordWalk:
             field="columns",
             expected=f"{self.n_tabs + 1} tab-separated columns (as #CHROM)",
             found=str(line.count(b"\t") + 1),
+        )
+
+    def _header_line_among_records(self, line: bytes, line_number: int) -> Problem:
+        if line.startswith(b"#CHROM"):
+            return Problem(
+                self.name,
+                "a second #CHROM header line: the header is repeated (two VCFs concatenated?)",
+                location=f"line {line_number}",
+                field="#CHROM",
+                expected="one #CHROM line, ending the header, then records only",
+                found="a #CHROM line among the records",
+            )
+        return Problem(
+            self.name,
+            "a header line (starting with #) among the records",
+            location=f"line {line_number}",
+            field="header",
+            expected="all header lines before #CHROM",
+            found=_text(line.split(b"=", 1)[0][:40]),
         )
 
     def _add(self, problem: Problem) -> bool:
@@ -445,6 +529,7 @@ def _walk_records(
     *,
     gzipped: bool,
     index: _TabixIndex | None,
+    ref_sample: RefSample | None = None,
 ) -> _RecordWalk | None:
     """Stream every record line (building the index alongside); None when the header has no #CHROM line."""
     walk: _RecordWalk | None = None
@@ -467,6 +552,8 @@ def _walk_records(
             if index is not None:
                 index.start()
             for lines in line_blocks(handle):
+                if ref_sample is not None:
+                    ref_sample.feed(lines, walk.n_records)
                 walk.feed(lines)
                 if walk.stopped:
                     break
