@@ -224,7 +224,7 @@ def test_research_tickets_use_project_ids_and_relabel_the_data(world: World, tmp
 
 def test_bad_htsget_requests_are_invalid_input(world: World) -> None:
     own = world.people.own
-    with pytest.raises(InvalidInput, match="UnsupportedFormat: .* stored as GVCF"):
+    with pytest.raises(InvalidInput, match=r"UnsupportedFormat: .* stored as GVCF"):
         htsget_ticket(world.instance, own, PROBAND, kind="variants", format="BCF")
     with pytest.raises(InvalidInput, match="UnsupportedFormat: encryptionScheme"):
         htsget_ticket(world.instance, own, PROBAND, encryption_scheme="AES")
