@@ -59,7 +59,7 @@ def validate_bcf(path: Path, expectation: FileExpectation, *, work_dir: Path) ->
             )
             return report
         with variants:
-            contig_lengths = {contig: variants.header.contigs[contig].length for contig in variants.header.contigs}
+            contig_lengths = {str(c.name): c.length for c in variants.header.contigs.values()}
             samples = list(variants.header.samples)
             report.facts["samples"] = samples
             _check_samples(report, samples, expectation)
@@ -152,5 +152,7 @@ def _index(path: Path, work_dir: Path) -> Path:
     work_dir.mkdir(parents=True, exist_ok=True)
     built = work_dir / f"{path.name}.csi"
     with quiet_htslib():
-        pysam.tabix_index(str(path), preset="bcf", csi=True, index=str(built), force=True, keep_original=True)
+        pysam.tabix_index(  # the preset is ignored for BCF, but pysam wants one
+            str(path), preset="vcf", csi=True, index=str(built), force=True, keep_original=True
+        )
     return built
