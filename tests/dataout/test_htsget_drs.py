@@ -255,3 +255,75 @@ def test_drs_objects_describe_files_and_cold_ones_are_unavailable(world: World) 
         drs_object(world.instance, world.people.other, sha)
     with pytest.raises(Forbidden, match="deny-by-default"):  # unknown ids are refused like inaccessible ones
         drs_object(world.instance, world.people.other, "0" * 64)
+
+
+def _decrypted(data: bytes, secret_key: bytes, target: Path) -> Path:
+    import io
+
+    from crypt4gh import lib
+
+    with target.open("wb") as plain:
+        lib.decrypt([(0, secret_key, None)], io.BytesIO(data), plain)
+    return target
+
+
+def test_c4gh_tickets_open_with_the_requesters_key_only(sealed_world: World, tmp_path: Path) -> None:
+    world = sealed_world
+    chrom, start, _ = world.kit.window
+    begin, end = start + 4_000, start + 6_000
+    own = world.people.own
+    ticket = htsget_ticket(
+        world.instance,
+        own,
+        PROBAND,
+        reference_name=chrom,
+        start=begin,
+        end=end,
+        format="CRAM",
+        encryption_scheme="c4gh",
+    )
+    assert ticket["htsget"]["encryptionScheme"] == "C4GH"
+    assert ticket["htsget"]["urls"][0]["url"].startswith("data:application/vnd.ga4gh.crypt4gh;base64,")
+    sealed = fetch_ticket(world.instance, own, ticket)
+    assert sealed[:8] == b"crypt4gh"
+    got = _decrypted(sealed, world.secret_key("kg"), tmp_path / "c4gh.cram")
+    region = f"{chrom}:{begin + 1}-{end}"
+    original = world.kit.folder / "proband" / f"{PROBAND}.cram"
+    assert _reads(got, world.kit.reference, region) == _reads(original, world.kit.reference, region)
+    assert fetch_ticket(world.instance, own, ticket) == sealed  # blocks are the same bytes every time
+    with pytest.raises(ValueError):  # another user's key does not open it
+        _decrypted(sealed, world.secret_key("gm"), tmp_path / "other.cram")
+
+
+def test_c4gh_research_tickets_are_exact_relabelled_slices(world: World, tmp_path: Path) -> None:
+    grant = create_grant(
+        world.instance,
+        world.people.steward,
+        NewGrant(
+            scope=GrantScope(query=CatalogQuery(region="RH")),
+            purpose=Purpose.RESEARCH,
+            reference="VEK-H-2026-118",
+            legal_basis="Komitéloven § 14: approved research project",
+            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=5),
+            grantee_user="rita",
+            project="PRJ-C4GH",
+        ),
+    )
+    alias = project_pseudonyms(world.instance, grant.project or "").sample(world.proband.sample_key)
+    chrom, start, _ = world.kit.window
+    researcher = world.people.researcher
+    ticket = htsget_ticket(
+        world.instance,
+        researcher,
+        alias,
+        kind="variants",
+        reference_name=chrom,
+        start=start + 1_000,
+        end=start + 3_000,
+        encryption_scheme="C4GH",
+    )
+    got = _decrypted(fetch_ticket(world.instance, researcher, ticket), world.secret_key("rita"), tmp_path / "r.vcf.gz")
+    text = _run("bcftools", "view", "--no-version", str(got))
+    assert alias in text and PROBAND not in text
+    region = f"{chrom}:{start + 1_001}-{start + 3_000}"
+    assert _variants(got) == _variants(world.kit.folder / "proband.g.vcf.gz", region)
