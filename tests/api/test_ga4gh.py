@@ -180,3 +180,15 @@ def test_htsget_service_info_validates_against_the_ga4gh_service_info_schema(
             "fieldsParameterEffective": False,
             "tagsParametersEffective": False,
         }
+
+
+def test_the_access_log_shows_block_urls_without_their_signature() -> None:
+    import logging
+
+    from genomdb.api.app import HideBlockGrants
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d', None, None)
+    record.args = ("127.0.0.1:5", "GET", "/htsget/blocks/abc?v=1&u=kg&sig=SECRET-SIGNATURE&a=0", "1.1", 206)
+    assert HideBlockGrants().filter(record)
+    message = record.getMessage()
+    assert "SECRET-SIGNATURE" not in message and "sig=…" in message and "u=kg" in message

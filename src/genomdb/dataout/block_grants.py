@@ -28,10 +28,8 @@ from urllib.parse import urlencode
 
 from genomdb.access.tokens import Unauthenticated
 from genomdb.errors import InvalidInput, Problem
-from genomdb.instance import Instance
+from genomdb.instance import BLOCK_KEY, Instance
 
-BLOCK_KEY = "htsget-block.key"
-"""HMAC key signing block URLs; replacing it invalidates every outstanding ticket."""
 GRANT_VERSION = "1"
 DEFAULT_LIFETIME_SECONDS = 3600
 """How long a ticket's block URLs work: long enough to download a whole genome's reads over a slow link."""
@@ -170,7 +168,7 @@ def check_range(grant: BlockGrant, start: int, end_exclusive: int) -> None:
 
 
 def block_key(instance: Instance) -> bytes:
-    """The instance's block-URL key, created on first use (mode 0600) when an older instance has none."""
+    """The instance's block-URL key (made by ``genomdb init``; created here, mode 0600, for an older instance)."""
     path = instance.settings.resolved_secrets_dir() / BLOCK_KEY
     if not path.exists():
         draft = path.with_name(f".{BLOCK_KEY}.{os.getpid()}.{secrets.token_hex(4)}")
