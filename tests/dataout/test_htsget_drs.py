@@ -19,7 +19,7 @@ from genomdb.dataout.htsget import fetch_ticket, htsget_ticket, read_block
 from genomdb.dataout.requests import set_tier
 from genomdb.errors import Forbidden, InvalidInput, NotFound, Unavailable
 from genomdb.model.catalog import StorageTier
-from tests.dataout.conftest import PROBAND, World
+from tests.dataout.conftest import BCF_SAMPLE, PROBAND, World, submit_bcf
 
 
 def _run(*command: str) -> str:
@@ -327,3 +327,31 @@ def test_c4gh_research_tickets_are_exact_relabelled_slices(world: World, tmp_pat
     assert alias in text and PROBAND not in text
     region = f"{chrom}:{start + 1_001}-{start + 3_000}"
     assert _variants(got) == _variants(world.kit.folder / "proband.g.vcf.gz", region)
+
+
+def test_bcf_under_a_region_restricted_grant_is_an_exact_bcf_slice(world: World, tmp_path: Path) -> None:
+    bcf = submit_bcf(world.instance, world.kit, tmp_path / "bcf")
+    chrom, start, _ = world.kit.window
+    granted = GenomicInterval(chrom, start + 5_000, start + 9_000)
+    create_grant(
+        world.instance,
+        world.people.steward,
+        NewGrant(
+            scope=GrantScope(samples=(BCF_SAMPLE,), regions=(granted,)),
+            purpose=Purpose.TREATMENT,
+            reference="REF-RM-0010",
+            legal_basis="Sundhedsloven § 42 a: referral for treatment",
+            expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=5),
+            grantee_user="aarhus",
+        ),
+    )
+    other = world.people.other
+    ticket, got = _ticket_data(
+        world, other, tmp_path, "granted.bcf", object_id=BCF_SAMPLE, kind="variants", format="BCF"
+    )
+    assert ticket["htsget"]["format"] == "BCF"  # type: ignore[index]
+    subprocess.run(["bcftools", "index", "-f", str(bcf)], check=True)
+    expected = _run("bcftools", "view", "-H", "-r", str(granted), str(bcf)).splitlines()
+    assert expected and _run("bcftools", "view", "-H", str(got)).splitlines() == expected
+    with pytest.raises(InvalidInput, match=r"UnsupportedFormat: .* stored as BCF"):
+        htsget_ticket(world.instance, world.people.own, BCF_SAMPLE, kind="variants")

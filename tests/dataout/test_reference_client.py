@@ -25,16 +25,12 @@ from urllib.parse import parse_qsl, urlencode, urlparse
 import httpx
 import pysam
 import pytest
-import yaml
 
 from genomdb.access.tokens import create_token
 from genomdb.config import Settings
 from genomdb.dataout.block_grants import BlockGrant, block_key
-from genomdb.ingest.submit import submit_manifest
 from genomdb.instance import Instance, init_instance
-from tests.dataout.conftest import PROBAND, Kit, build_world
-from tests.dataout.factory import write_calls
-from tests.identities import fake_cpr
+from tests.dataout.conftest import BCF_SAMPLE, PROBAND, Kit, build_world, submit_bcf
 
 htsget = pytest.importorskip("htsget", reason="the reference client is a test dependency: pip install -e '.[test]'")
 
@@ -44,8 +40,6 @@ pytestmark = [
         shutil.which("samtools") is None or shutil.which("bcftools") is None, reason="needs samtools and bcftools"
     ),
 ]
-
-BCF_SAMPLE = "RH-KG-D0003"
 
 
 @dataclass(frozen=True)
@@ -66,41 +60,6 @@ def _free_port() -> int:
         return port
 
 
-def _submit_bcf(instance: Instance, kit: Kit, folder: Path) -> Path:
-    """A second RH-KG submission whose calls are a BCF (what the reference client asks for with format=BCF)."""
-    chrom, start, end = kit.window
-    vcf = write_calls(
-        kit.reference, folder / "bcf-source.vcf.gz", sample_id=BCF_SAMPLE, chrom=chrom, start_1based=start,
-        end_1based=end, gvcf=False, seed=9,
-    )  # fmt: skip
-    bcf = folder / "calls.bcf"
-    subprocess.run(["bcftools", "view", "--no-version", "-Ob", "-o", str(bcf), str(vcf)], check=True)
-    doc: dict[str, Any] = {
-        "schema_version": 1,
-        "submitter": {"department": "RH-KG"},
-        "title": "BCF calls",
-        "individuals": [{"id": "p3", "cpr": fake_cpr(11, 12, 80, 1238)}],
-        "samples": [{"id": BCF_SAMPLE, "individual": "p3", "tissue": "blood"}],
-        "files": [{"id": "calls", "path": "calls.bcf", "format": "BCF"}],
-        "analyses": [
-            {
-                "id": "a3",
-                "samples": [BCF_SAMPLE],
-                "pipeline": {"name": "DRAGEN", "version": "4.2.4"},
-                "reference_build": "GRCh38",
-                "outputs": ["calls"],
-            }
-        ],
-    }
-    import hashlib
-
-    doc["files"][0]["sha256"] = hashlib.sha256(bcf.read_bytes()).hexdigest()
-    manifest = folder / "bcf.yaml"
-    manifest.write_text(yaml.safe_dump(doc, sort_keys=False))
-    submit_manifest(instance, manifest)
-    return bcf
-
-
 @pytest.fixture(scope="module")
 def served(
     kit: Kit, recipient_keys: dict[str, tuple[Path, Path]], tmp_path_factory: pytest.TempPathFactory
@@ -110,7 +69,7 @@ def served(
     init_instance(settings)
     with Instance.open(settings) as instance:
         world = build_world(instance, kit, recipient_keys)
-        bcf = _submit_bcf(instance, kit, folder)
+        bcf = submit_bcf(instance, kit, folder)
         tokens = {name: create_token(instance, world.people.admin, name).secret for name in ("kg", "aarhus")}
         secret_keys = {name: world.secret_key(name) for name in ("kg",)}
     port = _free_port()

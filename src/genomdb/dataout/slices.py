@@ -228,8 +228,5 @@ def variants_as(source: Path, target: Path, *, binary: bool) -> Slice:
         for record in reader:
             writer.write(record)
             n_records += 1
-    if binary:
-        pysam.index(str(target))
-    else:
-        pysam.tabix_index(str(target), preset="vcf", force=True)
+    pysam.tabix_index(str(target), preset="vcf", force=True, csi=binary)  # a BCF is indexed as BCF, with a CSI
     return Slice(target, Path(f"{target}.{'csi' if binary else 'tbi'}"), n_records)
