@@ -65,6 +65,8 @@ BLOCKS_PATH = "/blocks"
 DERIVED_DIR = "derived"
 DERIVED_PREFIX = "derived-"
 MAX_RANGE = 256 << 20
+C4GH_MAX_RANGE = 64 << 20
+"""crypt4gh blocks are encrypted in memory on each request: smaller, so that a retry or a request costs less."""
 WHOLE_CONTIG_END = (1 << 31) - 1
 _MEDIA = {
     "BAM": "application/vnd.ga4gh.bam",
@@ -372,8 +374,8 @@ def _c4gh_urls(
     body = EncryptedBody(plain, key)
     header = c4gh_header(key, sender_secret_key=archive_keys(instance).secret_key, recipient_public_key=recipient)
     urls: list[dict[str, Any]] = [{"url": _data_uri(_C4GH_MEDIA, header)}]
-    for start in range(0, body.size, MAX_RANGE):
-        end = min(body.size, start + MAX_RANGE)
+    for start in range(0, body.size, C4GH_MAX_RANGE):
+        end = min(body.size, start + C4GH_MAX_RANGE)
         grant = BlockGrant(
             served.token,
             issue.user,
