@@ -332,7 +332,7 @@ class _Issue:
     grant: str
     expires: int
     base_url: str | None
-    key: bytes
+    key: bytes = dataclasses.field(repr=False)
 
 
 def _block_url(issue: _Issue, grant: BlockGrant) -> str:
