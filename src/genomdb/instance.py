@@ -22,6 +22,8 @@ AUDIT_KEY = "audit.key"
 """HMAC key sealing the access audit chain; kept outside the catalog so that a database editor cannot re-seal."""
 PROJECT_KEY = "project.key"
 """HMAC key deriving per-project research pseudonyms from clinical ones."""
+BLOCK_KEY = "htsget-block.key"
+"""HMAC key signing the grants on htsget and DRS block URLs; replacing it invalidates every outstanding URL."""
 REFERENCE_SUFFIXES = (".fai", ".gzi")
 
 
@@ -52,7 +54,7 @@ def init_instance(settings: Settings) -> InitReport:
     secrets_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     secrets_dir.chmod(0o700)
     created_secrets = False
-    for key_name in (PSEUDONYM_KEY, AUDIT_KEY, PROJECT_KEY):
+    for key_name in (PSEUDONYM_KEY, AUDIT_KEY, PROJECT_KEY, BLOCK_KEY):
         if not (secrets_dir / key_name).exists():
             _write_secret(secrets_dir / key_name, secrets.token_hex(32) + "\n")
             created_secrets = True

@@ -42,7 +42,7 @@ def _fetch(client: TestClient, world: World, role: Role, ticket: dict[str, Any])
             blocks.append(base64.b64decode(url.split(",", 1)[1]))
             continue
         assert url.startswith("http://testserver/htsget/blocks/"), url
-        response = client.get(url, headers={**world.headers(role), **entry["headers"]})
+        response = client.get(url, headers=entry["headers"])  # the URL's signed grant is the credential
         assert response.status_code == 206, response.text
         assert response.headers["content-range"].startswith(entry["headers"]["Range"].replace("=", " ", 1))
         blocks.append(response.content)
@@ -118,7 +118,7 @@ def test_htsget_refusals_use_htsget_errors(client: TestClient, world: World) -> 
     assert refused.status_code == 403, refused.text
     assert refused.json()["htsget"]["error"] == "PermissionDenied"
     block = client.get(f"/htsget/blocks/{bam.sha256}", headers={**world.headers(Role.CLINICIAN), "Range": "bytes=0-99"})
-    assert block.status_code == 403
+    assert block.status_code == 401  # a block URL without its ticket's grant: a token is not enough
     anonymous = client.get(f"/htsget/reads/{key}", params=params)
     assert anonymous.status_code == 401
     assert anonymous.json()["htsget"]["error"] == "InvalidAuthentication"
@@ -132,8 +132,10 @@ def test_htsget_refusals_use_htsget_errors(client: TestClient, world: World) -> 
     assert backwards.status_code == 400 and backwards.json()["htsget"]["error"] == "InvalidRange"
     missing = client.get(f"/htsget/reads/{own_key}", params={"referenceName": "chrUn_nowhere"}, headers=submitter)
     assert missing.status_code == 404 and missing.json()["htsget"]["error"] == "NotFound"
-    no_range = client.get(f"/htsget/blocks/{bam.sha256}", headers=submitter)
-    assert no_range.status_code == 400 and no_range.json()["htsget"]["error"] == "InvalidRange"
+    ticket = client.get(f"/htsget/reads/{own_key}", params={"format": "BAM"}, headers=submitter).json()
+    signed = next(u["url"] for u in ticket["htsget"]["urls"] if u["url"].startswith("http"))
+    bad_range = client.get(signed, headers={"Range": "bytes=5"})
+    assert bad_range.status_code == 400 and bad_range.json()["htsget"]["error"] == "InvalidRange"
 
 
 def test_drs_object_checksum_is_the_stored_files_sha256(client: TestClient, world: World) -> None:
@@ -149,10 +151,44 @@ def test_drs_object_checksum_is_the_stored_files_sha256(client: TestClient, worl
     (method,) = found["access_methods"]
     assert method["type"] == "https"
     url = method["access_url"]["url"]
-    assert url == f"http://testserver/htsget/blocks/{bam.sha256}"
-    head = client.get(url, headers={**world.headers(Role.SUBMITTER), "Range": "bytes=0-99"})
+    assert url.startswith(f"http://testserver/htsget/blocks/{bam.sha256}?")
+    head = client.get(url, headers={"Range": "bytes=0-99"})  # the signed URL needs no token
     assert head.status_code == 206 and head.content == original[:100]
+    whole = client.get(url)
+    assert whole.status_code == 200 and whole.content == original
     _, other_bam = _child(world, "RM-KG")
     refused = client.get(f"/ga4gh/drs/v1/objects/{other_bam.sha256}", headers=world.headers(Role.CLINICIAN))
     assert refused.status_code == 403 and refused.json()["status_code"] == 403
     assert client.get(f"/ga4gh/drs/v1/objects/{bam.sha256}").status_code == 401
+
+
+def test_htsget_service_info_validates_against_the_ga4gh_service_info_schema(
+    client: TestClient, beacon_dir: Path
+) -> None:
+    from tests.api.beacon_schemas import RESPONSES, BeaconSchemas
+
+    schemas = BeaconSchemas(beacon_dir)
+    for kind, formats in (("reads", ["BAM", "CRAM"]), ("variants", ["VCF", "BCF"])):
+        response = client.get(f"/htsget/{kind}/service-info")
+        assert response.status_code == 200
+        body = response.json()
+        schemas.check(body, f"{RESPONSES}ga4gh-service-info-1-0-0-schema.json")
+        assert body["type"] == {"group": "org.ga4gh", "artifact": "htsget", "version": "1.3.0"}
+        assert body["htsget"] == {
+            "datatype": kind,
+            "formats": formats,
+            "fieldsParameterEffective": False,
+            "tagsParametersEffective": False,
+        }
+
+
+def test_the_access_log_shows_block_urls_without_their_signature() -> None:
+    import logging
+
+    from genomdb.api.app import HideBlockGrants
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d', None, None)
+    record.args = ("127.0.0.1:5", "GET", "/htsget/blocks/abc?v=1&u=kg&sig=SECRET-SIGNATURE&a=0", "1.1", 206)
+    assert HideBlockGrants().filter(record)
+    message = record.getMessage()
+    assert "SECRET-SIGNATURE" not in message and "sig=…" in message and "u=kg" in message

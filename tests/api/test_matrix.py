@@ -15,6 +15,7 @@ from genomdb.api.app import ROUTERS
 from genomdb.api.security import access_rule, require_rules, served_routes
 from genomdb.classification.acmg import AcmgClass
 from genomdb.classification.database import ClassificationDatabase
+from genomdb.dataout.block_grants import BlockGrant, block_key, expiry
 from genomdb.model.catalog import SearchFilters
 from tests.api.conftest import make_app
 from tests.api.world import World, fh
@@ -209,9 +210,11 @@ ROUTES: dict[tuple[str, str], tuple[Callable[[World, Role | None], Request], dic
         lambda w, r: (f"/htsget/variants/{_bam(w)[0]}?referenceName=chr1&start=9999&end=10000", {}),
         DATA,
     ),
+    ("GET", "/htsget/reads/service-info"): (lambda w, r: ("/htsget/reads/service-info", {}), everyone(200)),
+    ("GET", "/htsget/variants/service-info"): (lambda w, r: ("/htsget/variants/service-info", {}), everyone(200)),
     ("GET", "/htsget/blocks/{token}"): (
-        lambda w, r: (f"/htsget/blocks/{_bam(w)[1]}", {"headers": {"Range": "bytes=0-99"}}),
-        for_roles({Role.SUBMITTER: 206, Role.CLINICIAN: 206}),
+        lambda w, r: (_signed_block(w), {"headers": {"Range": "bytes=0-99"}}),
+        {**dict.fromkeys(ROLES, 403), None: 206, Role.SUBMITTER: 206},
     ),
     ("GET", "/ga4gh/drs/v1/objects/{object_id}"): (lambda w, r: (f"/ga4gh/drs/v1/objects/{_bam(w)[1]}", {}), DATA),
     ("GET", "/"): (lambda w, r: ("/", {}), everyone(200)),
@@ -230,6 +233,14 @@ ROUTES: dict[tuple[str, str], tuple[Callable[[World, Role | None], Request], dic
     ("GET", "/static/genomdb.css"): (lambda w, r: ("/static/genomdb.css", {}), everyone(200)),
     ("GET", "/static/genomdb.js"): (lambda w, r: ("/static/genomdb.js", {}), everyone(200)),
 }
+
+
+def _signed_block(world: World) -> str:
+    """A block URL as a ticket gives it to the RH-KG submitter: its grant works alone, or with that user's token;
+    anyone else's token is refused."""
+    sha256 = _bam(world)[1]
+    grant = BlockGrant(sha256, "sub-rh", 0, 999, expiry(60), 0, "")
+    return grant.url("/htsget", block_key(world.instance))
 
 
 def _api_routes() -> set[tuple[str, str]]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ N_INDIVIDUALS = 12
 REGION_LENGTH_BP = 100_000
 WINDOW_BP = 30_000
 PROBAND, MOTHER = "RH-KG-D0001", "RH-KG-D0002"
+BCF_SAMPLE = "RH-KG-D0003"
 
 
 @dataclass(frozen=True)
@@ -185,3 +187,47 @@ def sealed_world(settings: Settings, kit: Kit, recipient_keys: dict[str, tuple[P
     init_instance(sealed)
     with Instance.open(sealed) as opened:
         yield build_world(opened, kit, recipient_keys)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def submit_bcf(instance: Instance, kit: Kit, folder: Path) -> Path:
+    """A second RH-KG submission whose calls are a BCF (bcftools' conversion of generated calls); returns it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    chrom, start, end = kit.window
+    vcf = write_calls(
+        kit.reference, folder / "bcf-source.vcf.gz", sample_id=BCF_SAMPLE, chrom=chrom, start_1based=start,
+        end_1based=end, gvcf=False, seed=9,
+    )  # fmt: skip
+    bcf = folder / "calls.bcf"
+    subprocess.run(["bcftools", "view", "--no-version", "-Ob", "-o", str(bcf), str(vcf)], check=True)
+    doc: dict[str, Any] = {
+        "schema_version": 1,
+        "submitter": {"department": "RH-KG"},
+        "title": "BCF calls",
+        "individuals": [{"id": "p3", "cpr": fake_cpr(11, 12, 80, 1238)}],
+        "samples": [{"id": BCF_SAMPLE, "individual": "p3", "tissue": "blood"}],
+        "files": [
+            {
+                "id": "calls",
+                "path": "calls.bcf",
+                "format": "BCF",
+                "sha256": hashlib.sha256(bcf.read_bytes()).hexdigest(),
+            }
+        ],
+        "analyses": [
+            {
+                "id": "a3",
+                "samples": [BCF_SAMPLE],
+                "pipeline": {"name": "DRAGEN", "version": "4.2.4"},
+                "reference_build": "GRCh38",
+                "outputs": ["calls"],
+            }
+        ],
+    }
+    manifest = folder / "bcf.yaml"
+    manifest.write_text(yaml.safe_dump(doc, sort_keys=False))
+    submit_manifest(instance, manifest)
+    return bcf

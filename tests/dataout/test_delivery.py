@@ -23,7 +23,7 @@ from genomdb.dataout.sealing import decrypt_for_recipient
 from genomdb.dataout.sources import stored_blob
 from genomdb.errors import Forbidden, Unavailable
 from genomdb.model.catalog import StorageTier
-from tests.dataout.conftest import MOTHER, PROBAND, World
+from tests.dataout.conftest import BCF_SAMPLE, MOTHER, PROBAND, World, submit_bcf
 
 
 @dataclass
@@ -253,3 +253,24 @@ def test_cold_files_wait_until_thawed(world: World, tmp_path: Path) -> None:
     assert [f.request_id for f in finished] == [state.request_id] and finished[0].status == RequestStatus.READY
     opened = open_package(world, "kg", state.request_id, tmp_path / "got")
     assert _sha256(opened.files["proband.g.vcf.gz"]) == world.kit.declared["p-gvcf"]
+
+
+def test_bcf_slices_arrive_as_bcf_with_exactly_the_regions_records(world: World, tmp_path: Path) -> None:
+    bcf = submit_bcf(world.instance, world.kit, tmp_path / "bcf")
+    chrom, start, _ = world.kit.window
+    region = GenomicInterval(chrom, start + 2_000, start + 7_000)
+    state = request_copy(
+        world.instance, world.people.own, CopyRequest(samples=(BCF_SAMPLE,), regions=(region,), formats=("BCF",))
+    )
+    opened = open_package(world, "kg", state.request_id, tmp_path / "got")
+    _checksums_verify(opened)
+    (name,) = [n for n in opened.files if n.endswith(".slice.bcf")]
+    assert opened.files[name].read_bytes()[:2] == b"\x1f\x8b"
+    subprocess.run(["bcftools", "index", "-f", str(bcf)], check=True)
+    expected = subprocess.run(
+        ["bcftools", "view", "-H", "-r", str(region), str(bcf)], check=True, capture_output=True, text=True
+    ).stdout
+    got = subprocess.run(
+        ["bcftools", "view", "-H", str(opened.files[name])], check=True, capture_output=True, text=True
+    ).stdout
+    assert got == expected and got.count("\n") > 10

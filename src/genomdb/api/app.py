@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -52,6 +54,24 @@ service is configured for it, a JWT of the trusted OpenID Connect issuer. Errors
 
 UPLOAD_PATHS = ("/api/submissions",)
 """Paths whose bodies (uploads) are streamed: exempt from the body limit, checked by the CPR guard part by part."""
+
+
+_SIGNATURE = re.compile(r"([?&]sig=)[^&\s]+")
+
+
+class HideBlockGrants(logging.Filter):
+    """Access-log lines show block URLs with their signature cut: a logged URL must not be a usable credential."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_SIGNATURE.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def hide_block_grants(logger: logging.Logger) -> None:
+    """Install :class:`HideBlockGrants` on a logger once."""
+    if not any(isinstance(f, HideBlockGrants) for f in logger.filters):
+        logger.addFilter(HideBlockGrants())
 
 
 class BodyLimit:
@@ -144,6 +164,7 @@ def create_app(
             {"name": "access", "description": "who the caller is"},
         ],
     )
+    hide_block_grants(logging.getLogger("uvicorn.access"))
     problems.install(app)
     require_rules(ROUTERS)
     for router in ROUTERS:

@@ -51,6 +51,9 @@ class ServiceSettings(BaseSettings):
     public_granularity: str = Field(default="count", pattern="^(boolean|count|record)$")
     registered_granularity: str = Field(default="record", pattern="^(boolean|count|record)$")
     controlled_granularity: str = Field(default="record", pattern="^(boolean|count|record)$")
+    block_url_seconds: int = Field(
+        default=3600, ge=10, le=7 * 86_400, description="how long the signed block URLs of htsget tickets and DRS work"
+    )
     cookie_secure: bool = Field(default=False, description="mark the login cookie Secure (behind HTTPS)")
 
     def oidc(self) -> OidcConfig | None:

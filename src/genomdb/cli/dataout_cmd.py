@@ -172,8 +172,13 @@ def htsget(
     object_id: Annotated[str, typer.Argument(help="sample key, department sample id, RS- id, or a file's sha256")],
     variants: Annotated[bool, typer.Option("--variants", help="variants (VCF) instead of reads")] = False,
     region: Annotated[str | None, typer.Option("--region", help="CHROM or CHROM:START-END (1-based)")] = None,
-    file_format: Annotated[str | None, typer.Option("--format", help="BAM or CRAM (reads), VCF (variants)")] = None,
+    file_format: Annotated[
+        str | None, typer.Option("--format", help="BAM or CRAM (reads), VCF or BCF (variants)")
+    ] = None,
     header_only: Annotated[bool, typer.Option("--header-only", help="the header only (class=header)")] = False,
+    c4gh: Annotated[
+        bool, typer.Option("--c4gh", help="crypt4gh for your registered key (encryptionScheme=C4GH)")
+    ] = False,
     output: Annotated[
         Path | None, typer.Option("-o", "--output", help="fetch the blocks and write the data here")
     ] = None,
@@ -199,6 +204,7 @@ def htsget(
             end=end,
             format=file_format,
             class_="header" if header_only else None,
+            encryption_scheme="C4GH" if c4gh else None,
         )
         if output is None:
             sys.stdout.write(json.dumps(ticket, indent=2) + "\n")

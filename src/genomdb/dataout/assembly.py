@@ -24,7 +24,7 @@ from genomdb.dataout.metadata import DeliveredFile, build_metadata
 from genomdb.dataout.planning import CopyPlan, PlannedFile
 from genomdb.dataout.records import PackagePart
 from genomdb.dataout.sealing import reseal_for_recipient, seal_for_recipient
-from genomdb.dataout.slices import Slice, slice_alignments, slice_variants
+from genomdb.dataout.slices import Slice, slice_alignments, slice_variants, variants_as
 from genomdb.dataout.sources import archive_keys, plaintext_file, stored_blob
 from genomdb.db.base import utcnow
 from genomdb.errors import IntegrityError, NotFound
@@ -37,7 +37,7 @@ PACKAGE_FILE = "package.json"
 PACKAGE_SCHEMA_VERSION = 1
 PARTS_DIR = "parts"
 _ALIGNMENTS = ("CRAM", "BAM")
-_SUFFIX = {"CRAM": ".cram", "BAM": ".bam", "VCF": ".vcf.gz", "GVCF": ".g.vcf.gz"}
+_SUFFIX = {"CRAM": ".cram", "BAM": ".bam", "VCF": ".vcf.gz", "GVCF": ".g.vcf.gz", "BCF": ".bcf"}
 
 
 def dataout_root(instance: Instance) -> Path:
@@ -113,6 +113,12 @@ def _slice(instance: Instance, planned: PlannedFile, work: Path, name: str) -> S
         return slice_alignments(
             source, work / name, index=index, intervals=intervals, reference=reference, relabel=planned.relabel
         )
+    if stored.format == "BCF":  # cut as text (exact records, relabelled), written as BCF again
+        text = variants_as(source, work / f"{name}.source.vcf.gz", binary=False)
+        cut = slice_variants(
+            text.path, work / f"{name}.vcf.gz", index=text.index_path, intervals=intervals, relabel=planned.relabel
+        )
+        return variants_as(cut.path, work / name, binary=True)
     return slice_variants(source, work / name, index=index, intervals=intervals, relabel=planned.relabel)
 
 

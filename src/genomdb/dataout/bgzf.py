@@ -161,3 +161,13 @@ def vcf_header_length(data: bytes) -> int | None:
         return None
     line_end = data.find(b"\n", marker + 1)
     return None if line_end < 0 else line_end + 1
+
+
+def bcf_header_length(data: bytes) -> int | None:
+    """Length of the BCF header (magic, text length, text) at the start of ``data``, once enough is there."""
+    if len(data) < 9:
+        return None
+    if data[:3] != b"BCF" or data[3] != 2:
+        raise IntegrityError("not a BCF 2 file (no BCF magic)")
+    length: int = 9 + struct.unpack_from("<I", data, 5)[0]
+    return length

@@ -12,7 +12,7 @@ from typing import Any
 
 from genomdb.access.policy import Policy
 from genomdb.access.records import Action, Actor, Purpose
-from genomdb.dataout.htsget import BLOCKS_PATH
+from genomdb.dataout.block_grants import BlockGrant, block_key, expiry
 from genomdb.dataout.sources import stored_blob
 from genomdb.errors import Forbidden, NotFound
 from genomdb.instance import Instance
@@ -28,11 +28,19 @@ _MIME = {
 
 
 def drs_object(
-    instance: Instance, actor: Actor, object_id: str, *, base_url: str | None = None, host: str = "localhost"
+    instance: Instance,
+    actor: Actor,
+    object_id: str,
+    *,
+    base_url: str | None = None,
+    host: str = "localhost",
+    lifetime_seconds: int | None = None,
 ) -> dict[str, Any]:
     """The DRS object of a stored file: id, self_uri, size, created_time, checksums, access_methods.
 
-    Whole-file access needs an unrestricted, non-research decision; others get Forbidden naming the rule and
+    The https access URL is the service's block route with a signed grant for the whole file, bound to this
+    decision (see :mod:`genomdb.dataout.block_grants`): it needs no other credential and expires. Whole-file access
+    needs an unrestricted, non-research decision; others get Forbidden naming the rule and
     pointing at htsget or a working copy. Unknown ids are refused like inaccessible ones.
     """
     policy = Policy(instance)
@@ -69,7 +77,18 @@ def drs_object(
         access_url = {"url": blob.path.as_uri()}
         method_type = "file"
     else:
-        access_url = {"url": f"{base_url or ''}{BLOCKS_PATH}/{object_id}"}
+        decision = whole[0]
+        assert decision.audit_seq is not None
+        grant = BlockGrant(
+            object_id,
+            actor.username,
+            0,
+            size - 1,
+            expiry(lifetime_seconds),
+            decision.audit_seq,
+            decision.grant_id or "",
+        )
+        access_url = {"url": grant.url(base_url or "", block_key(instance))}
         method_type = "https"
     checksums = [{"type": "sha-256", "checksum": object_id}, {"type": "md5", "checksum": md5}]
     created = detail.summary.submitted_at.isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -23,12 +23,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qsl, unquote, urlparse
 
 from genomdb.access.grants import samples_in_scope
 from genomdb.access.policy import Policy
 from genomdb.access.records import Action, Actor, Decision, GenomicInterval, Grant, Purpose, Resource
 from genomdb.access.research import project_pseudonyms
+from genomdb.access.users import recipient_key, resolve_actor
 from genomdb.dataout.assembly import dataout_root
 from genomdb.dataout.bgzf import (
     EOF_BLOCK,
@@ -37,31 +38,44 @@ from genomdb.dataout.bgzf import (
     Piece,
     bam_header_length,
     bam_reference_names,
+    bcf_header_length,
     compress,
     eof_offset,
     leading_data,
     pieces_between,
     vcf_header_length,
 )
+from genomdb.dataout.block_grants import BlockGrant, block_key, check_range, expiry, new_ticket_id, verify
 from genomdb.dataout.cram import cram_layout, cram_reference_names
 from genomdb.dataout.indexes import read_binning_index, read_crai
 from genomdb.dataout.sealing import PlainRangeReader, RangeReader, SealedRangeReader, seal_for_recipient
-from genomdb.dataout.slices import Relabel, slice_alignments, slice_variants
+from genomdb.dataout.slices import Relabel, slice_alignments, slice_variants, variants_as
 from genomdb.dataout.sources import archive_keys, plaintext_file, range_reader, stored_blob
+from genomdb.dataout.ticket_stream import EncryptedBody, PlainStream, c4gh_header, session_key
 from genomdb.db.base import utcnow
 from genomdb.errors import Forbidden, InvalidInput, NotFound, Problem, Unavailable
 from genomdb.instance import Instance
 from genomdb.model.catalog import SampleFacts, StorageTier, StoredFile
 
 READ_FORMATS = ("BAM", "CRAM")
-VARIANT_FORMATS = ("VCF",)
+VARIANT_FORMATS = ("VCF", "BCF")
+STORED_VARIANT_FORMATS = ("VCF", "GVCF", "BCF")
+ENCRYPTION_SCHEMES = ("C4GH",)
 BLOCKS_PATH = "/blocks"
 DERIVED_DIR = "derived"
 DERIVED_PREFIX = "derived-"
 MAX_RANGE = 256 << 20
+C4GH_MAX_RANGE = 64 << 20
+"""crypt4gh blocks are encrypted in memory on each request: smaller, so that a retry or a request costs less."""
 WHOLE_CONTIG_END = (1 << 31) - 1
-_MEDIA = {"BAM": "application/vnd.ga4gh.bam", "CRAM": "application/vnd.ga4gh.cram", "VCF": "application/vnd.ga4gh.vcf"}
-_SUFFIX = {"BAM": ".bam", "CRAM": ".cram", "VCF": ".vcf.gz"}
+_MEDIA = {
+    "BAM": "application/vnd.ga4gh.bam",
+    "CRAM": "application/vnd.ga4gh.cram",
+    "VCF": "application/vnd.ga4gh.vcf",
+    "BCF": "application/vnd.ga4gh.bcf",
+}
+_SUFFIX = {"BAM": ".bam", "CRAM": ".cram", "VCF": ".vcf.gz", "BCF": ".bcf"}
+_C4GH_MEDIA = "application/vnd.ga4gh.crypt4gh"
 
 
 def _invalid(message: str, field: str, expected: str, found: str | None) -> InvalidInput:
@@ -123,12 +137,15 @@ def _pick_file(instance: Instance, decision: Decision, object_id: str, kind: str
     elif kind == "reads":
         candidates = [f for f in detail.files if f.format in READ_FORMATS]
     else:
-        candidates = sorted((f for f in detail.files if f.format in ("VCF", "GVCF")), key=lambda f: f.format != "VCF")
+        candidates = sorted(
+            (f for f in detail.files if f.format in STORED_VARIANT_FORMATS),
+            key=lambda f: STORED_VARIANT_FORMATS.index(f.format),
+        )
     if not candidates:
         raise NotFound(f"{object_id} has no {kind} file")
     if any((f.format in READ_FORMATS) != (kind == "reads") for f in candidates):
         raise _invalid(f"{object_id} is not {kind} data", "id", kind, candidates[0].format)
-    matching = [f for f in candidates if ("VCF" if f.format == "GVCF" else f.format) == wanted_format]
+    matching = [f for f in candidates if _served_as(f.format) == wanted_format]
     if not matching:
         stored_formats = ",".join(sorted({f.format for f in candidates}))
         raise _invalid(
@@ -143,6 +160,11 @@ def _pick_file(instance: Instance, decision: Decision, object_id: str, kind: str
             )
         raise Unavailable(f"{object_id}: the stored file has no index, so it cannot be served by region")
     return chosen
+
+
+def _served_as(stored_format: str) -> str:
+    """The htsget format a stored file is served as (a gVCF is a VCF)."""
+    return "VCF" if stored_format == "GVCF" else stored_format
 
 
 def _blob_served(instance: Instance, stored: StoredFile, wanted_format: str) -> _Served:
@@ -202,8 +224,13 @@ def _derived_served(
                     {facts.submitter_sample_id: alias}, hidden=(facts.submitter_sample_id, facts.pseudonym)
                 )
             target = work / f"slice{suffix}"
-            if wanted_format == "VCF":
+            if wanted_format in VARIANT_FORMATS:
+                if wanted_format == "BCF":  # cut as text (exact records, relabelled), then binary again
+                    source = variants_as(source, work / "source.vcf.gz", binary=False).path
+                    source_index, target = Path(f"{source}.tbi"), work / "slice.vcf.gz"
                 cut = slice_variants(source, target, index=source_index, intervals=intervals, relabel=relabel)
+                if wanted_format == "BCF":
+                    cut = variants_as(cut.path, work / "slice.bcf", binary=True)
             else:
                 build = _build_of(instance, facts.sample_key, stored) if wanted_format == "CRAM" else None
                 reference = instance.require_reference(build) if build else None
@@ -253,7 +280,7 @@ def _pieces(served: _Served, interval: GenomicInterval | None, header_only: bool
             entries, names.index(interval.chrom), interval.start_0based, interval.end_0based_exclusive
         )
         return header, [FileRange(start, end) for start, end in ranges], layout.eof
-    length_of = bam_header_length if served.format == "BAM" else vcf_header_length
+    length_of = {"BAM": bam_header_length, "BCF": bcf_header_length}.get(served.format, vcf_header_length)
     header, header_end = leading_data(reader, length_of)
     if header_only:
         return header, [], EOF_BLOCK
@@ -265,7 +292,7 @@ def _pieces(served: _Served, interval: GenomicInterval | None, header_only: bool
     else:
         declared = [
             line.split("=", 2)[2].split(",")[0].rstrip(">")
-            for line in header.decode().splitlines()
+            for line in (header[9:] if served.format == "BCF" else header).decode().rstrip("\0").splitlines()
             if line.startswith("##contig=<ID=")
         ]
         names = index.names or declared
@@ -279,35 +306,93 @@ def _pieces(served: _Served, interval: GenomicInterval | None, header_only: bool
     return header, pieces, EOF_BLOCK
 
 
-def _data_uri(fmt: str, data: bytes) -> str:
-    return f"data:{_MEDIA[fmt]};base64,{base64.b64encode(data).decode('ascii')}"
+def _data_uri(media: str, data: bytes) -> str:
+    return f"data:{media};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def _urls(
-    served: _Served, header: bytes, pieces: list[Piece], eof: bytes, base_url: str | None
-) -> list[dict[str, Any]]:
-    fmt = served.format
-    header_block = header if fmt == "CRAM" else compress(header)
-    urls: list[dict[str, Any]] = [{"url": _data_uri(fmt, header_block), "class": "header"}]
-    merged: list[Piece] = []
+def _layout(served: _Served, header: bytes, pieces: list[Piece], eof: bytes) -> list[Piece]:
+    """What a ticket concatenates to: the header, the body's pieces (adjacent ranges merged), the EOF marker."""
+    merged: list[Piece] = [Inline(header if served.format == "CRAM" else compress(header))]
     for piece in pieces:
-        last = merged[-1] if merged else None
+        last = merged[-1]
         if isinstance(piece, FileRange) and isinstance(last, FileRange) and last.end == piece.start:
             merged[-1] = FileRange(last.start, piece.end)
         else:
             merged.append(piece)
-    for piece in merged:
+    merged.append(Inline(eof))
+    return merged
+
+
+@dataclass(frozen=True, slots=True)
+class _Issue:
+    """Who a ticket is for and under which decision: what every block grant of the ticket carries."""
+
+    user: str
+    decision: int
+    grant: str
+    expires: int
+    base_url: str | None
+    key: bytes = dataclasses.field(repr=False)
+
+
+def _block_url(issue: _Issue, grant: BlockGrant) -> str:
+    return grant.url(issue.base_url or "", issue.key)
+
+
+def _plain_urls(served: _Served, layout: list[Piece], issue: _Issue) -> list[dict[str, Any]]:
+    urls: list[dict[str, Any]] = []
+    for position, piece in enumerate(layout):
+        kind = "header" if position == 0 else "body"
         if isinstance(piece, Inline):
-            urls.append({"url": _data_uri(fmt, piece.data), "class": "body"})
+            urls.append({"url": _data_uri(_MEDIA[served.format], piece.data), "class": kind})
             continue
         for start in range(piece.start, piece.end, MAX_RANGE):
             end = min(piece.end, start + MAX_RANGE)
-            if base_url is None and served.local_path is not None:
+            if issue.base_url is None and served.local_path is not None:
                 url = served.local_path.as_uri()
             else:
-                url = f"{base_url or ''}{BLOCKS_PATH}/{served.token}"
-            urls.append({"url": url, "headers": {"Range": f"bytes={start}-{end - 1}"}, "class": "body"})
-    urls.append({"url": _data_uri(fmt, eof), "class": "body"})
+                grant = BlockGrant(served.token, issue.user, start, end - 1, issue.expires, issue.decision, issue.grant)
+                url = _block_url(issue, grant)
+            urls.append({"url": url, "headers": {"Range": f"bytes={start}-{end - 1}"}, "class": kind})
+    return urls
+
+
+def _c4gh_urls(
+    instance: Instance,
+    served: _Served,
+    layout: list[Piece],
+    issue: _Issue,
+    *,
+    region: str,
+    header_only: bool,
+) -> list[dict[str, Any]]:
+    """The ticket of a crypt4gh stream for the requester's key: its header inline, its body as signed blocks."""
+    recipient = recipient_key(instance, issue.user)
+    ticket_id = new_ticket_id()
+    key = session_key(issue.key, ticket_id, issue.user)
+    plain = PlainStream(layout, served.reader)
+    body = EncryptedBody(plain, key)
+    header = c4gh_header(key, sender_secret_key=archive_keys(instance).secret_key, recipient_public_key=recipient)
+    urls: list[dict[str, Any]] = [{"url": _data_uri(_C4GH_MEDIA, header)}]
+    for start in range(0, body.size, C4GH_MAX_RANGE):
+        end = min(body.size, start + C4GH_MAX_RANGE)
+        grant = BlockGrant(
+            served.token,
+            issue.user,
+            start,
+            end - 1,
+            issue.expires,
+            issue.decision,
+            issue.grant,
+            scheme="c4gh",
+            ticket=ticket_id,
+            format=served.format,
+            region=region,
+            header_only=header_only,
+            length=plain.size,
+            layout=plain.digest(),
+        )
+        urls.append({"url": _block_url(issue, grant), "headers": {"Range": f"bytes={start}-{end - 1}"}})
     return urls
 
 
@@ -322,11 +407,16 @@ def htsget_ticket(
     end: int | None = None,
     format: str | None = None,
     class_: str | None = None,
+    encryption_scheme: str | None = None,
     base_url: str | None = None,
+    lifetime_seconds: int | None = None,
 ) -> dict[str, Any]:
     """An htsget ticket for the reads or variants of a sample (key, department id or project id) or a blob.
 
-    ``start`` is 0-based inclusive and ``end`` 0-based exclusive, as in htsget. Every ticket is an audited read.
+    ``start`` is 0-based inclusive and ``end`` 0-based exclusive, as in htsget. Every ticket is an audited read;
+    its block URLs carry a signed grant bound to that decision (see :mod:`genomdb.dataout.block_grants`).
+    ``encryption_scheme="c4gh"`` (htsget 1.3) serves the data as one crypt4gh stream for the requester's
+    registered public key.
     """
     if kind not in ("reads", "variants"):
         raise _invalid(f"unknown htsget endpoint {kind}", "kind", "reads or variants", kind)
@@ -336,6 +426,11 @@ def htsget_ticket(
         raise _invalid(f"UnsupportedFormat: {wanted}", "format", ",".join(allowed_formats), wanted)
     if class_ not in (None, "header"):
         raise _invalid("InvalidInput: class may only be 'header'", "class", "header", class_)
+    scheme = encryption_scheme.upper() if encryption_scheme else None
+    if scheme is not None and scheme not in ENCRYPTION_SCHEMES:
+        raise _invalid(
+            f"UnsupportedFormat: encryptionScheme {encryption_scheme}", "encryptionScheme", "C4GH", encryption_scheme
+        )
     if reference_name is None and (start is not None or end is not None):
         raise _invalid("InvalidInput: start and end need a referenceName", "referenceName", "a reference", None)
     if reference_name == "*":
@@ -349,35 +444,68 @@ def htsget_ticket(
         interval = GenomicInterval(reference_name, (start or 0) + 1, end if end is not None else WHOLE_CONTIG_END)
         if interval.end_1based < interval.start_1based:
             interval = GenomicInterval(reference_name, interval.start_1based, interval.start_1based)
+    if scheme is not None:
+        recipient_key(instance, actor.username)  # no registered key: a clear refusal before anything is read
     policy = Policy(instance)
-    detail = {"service": "htsget", "kind": kind, "format": wanted, "region": str(interval) if interval else None}
+    detail = {
+        "service": "htsget",
+        "kind": kind,
+        "format": wanted,
+        "region": str(interval) if interval else None,
+        "encryption": scheme.lower() if scheme else None,
+    }
     decision, grant_id = _decide(policy, actor, object_id, interval, detail)
     stored = _pick_file(instance, decision, object_id, kind, wanted)
+    served_interval = interval
     if decision.restricted or decision.purpose == Purpose.RESEARCH:
         intervals = [interval] if interval is not None else list(decision.regions)
         served = _derived_served(instance, decision, stored, wanted, intervals, grant_id)
-        header, pieces, eof = _pieces(served, None, class_ == "header")
+        served_interval = None
     else:
         served = _blob_served(instance, stored, wanted)
-        header, pieces, eof = _pieces(served, interval, class_ == "header")
+    assert decision.audit_seq is not None
+    issue = _Issue(
+        actor.username,
+        decision.audit_seq,
+        decision.grant_id or "",
+        expiry(lifetime_seconds),
+        base_url,
+        block_key(instance),
+    )
     try:
-        urls = _urls(served, header, pieces, eof, base_url)
+        header, pieces, eof = _pieces(served, served_interval, class_ == "header")
+        layout = _layout(served, header, pieces, eof)
+        if scheme is None:
+            urls = _plain_urls(served, layout, issue)
+        else:
+            region = str(served_interval) if served_interval else ""
+            urls = _c4gh_urls(instance, served, layout, issue, region=region, header_only=class_ == "header")
     finally:
         served.reader.close()
-    return {"htsget": {"format": wanted, "urls": urls}}
+    ticket: dict[str, Any] = {"format": wanted, "urls": urls}
+    if scheme is not None:
+        ticket["encryptionScheme"] = "C4GH"
+    return {"htsget": ticket}
 
 
-def read_block(instance: Instance, actor: Actor, token: str, start: int, end_exclusive: int) -> bytes:
-    """The bytes a ticket's service-relative URL names (``{base_url}/blocks/{token}`` with a Range header)."""
+def _derived_source(instance: Instance, token: str) -> tuple[dict[str, Any], Path, Path]:
+    """A derived slice's description, data file and index."""
+    key = token[len(DERIVED_PREFIX) :]
+    folder = dataout_root(instance) / DERIVED_DIR
+    try:
+        description: dict[str, Any] = json.loads((folder / f"{key}.json").read_text())
+    except FileNotFoundError:
+        raise NotFound(f"no block source {token}: ask for a new ticket") from None
+    sealed = instance.settings.encrypt_blobs
+    suffix = _SUFFIX[description["format"]]
+    return description, folder / f"{key}{suffix}{'.c4gh' if sealed else ''}", folder / f"{key}.index"
+
+
+def _block_decision(instance: Instance, actor: Actor, grant: BlockGrant, detail: dict[str, Any]) -> Decision:
+    """Decide the block read again for the ticket's user, and refuse it unless the access is the ticket's."""
     policy = Policy(instance)
-    detail = {"service": "htsget-block", "bytes": f"{start}-{end_exclusive - 1}"}
-    if token.startswith(DERIVED_PREFIX):
-        key = token[len(DERIVED_PREFIX) :]
-        folder = dataout_root(instance) / DERIVED_DIR
-        try:
-            description = json.loads((folder / f"{key}.json").read_text())
-        except FileNotFoundError:
-            raise NotFound(f"no block source {token}: ask for a new ticket") from None
+    if grant.token.startswith(DERIVED_PREFIX):
+        description, _, _ = _derived_source(instance, grant.token)
         resource = dataclasses.replace(
             policy.sample(description["sample_key"]),
             regions=tuple(GenomicInterval(*_split(r)) for r in description["regions"]),
@@ -387,13 +515,8 @@ def read_block(instance: Instance, actor: Actor, token: str, start: int, end_exc
             raise Forbidden(
                 f"refused by rule {decision.rule}: this block was cut for another purpose; ask for a ticket"
             )
-        sealed = instance.settings.encrypt_blobs
-        suffix = _SUFFIX[description["format"]]
-        path = folder / f"{key}{suffix}{'.c4gh' if sealed else ''}"
-        reader: RangeReader = SealedRangeReader(path, archive_keys(instance)) if sealed else PlainRangeReader(path)
     else:
-        resources = policy.blob(token)
-        decisions = policy.decide_many(actor, Action.READ_DATA, resources, detail=detail)
+        decisions = policy.decide_many(actor, Action.READ_DATA, policy.blob(grant.token), detail=detail)
         whole = [d for d in decisions if d.allowed and not d.restricted and d.purpose != Purpose.RESEARCH]
         if not whole:
             refused = next((d for d in decisions if not d.allowed), None)
@@ -403,9 +526,85 @@ def read_block(instance: Instance, actor: Actor, token: str, start: int, end_exc
                 "refused by rule grant: your access to this file is limited (regions or research); "
                 "ask for an htsget ticket, which serves exactly what the grant allows"
             )
-        reader = range_reader(instance, token)
+        decision = next((d for d in whole if (d.grant_id or "") == grant.grant), whole[0])
+    if (decision.grant_id or "") != grant.grant:
+        raise Forbidden(
+            f"refused by rule {decision.rule}: the access that issued this ticket (audit entry {grant.decision}) "
+            "has changed since; ask for a new ticket"
+        )
+    return decision
+
+
+def _source_reader(instance: Instance, token: str) -> RangeReader:
+    if token.startswith(DERIVED_PREFIX):
+        _, path, _ = _derived_source(instance, token)
+        sealed = instance.settings.encrypt_blobs
+        return SealedRangeReader(path, archive_keys(instance)) if sealed else PlainRangeReader(path)
+    return range_reader(instance, token)
+
+
+def _encrypted_body(instance: Instance, decision: Decision, grant: BlockGrant, key: bytes) -> EncryptedBody:
+    """The crypt4gh body a c4gh ticket's blocks are ranges of, laid out again exactly as at the ticket."""
+    if grant.token.startswith(DERIVED_PREFIX):
+        _, path, index_path = _derived_source(instance, grant.token)
+        sealed = instance.settings.encrypt_blobs
+        reader: RangeReader = SealedRangeReader(path, archive_keys(instance)) if sealed else PlainRangeReader(path)
+        served = _Served(grant.token, grant.format, reader, index_path.read_bytes(), None)
+    else:
+        facts = decision.resource.sample
+        assert facts is not None
+        detail = instance.catalog.sample(facts.sample_key)
+        stored = next((f for f in detail.files if f.sha256 == grant.token), None)
+        if stored is None:
+            raise NotFound(f"no block source {grant.token[:12]}…: ask for a new ticket")
+        served = _blob_served(instance, stored, grant.format)
+    interval = GenomicInterval(*_split(grant.region)) if grant.region else None
+    header, pieces, eof = _pieces(served, interval, grant.header_only)
+    plain = PlainStream(_layout(served, header, pieces, eof), served.reader)
+    if plain.size != grant.length or plain.digest() != grant.layout:
+        served.reader.close()
+        raise NotFound(f"the data behind block {grant.token[:12]}… was cut again since the ticket; ask for a new one")
+    return EncryptedBody(plain, session_key(key, grant.ticket, grant.user))
+
+
+def read_block(
+    instance: Instance,
+    token: str,
+    query: dict[str, str],
+    start: int,
+    end_exclusive: int,
+    *,
+    presenter: Actor | None = None,
+) -> bytes:
+    """The bytes a ticket's block URL (``{base_url}/blocks/{token}?<signed grant>``) names, for a byte range.
+
+    The signed grant says who the ticket was for; the read is decided again for that user and audited with the
+    ticket's decision. ``presenter``: whoever else authenticated the request (refused unless the same user).
+    """
+    key = block_key(instance)
+    grant = verify(key, token, query)
+    if presenter is not None and presenter.username != grant.user:
+        raise Forbidden(
+            f"refused: this block URL was issued to another user, not to {presenter.username}; ask for your own ticket"
+        )
+    check_range(grant, start, end_exclusive)
+    actor = resolve_actor(instance, grant.user)
+    detail = {
+        "service": "htsget-block",
+        "ticket_decision": grant.decision,
+        "bytes": f"{start}-{end_exclusive - 1}",
+        "encryption": grant.scheme if grant.scheme != "plain" else None,
+    }
+    decision = _block_decision(instance, actor, grant, detail)
+    if grant.scheme == "c4gh":
+        body = _encrypted_body(instance, decision, grant, key)
+        try:
+            return body.read_at(start, end_exclusive - start)
+        finally:
+            body.close()
+    reader = _source_reader(instance, token)
     try:
-        if start < 0 or end_exclusive > reader.size or start >= end_exclusive:
+        if end_exclusive > reader.size:
             raise _invalid(
                 "InvalidRange: the byte range lies outside the file",
                 "Range",
@@ -450,13 +649,15 @@ def fetch_ticket(instance: Instance, actor: Actor, ticket: dict[str, Any]) -> by
             blocks.append(base64.b64decode(url.split(",", 1)[1]))
             continue
         first, last = (int(x) for x in byte_range.removeprefix("bytes=").split("-"))
-        if url.startswith("file://"):
-            with Path(unquote(urlparse(url).path)).open("rb") as handle:
+        parsed = urlparse(url)
+        if parsed.scheme == "file":
+            with Path(unquote(parsed.path)).open("rb") as handle:
                 handle.seek(first)
                 blocks.append(handle.read(last - first + 1))
-        elif BLOCKS_PATH + "/" in url:
-            token = url.rsplit("/", 1)[1]
-            blocks.append(read_block(instance, actor, token, first, last + 1))
+        elif BLOCKS_PATH + "/" in parsed.path:
+            token = parsed.path.rsplit("/", 1)[1]
+            query = dict(parse_qsl(parsed.query))
+            blocks.append(read_block(instance, token, query, first, last + 1, presenter=actor))
         else:
             raise _invalid("a ticket URL genomdb cannot resolve locally", "url", "data:, file:// or /blocks/", url)
     return b"".join(blocks)

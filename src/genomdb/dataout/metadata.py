@@ -30,7 +30,7 @@ _TISSUES = {
     "chorionic villi": {"id": "UBERON:0007106", "label": "chorionic villus"},
 }
 _PLATFORMS = {"ILLUMINA": "Illumina", "ONT": "Oxford Nanopore Technologies", "PACBIO": "PacBio"}
-_FILE_FORMATS = {"CRAM": "cram", "BAM": "bam", "VCF": "vcf", "GVCF": "gvcf", "FASTQ": "fastq"}
+_FILE_FORMATS = {"CRAM": "cram", "BAM": "bam", "VCF": "vcf", "GVCF": "gvcf", "BCF": "bcf", "FASTQ": "fastq"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,8 +9,8 @@ from typing import Any
 
 from genomdb.access.records import CatalogQuery, GenomicInterval, parse_interval
 
-DEFAULT_FORMATS = ("CRAM", "BAM", "VCF", "GVCF")
-ALL_FORMATS = ("CRAM", "BAM", "VCF", "GVCF", "FASTQ")
+DEFAULT_FORMATS = ("CRAM", "BAM", "VCF", "GVCF", "BCF")
+ALL_FORMATS = ("CRAM", "BAM", "VCF", "GVCF", "BCF", "FASTQ")
 
 
 class RequestStatus(StrEnum):

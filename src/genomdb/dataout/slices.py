@@ -215,3 +215,18 @@ def _overlapping_lines(
                 continue
             yield line
         previous = interval
+
+
+def variants_as(source: Path, target: Path, *, binary: bool) -> Slice:
+    """Every record of a VCF/gVCF/BCF written again as BCF (``binary``) or bgzipped VCF, indexed (CSI for BCF).
+
+    Lets an exact slice be cut from a BCF (which is read as VCF text first) and served as BCF again.
+    """
+    n_records = 0
+    reader = pysam.VariantFile(str(source))
+    with reader, pysam.VariantFile(str(target), "wb" if binary else "wz", header=reader.header) as writer:
+        for record in reader:
+            writer.write(record)
+            n_records += 1
+    pysam.tabix_index(str(target), preset="vcf", force=True, csi=binary)  # a BCF is indexed as BCF, with a CSI
+    return Slice(target, Path(f"{target}.{'csi' if binary else 'tbi'}"), n_records)

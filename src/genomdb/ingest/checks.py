@@ -165,7 +165,7 @@ def check_manifest(
                 "run",
                 expected="`run:` for reads, or listed in an analysis' `outputs`",
             )
-        if entry.format in (FileFormat.VCF, FileFormat.GVCF) and entry.id not in analysis_outputs:
+        if entry.format in (FileFormat.VCF, FileFormat.GVCF, FileFormat.BCF) and entry.id not in analysis_outputs:
             problem(
                 f"{entry.format} must be an analysis output",
                 where,

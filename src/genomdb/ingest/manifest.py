@@ -57,6 +57,7 @@ class FileFormat(StrEnum):
     CRAM = "CRAM"
     VCF = "VCF"
     GVCF = "GVCF"
+    BCF = "BCF"
 
 
 class Relation(StrEnum):

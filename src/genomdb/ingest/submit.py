@@ -411,7 +411,7 @@ def _plan(
         files.append(
             NewFile(
                 file_ref=entry.id,
-                format=entry.format.value,
+                format=str(file_facts.get("container", entry.format.value)),  # a BCF sent as VCF is a BCF
                 original_path=entry.path,
                 blob=blob,
                 index_blob=index_blob,

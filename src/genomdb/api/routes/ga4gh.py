@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 
 from genomdb.access.records import Role
 from genomdb.api.context import Caller
-from genomdb.api.security import Access, service_context
+from genomdb.api.security import PUBLIC, Access, service_context
 from genomdb.api.services import ga4gh
 from genomdb.api.services.ga4gh import HTSGET_PREFIX
 
@@ -24,6 +24,9 @@ HTSGET_MEDIA = "application/vnd.ga4gh.htsget.v1.3.0+json"
 
 DATA_READERS = Access("data readers", (Role.SUBMITTER, Role.CLINICIAN, Role.RESEARCHER, Role.STEWARD))
 """The roles that may hold data access; the access policy decides per person, region, grant and region of DNA."""
+BLOCK_HOLDERS = Access("holders of a signed block URL", public=True)
+"""Block URLs carry their own credential (a signed grant from a ticket or DRS object); the API token goes to the
+ticket request only, as htsget intends. A token sent along anyway must be the grant's user's."""
 
 _HTSGET_ERRORS = {401: "InvalidAuthentication", 403: "PermissionDenied", 404: "NotFound"}
 _HTSGET_KINDS = ("InvalidRange", "UnsupportedFormat")
@@ -56,6 +59,7 @@ def _ticket(
     end: int | None,
     file_format: str | None,
     class_: str | None,
+    encryption_scheme: str | None,
 ) -> JSONResponse:
     body = ga4gh.ticket(
         service_context(request),
@@ -67,6 +71,7 @@ def _ticket(
         end=end,
         format=file_format,
         class_=class_,
+        encryption_scheme=encryption_scheme,
         service_url=str(request.base_url),
     )
     return JSONResponse(body, media_type=HTSGET_MEDIA)
@@ -76,6 +81,25 @@ ReferenceName = Annotated[str | None, Query(alias="referenceName", description="
 Start = Annotated[int | None, Query(ge=0, description="0-based, inclusive")]
 End = Annotated[int | None, Query(ge=0, description="0-based, exclusive")]
 ClassQuery = Annotated[str | None, Query(alias="class", description="`header`: the header only")]
+EncryptionQuery = Annotated[
+    str | None,
+    Query(
+        alias="encryptionScheme",
+        description="`C4GH` (htsget 1.3): one crypt4gh stream for your registered public key (`genomdb users key`)",
+    ),
+]
+
+
+@router.get(HTSGET_PREFIX + "/reads/service-info", response_model=dict[str, Any])
+def reads_service_info(request: Request, caller: Annotated[Caller, Depends(PUBLIC)]) -> JSONResponse:
+    """GA4GH service-info of the htsget reads endpoint."""
+    return JSONResponse(ga4gh.service_info(service_context(request), "reads", service_url=str(request.base_url)))
+
+
+@router.get(HTSGET_PREFIX + "/variants/service-info", response_model=dict[str, Any])
+def variants_service_info(request: Request, caller: Annotated[Caller, Depends(PUBLIC)]) -> JSONResponse:
+    """GA4GH service-info of the htsget variants endpoint."""
+    return JSONResponse(ga4gh.service_info(service_context(request), "variants", service_url=str(request.base_url)))
 
 
 @router.get(HTSGET_PREFIX + "/reads/{object_id}", response_model=dict[str, Any])
@@ -88,9 +112,12 @@ def reads(
     end: End = None,
     file_format: Annotated[str | None, Query(alias="format", description="BAM (default) or CRAM")] = None,
     class_: ClassQuery = None,
+    encryption_scheme: EncryptionQuery = None,
 ) -> JSONResponse:
     """An htsget ticket for the reads of a sample (key, department id or project id) or a stored file (sha256)."""
-    return _ticket(request, caller, object_id, "reads", reference_name, start, end, file_format, class_)
+    return _ticket(
+        request, caller, object_id, "reads", reference_name, start, end, file_format, class_, encryption_scheme
+    )
 
 
 @router.get(HTSGET_PREFIX + "/variants/{object_id}", response_model=dict[str, Any])
@@ -101,27 +128,36 @@ def variants(
     reference_name: ReferenceName = None,
     start: Start = None,
     end: End = None,
-    file_format: Annotated[str | None, Query(alias="format", description="VCF")] = None,
+    file_format: Annotated[str | None, Query(alias="format", description="VCF (default) or BCF")] = None,
     class_: ClassQuery = None,
+    encryption_scheme: EncryptionQuery = None,
 ) -> JSONResponse:
     """An htsget ticket for the variants of a sample (key, department id or project id) or a stored file."""
-    return _ticket(request, caller, object_id, "variants", reference_name, start, end, file_format, class_)
+    return _ticket(
+        request, caller, object_id, "variants", reference_name, start, end, file_format, class_, encryption_scheme
+    )
 
 
 @router.get(
     HTSGET_PREFIX + "/blocks/{token}",
-    status_code=206,
     response_class=Response,
-    responses={206: {"content": {"application/octet-stream": {}}, "description": "the bytes of the range"}},
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "the whole range the grant allows"},
+        206: {"content": {"application/octet-stream": {}}, "description": "the bytes of the Range asked for"},
+    },
 )
 def blocks(
     request: Request,
     token: str,
-    caller: Annotated[Caller, Depends(DATA_READERS)],
+    caller: Annotated[Caller, Depends(BLOCK_HOLDERS)],
     range_header: Annotated[str | None, Header(alias="Range", description="`bytes=first-last`")] = None,
 ) -> Response:
-    """The bytes a ticket's URL names, for the ``Range`` header the ticket gives with it (206)."""
-    data, first, last = ga4gh.block(service_context(request), caller, token, range_header)
+    """The bytes a ticket's URL names: the URL's signed grant is the credential (no token needed), for the
+    ``Range`` header the ticket gives with it (206), or the whole granted range without one (200)."""
+    query = dict(request.query_params)
+    data, first, last = ga4gh.block(service_context(request), caller, token, query, range_header)
+    if range_header is None:
+        return Response(data, media_type="application/octet-stream", headers={"Accept-Ranges": "bytes"})
     return Response(
         data,
         status_code=206,

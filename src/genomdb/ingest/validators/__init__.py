@@ -8,6 +8,7 @@ from genomdb.errors import Problem
 from genomdb.ingest.manifest import FileFormat
 from genomdb.ingest.validators.alignments import validate_alignments
 from genomdb.ingest.validators.base import MAX_PROBLEMS_PER_FILE, FileExpectation, FileReport
+from genomdb.ingest.validators.bcf import is_bcf, validate_bcf
 from genomdb.ingest.validators.fastq import check_mates, validate_fastq
 from genomdb.ingest.validators.headers import header_problems
 from genomdb.ingest.validators.variants import validate_variants
@@ -42,4 +43,6 @@ def validate_file(path: Path, expectation: FileExpectation, *, work_dir: Path) -
         return validate_fastq(path, expectation)
     if expectation.format in (FileFormat.BAM, FileFormat.CRAM):
         return validate_alignments(path, expectation, work_dir=work_dir)
+    if expectation.format is FileFormat.BCF or is_bcf(path):  # BCF: declared, or found inside a VCF/gVCF entry
+        return validate_bcf(path, expectation, work_dir=work_dir)
     return validate_variants(path, expectation, work_dir=work_dir)
