@@ -5,25 +5,37 @@ Policy, per tier (``public`` is the default of every lookup):
 * **Floor k on both sides.** A stratum is *small* when it has callable alleles and either ``0 < AC < k`` or
   ``AN - AC < k`` (a variant carried by almost every callable allele identifies carriers as surely as a rare
   one). ``AC = 0`` with ``AN ≥ k`` is not small: "nobody in a large group carries it" discloses nobody.
-* **Suppression.** A small stratum shows AN but no AC, AF, FAF, nhomalt or nhemi. Counts of homozygotes or
-  hemizygotes below k are withheld on their own (shown as None) without suppressing AC.
+* **Concealment (public tier).** A variant whose total AC is under the tier's floor is *not revealed to exist*:
+  its counts are replaced by "not observed" (AC 0 in every stratum, the same AN and callable individuals) before
+  anything else is decided, so its answer is, field for field, the answer for a variant nobody carries at that
+  position, and listings leave it out. The floor of each variant lies somewhere in ``[k, k + blur]``, drawn from a
+  keyed hash of the variant (:class:`ConcealmentKey`, derived from an instance secret): whether a variant with
+  ``k ≤ AC ≤ k + blur`` is shown cannot be told from the floor alone, so one carrier more or less moves a variant
+  across the line far more rarely than a fixed floor would let it (see docs/frequency.md for the measured effect).
+* **Suppression.** A small stratum that is revealed (registered tier, or a variant nearly every allele carries)
+  shows AN but no AC, AF, FAF, nhomalt or nhemi. Counts of homozygotes or hemizygotes below k are withheld on their
+  own (shown as None) without suppressing AC.
 * **Collapse.** When any stratum other than ``all`` is small, every stratum but ``all`` is withheld, so a
   suppressed stratum cannot be recovered by subtracting the others from the total.
 * **Rounding.** Counts (AC, AN, nhomalt, nhemi, callable individuals) are rounded half-up to a multiple of
   ``round_to`` after the floor was applied to the exact values; AF and FAF are recomputed from the rounded counts,
   so an exact count cannot be recovered from a frequency.
 
-| tier | k | collapse | round to |
-|---|---|---|---|
-| public | 10 | yes | 5 |
-| registered | 5 | yes | 1 |
-| controlled | 0 (off) | no | 1 |
+| tier | k | conceal under k | blur of the floor | collapse | round to |
+|---|---|---|---|---|---|
+| public | 10 | yes | 10 (floor 10–20) | yes | 5 |
+| registered | 5 | no (shown as withheld) | 0 | yes | 1 |
+| controlled | 0 (off) | no | 0 | no | 1 |
 
-Who may use which tier is decided by the caller (the access policy of the API or CLI), not here.
+Every :class:`~genomdb.frequency.records.VariantFrequency` says whether its tier reveals that the release
+observed the variant (``revealed``): listings, neighbours, plots, CSV and the Beacon's ``exists`` use that flag
+and nothing else. Who may use which tier is decided by the caller (the access policy of the API or CLI), not here.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -47,13 +59,46 @@ class Tier(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ConcealmentKey:
+    """The secret that places each variant's floor inside ``[k, k + blur]`` (see the module docs).
+
+    Derived from an instance secret, so the same variant has the same floor in every release and on every surface
+    (asking again, or asking another surface, learns nothing new), and nobody without the secret can compute it.
+    """
+
+    secret: bytes
+
+    @classmethod
+    def derived_from(cls, instance_secret: bytes) -> ConcealmentKey:
+        """A key of its own, derived from an instance secret (never the secret itself)."""
+        return cls(hmac.new(instance_secret, b"genomdb disclosure floors v1", hashlib.sha256).digest())
+
+    def offset(self, variant: VariantKey, width: int) -> int:
+        """A variant's place in ``0..width``, uniform and fixed for the variant."""
+        if width <= 0:
+            return 0
+        digest = hmac.new(self.secret, variant.key.encode(), hashlib.sha256).digest()
+        return int.from_bytes(digest[:8], "big") % (width + 1)
+
+
+@dataclass(frozen=True, slots=True)
 class DisclosurePolicy:
-    """How much one tier may see: the floor k (0 disables it), strata collapse and count rounding."""
+    """How much one tier may see: the floor k (0 disables it), concealment under it, strata collapse, rounding."""
 
     tier: Tier
     min_count: int
     collapse_strata: bool
     round_to: int
+    conceal_small: bool = False
+    """A variant under the floor is answered exactly like one not observed, and listings leave it out."""
+    floor_blur: int = 0
+    """With concealment: each variant's floor lies in ``[min_count, min_count + floor_blur]`` (a keyed draw)."""
+
+    def floor_of(self, variant: VariantKey, key: ConcealmentKey | None) -> int:
+        """The AC under which a variant is concealed; without a key, the highest floor of the range."""
+        if key is None:
+            return self.min_count + self.floor_blur
+        return self.min_count + key.offset(variant, self.floor_blur)
 
     def is_small(self, allele_count: int, allele_number: int) -> bool:
         """Whether a stratum's counts fall under the floor (see the module docs)."""
@@ -69,7 +114,9 @@ class DisclosurePolicy:
 
 
 POLICIES: dict[Tier, DisclosurePolicy] = {
-    Tier.PUBLIC: DisclosurePolicy(Tier.PUBLIC, min_count=10, collapse_strata=True, round_to=5),
+    Tier.PUBLIC: DisclosurePolicy(
+        Tier.PUBLIC, min_count=10, collapse_strata=True, round_to=5, conceal_small=True, floor_blur=10
+    ),
     Tier.REGISTERED: DisclosurePolicy(Tier.REGISTERED, min_count=5, collapse_strata=True, round_to=1),
     Tier.CONTROLLED: DisclosurePolicy(Tier.CONTROLLED, min_count=0, collapse_strata=False, round_to=1),
 }
@@ -126,10 +173,16 @@ def disclose(
     callable_individuals: int,
     release_id: str,
     policy: DisclosurePolicy,
+    key: ConcealmentKey | None = None,
 ) -> VariantFrequency:
-    """Apply a tier's policy to a variant's exact counts (``counts[0]`` is ``all``; AC 0 when not observed)."""
+    """Apply a tier's policy to a variant's exact counts (``counts[0]`` is ``all``; AC 0 when not observed).
+
+    ``key`` places the variant's floor for concealment (without one, the highest floor of the range applies).
+    """
     if not counts or counts[0].stratum != TOTAL:
         raise ValueError("counts must start with the 'all' stratum")
+    if policy.conceal_small and 0 < counts[0].allele_count < policy.floor_of(variant, key):
+        counts = [RawStratumCounts(c.stratum, 0, c.allele_number, 0, 0) for c in counts]
     total = counts[0]
     small = [policy.is_small(c.allele_count, c.allele_number) for c in counts]
     collapsed = policy.collapse_strata and any(small[1:])
@@ -179,4 +232,5 @@ def disclose(
         af_upper_95=upper,
         collapsed=collapsed,
         message=message,
+        revealed=total.allele_count > 0 and total.allele_number > 0,
     )

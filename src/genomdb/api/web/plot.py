@@ -66,7 +66,7 @@ def frequency_plot(variants: Sequence[VariantFrequency], interval: GenomicInterv
                 f'<a href="{href}"><circle class="observed" cx="{x:.1f}" cy="{_y(af):.1f}" r="3.5">'
                 f"<title>{label}</title></circle></a>"
             )
-        elif found.status == FrequencyStatus.SUPPRESSED:
+        elif found.revealed and found.status == FrequencyStatus.SUPPRESSED:
             label = escape(f"{v.key}: {found.message}")
             parts.append(
                 f'<a href="{href}"><rect class="withheld" x="{x - 1:.1f}" y="{base - 8}" width="2" height="8">'
