@@ -17,7 +17,9 @@ from genomdb.instance import Instance, init_instance
 from tests.api.world import World, build_world
 from tests.conftest import IN_CI, POSTGRES_URL, _postgres_reachable
 
-GENEROUS = ServiceSettings(public_queries_per_minute=100_000)
+GENEROUS = ServiceSettings(
+    public_queries_per_minute=100_000, public_queries_per_day=None, public_queries_per_window=None
+)
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
