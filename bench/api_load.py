@@ -16,7 +16,8 @@ request, so a saturated client cannot pass for a slow server.
 
 Without ``--token`` the calls are public-tier: the server is started with a query budget large enough not to
 interfere (``GENOMDB_API_PUBLIC_QUERIES_PER_MINUTE``, ``…_PER_DAY``, ``…_PER_WINDOW``; the limiters still run on
-every request). With a token the calls authenticate as that user. The same look-ups are also made in-process through FrequencyDatabase for scale.
+every request). With a token the calls authenticate as that user. The same look-ups are also made in-process
+through FrequencyDatabase for scale.
 
 An independent cross-check of the server's capacity (closed loop, not part of this benchmark):
 ``wrk -t1 -c8 -d10s http://127.0.0.1:PORT/api/frequency/variants/KEY`` against a running ``genomdb serve``.

@@ -56,6 +56,8 @@ import numpy as np
 
 OUT = Path(__file__).parent / "out"
 QUERY_COUNTS = (3, 10, 100, 2400)
+COUNT_CAP = 240
+"""Largest allele count the count-reading attack models."""
 SB_ERROR = 1e-6
 """δ of Shringarpure & Bustamante: the chance a member's allele is missed (a sequencing error)."""
 DEPARTMENT = "RSD-KG-OUH"
@@ -418,7 +420,10 @@ def ask_beacon(client: Client, keys: Sequence[str]) -> dict[str, bool]:
     return answers
 
 
-def ask_variants(client: Client, keys: Sequence[str], tier: str) -> dict[str, bool]:
+def ask_variants(
+    client: Client, keys: Sequence[str], tier: str, counts: dict[str, int] | None = None
+) -> dict[str, bool]:
+    """Whether each variant is revealed; ``counts`` gets the allele count shown (0 when none is)."""
     answers = {}
     for start in range(0, len(keys), 1000):
         chunk = list(keys[start : start + 1000])
@@ -426,6 +431,8 @@ def ask_variants(client: Client, keys: Sequence[str], tier: str) -> dict[str, bo
         for key, answer in zip(chunk, found["variants"], strict=True):
             assert answer["tier"] == tier, answer
             answers[key] = _revealed(answer)
+            if counts is not None:
+                counts[key] = int(answer["strata"][0]["allele_count"] or 0)
     return answers
 
 
@@ -453,6 +460,44 @@ def ask_listings(client: Client, cohort: Cohort) -> tuple[set[str], set[str], se
 # --- the attack --------------------------------------------------------------------------------------------------
 
 
+def binomial_pmf(n: int, p: np.ndarray, k_max: int) -> np.ndarray:
+    """P(X = k) for X ~ Binomial(n, p), for k = 0 … k_max (rows), per p (columns)."""
+    q = np.clip(1 - p, 1e-300, 1)
+    pmf = np.empty((k_max + 1, p.size))
+    pmf[0] = np.exp(n * np.log(q))
+    ratio = p / q
+    for k in range(k_max):
+        pmf[k + 1] = pmf[k] * (n - k) / (k + 1) * ratio
+    return pmf
+
+
+def _rounded(count: np.ndarray, to: int) -> np.ndarray:
+    return ((2 * count + to) // (2 * to)) * to
+
+
+def count_likelihoods(
+    rule: Rule, n_members: int, freq: np.ndarray, dose: np.ndarray, shown: np.ndarray, round_to: int, cap: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """P(the allele count shown | member) and (| non-member): shown is the count rounded to ``round_to`` when it
+    reaches the variant's floor (uniform over ``rule.floors``), else 0."""
+    counts = np.arange(cap + 1)
+    out = binomial_pmf(2 * n_members, freq, cap)
+    others = binomial_pmf(2 * (n_members - 1), freq, cap)
+    members = np.zeros_like(others)
+    for g in (1, 2):
+        rows = dose == g
+        members[g:, rows] = others[: cap + 1 - g, rows]
+    p_in = np.zeros(freq.size)
+    p_out = np.zeros(freq.size)
+    rounded = _rounded(counts, round_to)[:, None]
+    for floor, weight in zip(rule.floors, rule.weight_array(), strict=True):
+        below = counts[:, None] < floor
+        match = (below & (shown == 0)[None, :]) | (~below & (rounded == shown[None, :]))
+        p_in += weight * (members * match).sum(axis=0)
+        p_out += weight * (out * match).sum(axis=0)
+    return np.clip(p_in, 1e-12, 1), np.clip(p_out, 1e-12, 1)
+
+
 def binomial_sf(n: int, p: np.ndarray, k_max: int) -> np.ndarray:
     """P(X ≥ k) for X ~ Binomial(n, p), for k = 0 … k_max (rows), per p (columns)."""
     q = np.clip(1 - p, 1e-300, 1)
@@ -469,10 +514,16 @@ def binomial_sf(n: int, p: np.ndarray, k_max: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Rule:
-    """What the attacker believes the rule is: revealed when AC ≥ a floor drawn uniformly from ``floors``."""
+    """What the attacker knows of the rule: revealed when AC ≥ the variant's floor, one of ``floors`` drawn with
+    ``weights`` (equal weights when None)."""
 
     name: str
     floors: tuple[int, ...]
+    weights: tuple[float, ...] | None = None
+
+    def weight_array(self) -> np.ndarray:
+        w = np.ones(len(self.floors)) if self.weights is None else np.asarray(self.weights, dtype=float)
+        return w / w.sum()
 
 
 def reveal_probabilities(rule: Rule, n_members: int, freq: np.ndarray, dose: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -480,8 +531,9 @@ def reveal_probabilities(rule: Rule, n_members: int, freq: np.ndarray, dose: np.
     k_max = max(rule.floors)
     out = binomial_sf(2 * n_members, freq, k_max)
     others = binomial_sf(2 * (n_members - 1), freq, k_max)
-    p_out = np.mean([out[k] for k in rule.floors], axis=0)
-    p_in = np.mean([others[np.maximum(k - dose, 0), np.arange(freq.size)] for k in rule.floors], axis=0)
+    w = rule.weight_array()
+    p_out = sum(wk * out[k] for k, wk in zip(rule.floors, w, strict=True))
+    p_in = sum(wk * others[np.maximum(k - dose, 0), np.arange(freq.size)] for k, wk in zip(rule.floors, w, strict=True))
     return np.clip(p_in, 1e-12, 1 - 1e-12), np.clip(p_out, 1e-12, 1 - 1e-12)
 
 
@@ -539,15 +591,34 @@ def scores(
     for index, t in enumerate(targets):
         chosen = plan.sb[index][:q]
         f = freq[chosen]
-        d0 = np.exp(2 * n * np.log1p(-f))
-        d1 = np.exp(2 * (n - 1) * np.log1p(-f))
-        x = answers[chosen]
-        sb_scores.append(np.sum(np.where(x, np.log((1 - SB_ERROR * d1) / (1 - d0)), np.log(SB_ERROR * d1 / d0))))
+        d0 = np.exp(2 * n * np.log1p(-f))  # nobody of n carries it
+        d1 = np.exp(2 * (n - 1) * np.log1p(-f))  # nobody of the n - 1 others carries it
+        yes = np.log1p(-SB_ERROR * d1) - np.log1p(-np.minimum(d0, 1 - 1e-12))
+        no = np.log(SB_ERROR) - 2 * np.log1p(-f)  # log(δ·d1 / d0)
+        sb_scores.append(np.sum(np.where(answers[chosen], yes, no)))
         chosen = plan.floor_aware[index][:q]
         p_in, p_out = reveal_probabilities(rule, n, freq[chosen], dosage[chosen, t].astype(np.int64))
         x = answers[chosen]
         aware_scores.append(np.sum(np.where(x, np.log(p_in / p_out), np.log((1 - p_in) / (1 - p_out)))))
     return {"SB LRT": np.asarray(sb_scores), "floor-aware LRT": np.asarray(aware_scores)}
+
+
+def count_scores(
+    plan: Plan, cohort: Cohort, size: Size, freq: np.ndarray, shown: np.ndarray, rule: Rule, q: int, round_to: int
+) -> np.ndarray:
+    """The floor-aware attack that also reads the (rounded) allele count the API shows: the LRT of the counts.
+    Variants expected above ``COUNT_CAP / 3`` carriers are skipped (a count that large says little)."""
+    dosage = cohort.all_dosage
+    targets = list(range(size.targets)) + list(range(size.members, size.members + size.targets))
+    values = []
+    for index, t in enumerate(targets):
+        chosen = plan.floor_aware[index][:q]
+        chosen = chosen[2 * size.members * freq[chosen] < COUNT_CAP / 3]
+        p_in, p_out = count_likelihoods(
+            rule, size.members, freq[chosen], dosage[chosen, t].astype(np.int64), shown[chosen], round_to, COUNT_CAP
+        )
+        values.append(np.sum(np.log(p_in / p_out)))
+    return np.asarray(values)
 
 
 # --- the run -----------------------------------------------------------------------------------------------------
@@ -572,8 +643,10 @@ def run(size: Size, *, seed: int = 7, work: Path | None = None, time_limit: floa
     result = Result(size=dataclasses.asdict(size))
     folder = Path(tempfile.mkdtemp(prefix="privacy-", dir=work))
     try:
+        progress(f"simulating {size.members + 2 * size.targets + size.panel:,} individuals over {size.regions} regions")
         cohort = simulate(size, seed)
         n_sites = cohort.all_pos.size
+        progress(f"{n_sites:,} sites; ingesting {size.members:,} members and building the release")
         tokens = build_instance(folder / "home", cohort, size)
         keys = cohort.keys()
         dosage = cohort.all_dosage
@@ -581,22 +654,26 @@ def run(size: Size, *, seed: int = 7, work: Path | None = None, time_limit: floa
         freq = (panel.sum(axis=1) + 0.5) / (2 * size.panel + 1)
         true_ac = dosage[:, : size.members].sum(axis=1)
         public = POLICIES[Tier.PUBLIC]
-        served_rule = Rule("public", tuple(range(public.min_count, public.min_count + public.floor_blur + 1)))
+        distribution = public.floor_distribution()
+        served_rule = Rule("public", tuple(f for f, _ in distribution), tuple(w for _, w in distribution))
         max_q = max(size.query_counts)
         plan = plan_queries(cohort, size, freq, served_rule, max_q)
         fixed_plan = plan_queries(cohort, size, freq, Rule("fixed 10", (10,)), max_q)
         none_plan = plan_queries(cohort, size, freq, Rule("none", (1,)), max_q)
-        needed = sorted(
-            set(np.concatenate([*plan.sb, *plan.floor_aware, *fixed_plan.floor_aware, *none_plan.floor_aware]))
-        )
+        needed = sorted(set(np.concatenate([*plan.sb, *plan.floor_aware])))
         needed_keys = [keys[i] for i in needed]
+        token_needed = sorted(set(np.concatenate([*none_plan.sb, *none_plan.floor_aware])))
+        token_keys = [keys[i] for i in token_needed]
         bound = len(needed_keys) + 4 * (len(needed_keys) // 1000 + 1) + 100
         result.budget = budget_check(folder / "home", keys[int(needed[0])], deadline)
         result.n_requests += result.budget.get("requests", 0)
+        progress(f"attacking: {len(needed_keys):,} variants per public surface, {len(token_keys):,} per token tier")
         with served(folder / "home") as port:
             client = Client(port, max_requests=bound, deadline=deadline)
             surfaces: dict[str, dict[str, bool]] = {"Beacon": ask_beacon(client, needed_keys)}
-            surfaces["API variant look-ups"] = ask_variants(client, needed_keys, "public")
+            shown_counts: dict[str, int] = {}
+            surfaces["API variant look-ups"] = ask_variants(client, needed_keys, "public", shown_counts)
+            result.checks["public counts shown"] = sum(1 for n in shown_counts.values() if n)
             listed, gene, csv = ask_listings(client, cohort)
             surfaces["API region listings"] = {k: k in listed for k in needed_keys}
             surfaces["browser CSV"] = {k: k in csv for k in needed_keys}
@@ -605,7 +682,7 @@ def run(size: Size, *, seed: int = 7, work: Path | None = None, time_limit: floa
             tiers: dict[str, dict[str, bool]] = {}
             for tier in ("registered", "controlled"):
                 token_client = Client(port, max_requests=bound, deadline=deadline, token=tokens[tier])
-                tiers[f"API, {tier} tier (token)"] = ask_variants(token_client, needed_keys, tier)
+                tiers[f"API, {tier} tier (token)"] = ask_variants(token_client, token_keys, tier)
                 result.n_requests += token_client.n_requests
                 token_client.close()
         result.n_requests += public_requests
@@ -628,14 +705,29 @@ def run(size: Size, *, seed: int = 7, work: Path | None = None, time_limit: floa
         everything = Rule("every carried variant is revealed", (1,))
         for name, answers in {**surfaces, **tiers}.items():
             vector = np.zeros(n_sites, dtype=bool)
-            vector[needed] = [answers[keys[i]] for i in needed]
+            asked = token_needed if name in tiers else needed
+            vector[asked] = [answers[keys[i]] for i in asked]
             if name in tiers:  # registered and controlled tiers reveal every variant the release observed
                 answer_sets.append((name, "served", vector, none_plan, everything))
             else:
                 answer_sets.append((name, "served", vector, plan, served_rule))
         answer_sets.append(
-            ("fixed floor 10, no blur", "offline", true_ac >= public.min_count, fixed_plan, Rule("fixed", (10,)))
+            ("fixed floor 10 (earlier rule)", "offline", true_ac >= public.min_count, fixed_plan, Rule("fixed", (10,)))
         )
+        previous = Rule("fixed 10", (10,))
+        rounded = np.where(true_ac >= 10, ((2 * true_ac + 5) // 10) * 5, 0)
+        for q in size.query_counts:
+            values = count_scores(fixed_plan, cohort, size, freq, rounded, previous, q, 5)
+            result.rows.append(
+                {
+                    "surface": "AC rounded to 5 (earlier rule)",
+                    "answers": "offline",
+                    "attack": "count-reading LRT",
+                    "queries": q,
+                    "auc": round(auc(values[is_member], values[~is_member]), 3),
+                    "tpr_at_5pct_fpr": round(tpr_at_fpr(values[is_member], values[~is_member]), 3),
+                }
+            )
         for name, kind, vector, chosen_plan, rule in answer_sets:
             for q in size.query_counts:
                 for attack, values in scores(chosen_plan, cohort, size, freq, vector, rule, q).items():
@@ -653,6 +745,10 @@ def run(size: Size, *, seed: int = 7, work: Path | None = None, time_limit: floa
         shutil.rmtree(folder, ignore_errors=True)
     result.seconds = round(time.monotonic() - started, 1)
     return result
+
+
+def progress(message: str) -> None:
+    print(f"{dt.datetime.now(dt.UTC):%H:%M:%S} {message}", file=sys.stderr, flush=True)
 
 
 def budget_check(home: Path, key: str, deadline: float, per_day: int = 50) -> dict[str, Any]:
@@ -698,7 +794,8 @@ def report(result: Result) -> str:
         f"{result.checks['variants asked']:,} variants with {result.checks['public requests']:,} requests",
         f"surfaces whose public answers equal the Beacon's on every variant: "
         f"{', '.join(result.checks['surfaces agreeing with the Beacon on every variant'])}",
-        f"public 'yes' answers for variants with AC < 10: {result.checks['public yes for AC < 10']}",
+        f"public 'yes' answers for variants with AC < 10: {result.checks['public yes for AC < 10']}; "
+        f"public answers carrying an allele count: {result.checks.get('public counts shown')}",
         "",
         f"{'surface':<34}{'answers':<9}{'attack':<17}"
         + "".join(f"{f'{q} q':>16}" for q in result.size["query_counts"]),

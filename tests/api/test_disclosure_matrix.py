@@ -33,7 +33,7 @@ from tests.api.world import World
 TIERS = (Tier.PUBLIC, Tier.REGISTERED, Tier.CONTROLLED)
 TIER_ROLE = {Tier.PUBLIC: None, Tier.REGISTERED: Role.RESEARCHER, Tier.CONTROLLED: Role.STEWARD}
 GENE = "LDLR"
-PUBLIC_HIGHEST_FLOOR = POLICIES[Tier.PUBLIC].min_count + POLICIES[Tier.PUBLIC].floor_blur
+PUBLIC_HIGHEST_FLOOR = POLICIES[Tier.PUBLIC].floor_distribution()[-1][0]
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "genomdb"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from genomdb.errors import InvalidInput
-from genomdb.frequency.disclosure import ConcealmentKey, Tier, disclose, policy_for
+from genomdb.frequency.disclosure import ConcealmentKey, DisclosurePolicy, Tier, disclose, policy_for
 from genomdb.frequency.keys import VariantKey
 from genomdb.frequency.records import FrequencyStatus, RawStratumCounts
 
@@ -42,12 +42,16 @@ def test_rare_variant_is_concealed_in_public_withheld_for_registered_shown_for_c
 
 def test_concealment_floor_is_keyed_per_variant_within_its_range() -> None:
     public = policy_for("public")
-    low, high = public.min_count, public.min_count + public.floor_blur
-    assert public.conceal_small and public.floor_blur > 0
+    distribution = public.floor_distribution()
+    low, high = distribution[0][0], distribution[-1][0]
+    assert public.conceal_small and low == public.min_count and high > low
+    assert sum(p for _, p in distribution) == pytest.approx(1.0) and all(p > 0 for _, p in distribution)
     key = ConcealmentKey.derived_from(b"instance secret")
-    variants = [VariantKey("chr1", 1000 + i, "A", "G") for i in range(400)]
+    variants = [VariantKey("chr1", 1000 + i, "A", "G") for i in range(4000)]
     floors = [public.floor_of(v, key) for v in variants]
-    assert min(floors) == low and max(floors) == high and len(set(floors)) == public.floor_blur + 1
+    assert low <= min(floors) and max(floors) <= high and len(set(floors)) > (high - low) // 2
+    expected = sum(f * p for f, p in distribution)
+    assert sum(floors) / len(floors) == pytest.approx(expected, rel=0.05)  # drawn from the stated distribution
     assert floors == [public.floor_of(v, key) for v in variants]  # fixed per variant: asking again learns nothing
     other = ConcealmentKey.derived_from(b"another instance")
     assert floors != [public.floor_of(v, other) for v in variants]
@@ -56,8 +60,8 @@ def test_concealment_floor_is_keyed_per_variant_within_its_range() -> None:
         for ac in (floor - 1, floor):
             found = disclose(
                 variant,
-                _counts(("all", ac, 2000, 0)),
-                callable_individuals=1000,
+                _counts(("all", ac, 4000, 0)),
+                callable_individuals=2000,
                 release_id="R",
                 policy=public,
                 key=key,
@@ -65,6 +69,9 @@ def test_concealment_floor_is_keyed_per_variant_within_its_range() -> None:
             assert found.revealed == (ac >= floor)
             if not found.revealed:
                 assert found.status is FrequencyStatus.NOT_OBSERVED and found.total.allele_count == 0
+            else:  # the public tier says a variant was observed, never how often
+                assert found.status is FrequencyStatus.OBSERVED and found.total.allele_count is None
+                assert found.total.allele_frequency is None and found.total.allele_number == 4000
 
 
 def test_any_small_stratum_collapses_to_the_total() -> None:
@@ -87,11 +94,16 @@ def test_floor_applies_to_non_carriers_too() -> None:
 
 def test_rounding_recomputes_frequencies_from_rounded_counts() -> None:
     counts = _counts(("all", 123, 4567, 12))
-    public = disclose(VARIANT, counts, callable_individuals=2284, release_id="R", policy=policy_for("public"))
+    rounding = DisclosurePolicy(Tier.PUBLIC, min_count=10, collapse_strata=True, round_to=5)
+    public = disclose(VARIANT, counts, callable_individuals=2284, release_id="R", policy=rounding)
     total = public.total
     assert (total.allele_count, total.allele_number, total.n_homalt) == (125, 4565, 10)
     assert total.allele_frequency == pytest.approx(125 / 4565)
     assert public.callable_individuals == 2285
+    common = _counts(("all", 423, 4567, 12))  # above every public floor: shown to exist, never counted
+    shown = disclose(VARIANT, common, callable_individuals=2284, release_id="R", policy=policy_for("public"))
+    assert shown.status is FrequencyStatus.OBSERVED and shown.total.allele_count is None
+    assert shown.total.allele_number == 4565 and shown.callable_individuals == 2285
     exact = disclose(VARIANT, counts, callable_individuals=2284, release_id="R", policy=policy_for("controlled"))
     assert exact.total.allele_count == 123 and exact.total.faf95 is not None
 

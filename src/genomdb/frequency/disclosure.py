@@ -34,8 +34,10 @@ and nothing else. Who may use which tier is decided by the caller (the access po
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -73,12 +75,17 @@ class ConcealmentKey:
         """A key of its own, derived from an instance secret (never the secret itself)."""
         return cls(hmac.new(instance_secret, b"genomdb disclosure floors v1", hashlib.sha256).digest())
 
-    def offset(self, variant: VariantKey, width: int) -> int:
-        """A variant's place in ``0..width``, uniform and fixed for the variant."""
-        if width <= 0:
-            return 0
+    def uniform(self, variant: VariantKey) -> float:
+        """A variant's draw in ``[0, 1)``, uniform over variants and fixed for the variant."""
         digest = hmac.new(self.secret, variant.key.encode(), hashlib.sha256).digest()
-        return int.from_bytes(digest[:8], "big") % (width + 1)
+        return int.from_bytes(digest[:8], "big") / 2.0**64
+
+
+@functools.cache
+def _logistic_floors(low: int, high: int, center: float, scale: float) -> tuple[tuple[int, float], ...]:
+    """Floors ``low … high`` with logistic probabilities (the tails lumped onto the two ends)."""
+    cumulative = [1.0 / (1.0 + math.exp(-(x - center) / scale)) for x in range(low, high)] + [1.0]
+    return tuple((low + i, c - (cumulative[i - 1] if i else 0.0)) for i, c in enumerate(cumulative))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,15 +97,34 @@ class DisclosurePolicy:
     collapse_strata: bool
     round_to: int
     conceal_small: bool = False
-    """A variant under the floor is answered exactly like one not observed, and listings leave it out."""
-    floor_blur: int = 0
-    """With concealment: each variant's floor lies in ``[min_count, min_count + floor_blur]`` (a keyed draw)."""
+    """A variant under its floor is answered exactly like one not observed, and listings leave it out."""
+    floor_center: float = 0.0
+    floor_scale: float = 0.0
+    """With concealment and a scale > 0, each variant's floor is a keyed draw from a logistic distribution with this
+    centre and scale, cut to ``[min_count, floor_max]``: whether one carrier more moves a variant across its floor
+    changes the odds of an answer by at most about ``exp(1 / floor_scale)``."""
+    floor_max: int = 0
+    withhold_counts: bool = False
+    """Revealed variants show that they were observed (and AN), never their counts: a count, even rounded, tells
+    more about membership than the Beacon's yes/no (docs/frequency.md, "Membership inference")."""
+
+    def floor_distribution(self) -> tuple[tuple[int, float], ...]:
+        """Every floor a variant may get, with its probability (one floor, ``min_count``, without a spread)."""
+        if not self.conceal_small or self.floor_scale <= 0 or self.floor_max <= self.min_count:
+            return ((self.min_count, 1.0),)
+        return _logistic_floors(self.min_count, self.floor_max, self.floor_center, self.floor_scale)
 
     def floor_of(self, variant: VariantKey, key: ConcealmentKey | None) -> int:
-        """The AC under which a variant is concealed; without a key, the highest floor of the range."""
+        """The AC under which a variant is concealed; without a key, the highest floor of the distribution."""
+        distribution = self.floor_distribution()
         if key is None:
-            return self.min_count + self.floor_blur
-        return self.min_count + key.offset(variant, self.floor_blur)
+            return distribution[-1][0]
+        draw, total = key.uniform(variant), 0.0
+        for floor, probability in distribution:
+            total += probability
+            if draw < total:
+                return floor
+        return distribution[-1][0]
 
     def is_small(self, allele_count: int, allele_number: int) -> bool:
         """Whether a stratum's counts fall under the floor (see the module docs)."""
@@ -113,9 +139,22 @@ class DisclosurePolicy:
         return ((2 * count + self.round_to) // (2 * self.round_to)) * self.round_to
 
 
+PUBLIC_FLOOR_CENTER = 60.0
+PUBLIC_FLOOR_SCALE = 15.0
+PUBLIC_FLOOR_MAX = 150
+"""The public floors: logistic around AC 60 with scale 15, cut to 10–150 (chosen by bench/privacy.py's attack)."""
+
 POLICIES: dict[Tier, DisclosurePolicy] = {
     Tier.PUBLIC: DisclosurePolicy(
-        Tier.PUBLIC, min_count=10, collapse_strata=True, round_to=5, conceal_small=True, floor_blur=10
+        Tier.PUBLIC,
+        min_count=10,
+        collapse_strata=True,
+        round_to=5,
+        conceal_small=True,
+        floor_center=PUBLIC_FLOOR_CENTER,
+        floor_scale=PUBLIC_FLOOR_SCALE,
+        floor_max=PUBLIC_FLOOR_MAX,
+        withhold_counts=True,
     ),
     Tier.REGISTERED: DisclosurePolicy(Tier.REGISTERED, min_count=5, collapse_strata=True, round_to=1),
     Tier.CONTROLLED: DisclosurePolicy(Tier.CONTROLLED, min_count=0, collapse_strata=False, round_to=1),
@@ -210,6 +249,10 @@ def disclose(
             f"not observed among {individuals:,} callable individuals; "
             f"AF < {_format_af(upper or 0.0)} at 95% confidence"
         )
+    elif policy.withhold_counts:
+        status = FrequencyStatus.OBSERVED
+        strata = tuple(_withheld(policy, c) for c, _ in kept)
+        message = f"observed among {individuals:,} callable individuals; counts are shown from the registered tier"
     else:
         status = FrequencyStatus.OBSERVED
         shown = strata[0]
