@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     )
     encrypt_blobs: bool = Field(default=False, description="store blobs crypt4gh-encrypted for the archive key")
     ingest_workers: int = Field(default=0, ge=0, description="processes validating files (0: one per core)")
+    public_floor_center: float = Field(
+        default=60.0, ge=10, description="public tier: centre (AC) of the logistic draw of each variant's floor"
+    )
+    public_floor_scale: float = Field(default=15.0, ge=0, description="public tier: scale of that draw (0: none)")
+    public_floor_max: int = Field(default=150, ge=10, description="public tier: the highest floor a variant gets")
     gc_grace_seconds: int = Field(
         default=3600, ge=0, description="store gc leaves unregistered blobs younger than this"
     )

@@ -23,17 +23,17 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from genomdb.access.records import Role
-from genomdb.frequency.disclosure import POLICIES, Tier
+from genomdb.frequency.disclosure import Tier
 from genomdb.frequency.keys import parse_variant_key
 from genomdb.frequency.lookup import FrequencyDatabase
 from genomdb.refdata.genes import find_gene
 from tests.api.conftest import make_app
-from tests.api.world import World
+from tests.api.world import WORLD_FLOOR_ENV, WORLD_FLOORS, World
 
 TIERS = (Tier.PUBLIC, Tier.REGISTERED, Tier.CONTROLLED)
 TIER_ROLE = {Tier.PUBLIC: None, Tier.REGISTERED: Role.RESEARCHER, Tier.CONTROLLED: Role.STEWARD}
 GENE = "LDLR"
-PUBLIC_HIGHEST_FLOOR = POLICIES[Tier.PUBLIC].floor_distribution()[-1][0]
+PUBLIC_HIGHEST_FLOOR = int(WORLD_FLOORS["public_floor_max"])
 PACKAGE = Path(__file__).resolve().parents[2] / "src" / "genomdb"
 
 
@@ -242,7 +242,7 @@ def _cli(world: World, *args: str) -> str:
     from genomdb.cli.app import app
 
     home = world.instance.settings.resolved_home()
-    env = {"COLUMNS": "200", "GENOMDB_HOME": str(home)}
+    env = {"COLUMNS": "200", "GENOMDB_HOME": str(home), **WORLD_FLOOR_ENV}
     if world.instance.settings.database_url:
         env["GENOMDB_DATABASE_URL"] = world.instance.settings.database_url
     result = CliRunner().invoke(app, list(args), env=env)

@@ -5,13 +5,16 @@ Policy, per tier (``public`` is the default of every lookup):
 * **Floor k on both sides.** A stratum is *small* when it has callable alleles and either ``0 < AC < k`` or
   ``AN - AC < k`` (a variant carried by almost every callable allele identifies carriers as surely as a rare
   one). ``AC = 0`` with ``AN ≥ k`` is not small: "nobody in a large group carries it" discloses nobody.
-* **Concealment (public tier).** A variant whose total AC is under the tier's floor is *not revealed to exist*:
-  its counts are replaced by "not observed" (AC 0 in every stratum, the same AN and callable individuals) before
+* **Concealment (public tier).** A variant whose total AC is under its floor is *not revealed to exist*: its
+  counts are replaced by "not observed" (AC 0 in every stratum, the same AN and callable individuals) before
   anything else is decided, so its answer is, field for field, the answer for a variant nobody carries at that
-  position, and listings leave it out. The floor of each variant lies somewhere in ``[k, k + blur]``, drawn from a
-  keyed hash of the variant (:class:`ConcealmentKey`, derived from an instance secret): whether a variant with
-  ``k ≤ AC ≤ k + blur`` is shown cannot be told from the floor alone, so one carrier more or less moves a variant
-  across the line far more rarely than a fixed floor would let it (see docs/frequency.md for the measured effect).
+  position, and listings leave it out. Each variant's floor is a draw from a logistic distribution (centre 60,
+  scale 15, cut to 10–150), fixed per variant by a keyed hash (:class:`ConcealmentKey`, derived from an instance
+  secret): one carrier more or less changes the odds that a variant is shown by at most about ``exp(1/15)``,
+  instead of switching it at a fixed floor.
+* **Counts withheld (public tier).** A revealed variant says "observed among N callable individuals" and shows AN,
+  never AC, AF, FAF or genotype counts: the measured attack learnt more from rounded counts than from the Beacon's
+  yes/no (docs/frequency.md, "Membership inference").
 * **Suppression.** A small stratum that is revealed (registered tier, or a variant nearly every allele carries)
   shows AN but no AC, AF, FAF, nhomalt or nhemi. Counts of homozygotes or hemizygotes below k are withheld on their
   own (shown as None) without suppressing AC.
@@ -21,11 +24,11 @@ Policy, per tier (``public`` is the default of every lookup):
   ``round_to`` after the floor was applied to the exact values; AF and FAF are recomputed from the rounded counts,
   so an exact count cannot be recovered from a frequency.
 
-| tier | k | conceal under k | blur of the floor | collapse | round to |
-|---|---|---|---|---|---|
-| public | 10 | yes | 10 (floor 10–20) | yes | 5 |
-| registered | 5 | no (shown as withheld) | 0 | yes | 1 |
-| controlled | 0 (off) | no | 0 | no | 1 |
+| tier | k | under the floor | floor per variant | counts | collapse | round to |
+|---|---|---|---|---|---|---|
+| public | 10 | not revealed (as not observed) | keyed logistic, 10–150 | withheld (AN shown) | yes | 5 |
+| registered | 5 | revealed, counts withheld | k | shown | yes | 1 |
+| controlled | 0 (off) | shown | – | shown | no | 1 |
 
 Every :class:`~genomdb.frequency.records.VariantFrequency` says whether its tier reveals that the release
 observed the variant (``revealed``): listings, neighbours, plots, CSV and the Beacon's ``exists`` use that flag
@@ -34,6 +37,7 @@ and nothing else. Who may use which tier is decided by the caller (the access po
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import hmac
@@ -159,6 +163,17 @@ POLICIES: dict[Tier, DisclosurePolicy] = {
     Tier.REGISTERED: DisclosurePolicy(Tier.REGISTERED, min_count=5, collapse_strata=True, round_to=1),
     Tier.CONTROLLED: DisclosurePolicy(Tier.CONTROLLED, min_count=0, collapse_strata=False, round_to=1),
 }
+
+
+def policies_with_public_floors(center: float, scale: float, highest: int) -> dict[Tier, DisclosurePolicy]:
+    """The tiers' policies with the public floors an instance configured (``GENOMDB_PUBLIC_FLOOR_*``)."""
+    public = dataclasses.replace(
+        POLICIES[Tier.PUBLIC],
+        floor_center=center,
+        floor_scale=scale,
+        floor_max=max(highest, POLICIES[Tier.PUBLIC].min_count),
+    )
+    return {**POLICIES, Tier.PUBLIC: public}
 
 
 def policy_for(tier: Tier | str) -> DisclosurePolicy:

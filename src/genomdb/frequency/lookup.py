@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from genomdb.frequency.arrowfile import SortedArrowFile
-from genomdb.frequency.disclosure import ConcealmentKey, DisclosurePolicy, Tier, disclose, policy_for
+from genomdb.frequency.disclosure import (
+    POLICIES,
+    ConcealmentKey,
+    DisclosurePolicy,
+    Tier,
+    disclose,
+    policies_with_public_floors,
+    policy_for,
+)
 from genomdb.frequency.keys import (
     GenomicInterval,
     VariantKey,
@@ -133,6 +141,10 @@ class FrequencyDatabase:
         self.release: ReleaseInfo = info
         self._reader = ReleaseReader(info.path, manifest)
         self._key: ConcealmentKey | None = concealment_key(instance)
+        settings = instance.settings
+        self._policies = policies_with_public_floors(
+            settings.public_floor_center, settings.public_floor_scale, settings.public_floor_max
+        )
 
     @classmethod
     def from_reader(
@@ -144,7 +156,12 @@ class FrequencyDatabase:
         database.release = release
         database._reader = reader
         database._key = key
+        database._policies = dict(POLICIES)
         return database
+
+    def policy(self, tier: Tier | str) -> DisclosurePolicy:
+        """The policy this database applies at a tier (the instance's public floors included)."""
+        return self._policies[policy_for(tier).tier]
 
     def close(self) -> None:
         self._reader.close()
@@ -172,20 +189,20 @@ class FrequencyDatabase:
 
     def lookup_variant(self, key: str | VariantKey, tier: Tier | str = Tier.PUBLIC) -> VariantFrequency:
         """One variant (``chr19-11089362-G-A``): observed, not observed (with an upper bound) or not covered."""
-        policy = policy_for(tier)
+        policy = self.policy(tier)
         variant = key if isinstance(key, VariantKey) else parse_variant_key(key)
         counts, individuals = self._reader.variant_counts(variant)
         return self._disclose(variant, counts, individuals, policy)
 
     def bulk_lookup(self, keys: Iterable[str | VariantKey], tier: Tier | str = Tier.PUBLIC) -> list[VariantFrequency]:
         """Many variants at once, in the order given; every key is parsed before any is looked up."""
-        policy = policy_for(tier)
+        policy = self.policy(tier)
         variants = [k if isinstance(k, VariantKey) else parse_variant_key(k) for k in keys]
         return [self._disclose(v, *self._reader.variant_counts(v), policy) for v in variants]
 
     def lookup_region(self, region: str | GenomicInterval, tier: Tier | str = Tier.PUBLIC) -> RegionFrequencies:
         """Every variant starting inside a region (``chr19:11.08M-11.10M``, at most 5 Mb) that the tier reveals."""
-        policy = policy_for(tier)
+        policy = self.policy(tier)
         interval = region if isinstance(region, GenomicInterval) else parse_interval(region)
         disclosed = (
             self._disclose(variant, counts, individuals, policy)
