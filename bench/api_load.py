@@ -15,8 +15,9 @@ callbacks without a task per request, with the collector frozen. Its own CPU tim
 request, so a saturated client cannot pass for a slow server.
 
 Without ``--token`` the calls are public-tier: the server is started with a query budget large enough not to
-interfere (``GENOMDB_API_PUBLIC_QUERIES_PER_MINUTE``; the limiter still runs on every request). With a token the
-calls authenticate as that user. The same look-ups are also made in-process through FrequencyDatabase for scale.
+interfere (``GENOMDB_API_PUBLIC_QUERIES_PER_MINUTE``, ``…_PER_DAY``, ``…_PER_WINDOW``; the limiters still run on
+every request). With a token the calls authenticate as that user. The same look-ups are also made in-process
+through FrequencyDatabase for scale.
 
 An independent cross-check of the server's capacity (closed loop, not part of this benchmark):
 ``wrk -t1 -c8 -d10s http://127.0.0.1:PORT/api/frequency/variants/KEY`` against a running ``genomdb serve``.
@@ -334,7 +335,12 @@ def main() -> None:
     release_id, keys = release_keys(args.home, 20_000, args.seed)
     median_us, p99_us = in_process(args.home, keys[:5000])
     port = free_port()
-    env = {**os.environ, "GENOMDB_API_PUBLIC_QUERIES_PER_MINUTE": "100000000"}
+    env = {
+        **os.environ,
+        "GENOMDB_API_PUBLIC_QUERIES_PER_MINUTE": "100000000",
+        "GENOMDB_API_PUBLIC_QUERIES_PER_DAY": "100000000",
+        "GENOMDB_API_PUBLIC_QUERIES_PER_WINDOW": "100000000",
+    }
     command = [
         sys.executable, "-c", "from genomdb.cli.app import main; main()", "--home", str(args.home),
         "serve", "--port", str(port), "--no-access-log",

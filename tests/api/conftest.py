@@ -14,10 +14,12 @@ from genomdb.api.app import create_app
 from genomdb.api.settings import ServiceSettings
 from genomdb.config import Settings
 from genomdb.instance import Instance, init_instance
-from tests.api.world import World, build_world
+from tests.api.world import WORLD_FLOORS, World, build_world
 from tests.conftest import IN_CI, POSTGRES_URL, _postgres_reachable
 
-GENEROUS = ServiceSettings(public_queries_per_minute=100_000)
+GENEROUS = ServiceSettings(
+    public_queries_per_minute=100_000, public_queries_per_day=None, public_queries_per_window=None
+)
 
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
@@ -35,9 +37,11 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         schema = f"t_{uuid.uuid4().hex[:12]}"
         with psycopg.connect(POSTGRES_URL.replace("+psycopg", ""), autocommit=True) as conn:
             conn.execute(f'CREATE SCHEMA "{schema}"')
-        settings = Settings(home=folder / "home", database_url=f"{POSTGRES_URL}?options=-csearch_path%3D{schema}")
+        settings = Settings(
+            home=folder / "home", database_url=f"{POSTGRES_URL}?options=-csearch_path%3D{schema}", **WORLD_FLOORS
+        )
     else:
-        settings = Settings(home=folder / "home")
+        settings = Settings(home=folder / "home", **WORLD_FLOORS)
     init_instance(settings)
     instance = Instance.open(settings)
     try:

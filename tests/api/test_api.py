@@ -69,9 +69,11 @@ def test_an_upload_is_validated_and_stored_like_a_cli_submission(
 def test_frequencies_at_each_tier(client: TestClient, world: World) -> None:
     url = f"/api/frequency/variants/{world.suppressed}"
     public = client.get(url).json()
-    assert (
-        public["tier"] == "public" and public["status"] == "suppressed" and public["strata"][0]["allele_count"] is None
-    )
+    assert public["tier"] == "public" and public["status"] == "not_observed"  # under the floor: not revealed
+    assert public["strata"][0]["allele_count"] == 0 and public["message"].startswith("not observed among")
+    registered = client.get(url, headers=world.headers(Role.RESEARCHER)).json()
+    assert registered["tier"] == "registered" and registered["status"] == "suppressed"
+    assert registered["strata"][0]["allele_count"] is None
     steward = client.get(url, headers=world.headers(Role.STEWARD)).json()
     assert steward["tier"] == "controlled" and steward["status"] == "observed"
     above = client.get(url + "?tier=controlled", headers=world.headers(Role.RESEARCHER))

@@ -33,6 +33,9 @@ from tests.identities import fake_cpr
 from tests.ingest import formats_factory as ff
 from tests.ingest.submission_kit import make_kit, sha256_of
 
+WORLD_FLOORS: dict[str, Any] = {"public_floor_center": 16.0, "public_floor_scale": 3.0, "public_floor_max": 24}
+"""Public floors scaled to the world's 36 samples (the defaults, 10–150 around 60, would reveal nothing of it)."""
+WORLD_FLOOR_ENV = {f"GENOMDB_{name.upper()}": str(value) for name, value in WORLD_FLOORS.items()}
 N_COHORT = 36
 REGIONS = ("RH", "RSJ", "RSD", "RM", "RN")
 PLATFORMS = ("ILLUMINA", "ILLUMINA", "ONT")
@@ -120,7 +123,8 @@ class World:
     observed: str = ""
     """A variant observed at the public tier."""
     suppressed: str = ""
-    """A variant withheld at the public tier, shown at registered or controlled."""
+    """A variant under the floor: answered as not observed at the public tier, withheld (AC < 5) at the registered
+    tier, shown at the controlled tier."""
     not_observed: str = ""
     classified: str = ""
     """The chr1 variant RH-KG (LP) and RM-KG (VUS) classified: no consensus, a conflict case."""
@@ -212,9 +216,15 @@ def build_world(instance: Instance, folder: Path) -> World:
     with FrequencyDatabase(instance) as database:
         public = list(database.lookup_region("chr1:100000-101500", "public").variants)
         public += list(database.lookup_region("chr19:11089000-11090000", "public").variants)
+        registered = list(database.lookup_region("chr1:100000-101500", "registered").variants)
     observed = _find(public, FrequencyStatus.OBSERVED)
     world.observed = observed.variant.key
-    world.suppressed = _find(public, FrequencyStatus.SUPPRESSED).variant.key
+    listed = {f.variant.key for f in public}
+    world.suppressed = next(
+        f.variant.key
+        for f in registered
+        if f.status is FrequencyStatus.SUPPRESSED and f.variant.key not in listed and len(f.variant.alt) == 1
+    )
     v = observed.variant
     taken = {f.variant.alt for f in public if f.variant.chrom == v.chrom and f.variant.pos_1based == v.pos_1based}
     other = next(b for b in "ACGT" if b not in taken and b != v.ref[0])

@@ -16,7 +16,7 @@ import pytest
 
 from genomdb.config import Settings
 from genomdb.instance import Instance, init_instance
-from tests.api.world import World, build_world
+from tests.api.world import WORLD_FLOOR_ENV, WORLD_FLOORS, World, build_world
 
 ARTIFACTS = Path(os.environ.get("GENOMDB_ARTIFACTS") or Path(__file__).parent / "artifacts")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -76,12 +76,12 @@ def serve(home: Path, log: Path, *, env: dict[str, str] | None = None) -> tuple[
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     folder = tmp_path_factory.mktemp("served")
-    settings = Settings(home=folder / "home")
+    settings = Settings(home=folder / "home", **WORLD_FLOORS)
     init_instance(settings)
     with Instance.open(settings) as instance:
         world = build_world(instance, folder)
     log = folder / "serve.log"
-    process, base = serve(settings.resolved_home(), log)
+    process, base = serve(settings.resolved_home(), log, env=WORLD_FLOOR_ENV)
     try:
         yield Served(world, base, log)
     finally:

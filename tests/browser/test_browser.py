@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from genomdb.access.records import Role
 from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, Served
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -26,7 +27,12 @@ def browser():  # type: ignore[no-untyped-def]
 
 def test_search_variant_gene_and_csv(browser, served: Served) -> None:  # type: ignore[no-untyped-def]
     world = served.world
-    context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
+    # A registered user (a token, like a logged-in researcher): the public tier shows no counts to sort or plot.
+    context = browser.new_context(
+        accept_downloads=True,
+        viewport={"width": 1280, "height": 900},
+        extra_http_headers=world.headers(Role.RESEARCHER),
+    )
     page = context.new_page()
     page.goto(served.base_url + "/")
     assert "National allele frequencies" in page.title()
@@ -68,7 +74,7 @@ def test_search_variant_gene_and_csv(browser, served: Served) -> None:  # type: 
     assert download.suggested_filename.startswith("genomdb-LDLR-")
     text = download.path().read_text() if download.path() else ""
     parsed = list(csv.DictReader(io.StringIO(text)))
-    assert len(parsed) == total and parsed[0]["tier"] == "public"
+    assert len(parsed) == total and parsed[0]["tier"] == "registered"
     context.close()
 
 

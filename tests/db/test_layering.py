@@ -19,7 +19,9 @@ SHELLS = {"api", "cli"}
 BASE = {"db", "storage", "refdata", "model", "errors", "config", "pseudonyms", "__init__"}
 ROOT = "instance"
 """The composition root: wires the catalogue and the stores together; domains may import it, it imports no shell."""
-PERSISTENCE_MODULES = {"repository", "token_repository", "rows", "writer", "search", "facts", "relations", "tables"}
+PERSISTENCE_MODULES = {
+    "repository", "token_repository", "budget_repository", "rows", "writer", "search", "facts", "relations", "tables",
+}  # fmt: skip
 """Modules of a domain that may import its ``tables``: the repository and the parts it is split into."""
 
 

@@ -69,14 +69,19 @@ def test_annotate_round_trip(tmp_path: Path, database: FrequencyDatabase, suffix
         assert f"##genomdb_frequency_release=<ID={database.release_id},tier=controlled>" in header.stdout
 
 
-def test_public_annotation_hides_rare_counts(tmp_path: Path, database: FrequencyDatabase) -> None:  # noqa: F811
+def test_public_annotation_answers_rare_variants_as_not_observed(tmp_path: Path, database: FrequencyDatabase) -> None:  # noqa: F811
     rows = [r for r in pq.read_table(database.release.path / "variants.parquet").to_pylist() if r["chrom"] == "chr19"]
     rare = [r for r in rows if 0 < r["ac_all"] < 10]
     report = annotate_vcf(database, _input(tmp_path / "in.vcf", rare), tmp_path / "out.vcf")
-    assert report.tier == "public" and report.by_status.get("suppressed") == len(rare)
+    # every rare allele, and the absent ACGTACGT allele, are "not observed": the public tier does not reveal them
+    assert report.tier == "public" and report.by_status.get("not_observed") == len(rare) + 1
+    assert "suppressed" not in report.by_status and "observed" not in report.by_status
     with pysam.VariantFile(str(tmp_path / "out.vcf")) as annotated:
         for record in annotated:
-            assert "GDB_AF" not in record.info or record.chrom == "chr2" or len(record.alts or ()) > 1
+            if record.chrom == "chr2" or len(record.alts or ()) > 1:
+                continue
+            assert record.info["GDB_AC"] == (0,) and record.info["GDB_AF"] == (0.0,), record
+            assert record.info["GDB_nhomalt"] == (0,)
 
 
 def test_annotate_refuses_bad_paths(tmp_path: Path, database: FrequencyDatabase) -> None:  # noqa: F811

@@ -77,9 +77,11 @@ def test_demo_to_release_to_lookups(instance: Instance, demo: DemoCohort, tmp_pa
         "freq",
         f"{common.variant.chrom}:{common.variant.pos_1based - 1000}-{common.variant.pos_1based + 1000}",
         "--tsv",
+        "--tier",
+        "controlled",
     )
-    assert tsv.returncode == 0 and tsv.stdout.startswith("variant\tstratum\tstatus")
-    assert common.key in tsv.stdout
+    assert tsv.returncode == 0 and tsv.stdout.startswith("variant\ttier\tstratum\tstatus")
+    assert common.key in tsv.stdout and "\tcontrolled\t" in tsv.stdout
     absent = _cli(instance, "freq", "chr19-58000000-A-G")
     assert absent.returncode == 0 and "position not covered" in absent.stdout
     bad = _cli(instance, "freq", "chr19-11089362-G")

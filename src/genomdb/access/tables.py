@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from genomdb.db.base import Base, utcnow
@@ -87,3 +87,12 @@ class ApiTokenRow(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class QueryBudgetUseRow(Base):
+    """Aggregate queries one client spent on one UTC day (the client as a keyed digest, never an address)."""
+
+    __tablename__ = "query_budget_use"
+    client_digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    n_queries: Mapped[int] = mapped_column(BigInteger)

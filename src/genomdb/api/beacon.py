@@ -4,8 +4,9 @@ Query profiles: sequence (``referenceName``, ``start``, ``referenceBases``, ``al
 (``referenceName``, ``start``, ``end``, optionally ``variantType``/``alternateBases``) and gene id (``geneId``),
 on assembly GRCh38 only; Beacon coordinates are 0-based (``start`` inclusive, ``end`` exclusive). Every answer
 comes from the frequency service at the caller's tier, so it passes the disclosure engine: a variant *exists* for
-a tier only when that tier may see it observed (a suppressed variant does not exist at that tier, which is what
-protects against membership inference). The response granularity is the requested one, capped by the tier's.
+a tier exactly when the engine reveals it to that tier (``VariantFrequency.revealed``; at the public tier a variant
+under its floor is answered like one nobody carries, which is what protects against membership inference). The
+response granularity is the requested one, capped by the tier's.
 No FastAPI here: documents are plain dicts validated in the tests against the official Beacon v2 JSON Schemas.
 """
 
@@ -21,7 +22,7 @@ from genomdb.api.context import Caller, ServiceContext
 from genomdb.api.services import frequency
 from genomdb.errors import InvalidInput, Problem
 from genomdb.frequency.keys import MAX_INTERVAL_BP
-from genomdb.frequency.records import FrequencyStatus, VariantFrequency
+from genomdb.frequency.records import VariantFrequency
 from genomdb.refdata.builds import canonical_contig_name, get_build
 
 API_VERSION = "v2.0.1"
@@ -347,7 +348,7 @@ def g_variants(context: ServiceContext, caller: Caller, request: BeaconRequest, 
         gene = frequency.lookup_gene(context, caller, query.target)
         symbol = gene.gene.symbol if gene.gene is not None else query.target
         found, page_url, release_id = gene.variants, f"{base_url}/gene/{symbol}", gene.release_id
-    hits = [f for f in found if f.status == FrequencyStatus.OBSERVED and _matches(query, f)]
+    hits = [f for f in found if f.revealed and _matches(query, f)]
     document: dict[str, Any] = {
         "meta": response_meta(context, request, requested=requested, returned=returned),
         "responseSummary": {"exists": bool(hits)},
@@ -381,7 +382,7 @@ def g_variant_by_id(context: ServiceContext, caller: Caller, variant_id: str, *,
     request = BeaconRequest(parameters={"variantInternalId": variant_id}, granularity="record")
     requested, returned = _granularity(context, caller, "record")
     found = frequency.lookup_variant(context, caller, variant_id)
-    hits = [found] if found.status == FrequencyStatus.OBSERVED else []
+    hits = [found] if found.revealed else []
     document: dict[str, Any] = {
         "meta": response_meta(context, request, requested=requested, returned=returned),
         "responseSummary": {"exists": bool(hits)},

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from genomdb.access.budgets import BudgetLimits, QueryLedger
 from genomdb.access.oidc import OidcVerifier, authenticate_jwt
 from genomdb.access.records import Actor, Role
 from genomdb.access.tokens import Unauthenticated, authenticate_token, looks_like_token, token_id_of
@@ -21,7 +22,7 @@ from genomdb.errors import Forbidden, NotFound
 from genomdb.frequency.disclosure import Tier, policy_for
 from genomdb.frequency.lookup import FrequencyDatabase
 from genomdb.frequency.records import ReleaseInfo
-from genomdb.instance import Instance
+from genomdb.instance import PSEUDONYM_KEY, Instance
 
 TIER_ORDER = (Tier.PUBLIC, Tier.REGISTERED, Tier.CONTROLLED)
 
@@ -194,8 +195,18 @@ class ReleaseShelf:
             self._open.clear()
 
 
+def _ledger_secret(instance: Instance) -> bytes:
+    """The key that turns client identifiers into stored digests, derived from the instance's pseudonym secret."""
+    import hashlib
+    import hmac
+
+    secret = bytes.fromhex((instance.settings.resolved_secrets_dir() / PSEUDONYM_KEY).read_text().strip())
+    return hmac.new(secret, b"genomdb query budget clients v1", hashlib.sha256).digest()
+
+
 class ServiceContext:
-    """The wired service: instance, settings, releases, authentication and the public query budget."""
+    """The wired service: instance, settings, releases, authentication and the query budgets (per minute for
+    callers without a token; over days, kept in the catalog, for them and, when configured, for token holders)."""
 
     def __init__(self, instance: Instance, settings: ServiceSettings) -> None:
         self.instance = instance
@@ -204,6 +215,21 @@ class ServiceContext:
         self.authenticator = Authenticator(instance, OidcVerifier(oidc) if oidc is not None else None)
         self.releases = ReleaseShelf(instance, refresh_seconds=settings.release_refresh_seconds)
         self.budget = QueryBudget(settings.public_queries_per_minute, burst=settings.public_burst)
+        self.ledger = QueryLedger(
+            instance.db, secret=_ledger_secret(instance), flush_seconds=settings.budget_flush_seconds
+        )
+        self.public_limits = BudgetLimits(
+            settings.public_queries_per_day,
+            settings.public_queries_per_window,
+            settings.budget_window_days,
+            label="public-tier queries",
+        )
+        self.token_limits = BudgetLimits(
+            settings.token_queries_per_day,
+            settings.token_queries_per_window,
+            settings.budget_window_days,
+            label="queries",
+        )
 
     def warm(self) -> None:
         """Read the list of releases and open the newest before the first request (none yet is fine)."""
@@ -218,9 +244,17 @@ class ServiceContext:
         return Caller(actor, client, self.settings.max_tier(actor.role if actor else None), notice)
 
     def charge(self, caller: Caller, cost: int = 1) -> None:
-        """Spend from the query budget of a caller without a token (callers with one are not limited)."""
+        """Spend from the caller's query budgets: per minute and over days by address without a token, over days
+        by user with one (when configured). Refused: RateLimited or QueryBudgetSpent, both HTTP 429."""
         if caller.actor is None:
             self.budget.spend(caller.client, cost)
+            self.ledger.spend(f"address:{caller.client}", cost, self.public_limits)
+        else:
+            self.ledger.spend(f"user:{caller.actor.username}", cost, self.token_limits)
 
     def close(self) -> None:
+        try:
+            self.ledger.close()
+        except Exception:
+            log.warning("could not write the query budgets' last use to the catalog", exc_info=True)
         self.releases.close()

@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from genomdb.access.budgets import QueryBudgetSpent
 from genomdb.access.tokens import Unauthenticated
 from genomdb.api.limits import RateLimited, RequestTooLarge
 from genomdb.errors import Conflict, Forbidden, GenomdbError, IntegrityError, InvalidInput, NotFound, Unavailable
@@ -28,6 +29,7 @@ BEACON_PREFIX = "/api/beacon"
 
 STATUS: tuple[tuple[type[GenomdbError], int, str], ...] = (
     (RateLimited, 429, "rate-limited"),
+    (QueryBudgetSpent, 429, "budget-spent"),
     (Unauthenticated, 401, "unauthenticated"),
     (RequestTooLarge, 413, "too-large"),
     (SubmissionRejected, 422, "submission-rejected"),
@@ -118,9 +120,11 @@ def _genomdb_error(request: Request, exc: Exception) -> Response:
     headers: dict[str, str] = {}
     extensions: dict[str, Any] = {}
     detail = exc.message
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | QueryBudgetSpent):
         headers["Retry-After"] = str(exc.retry_after_seconds)
         extensions["retry_after_seconds"] = exc.retry_after_seconds
+        if isinstance(exc, QueryBudgetSpent):
+            extensions["resets_at"] = exc.resets_at.isoformat()
     elif isinstance(exc, Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="genomdb"'
     elif isinstance(exc, _HIDDEN):

@@ -34,6 +34,26 @@ class ServiceSettings(BaseSettings):
     public_burst: int | None = Field(
         default=None, ge=1, description="queries a client may spend at once [default: one minute's]"
     )
+    public_queries_per_day: int | None = Field(
+        default=1000,
+        ge=1,
+        description="query budget of one client without a token per UTC day, kept in the catalog (unset: none)",
+    )
+    public_queries_per_window: int | None = Field(
+        default=5000,
+        ge=1,
+        description="query budget of one client without a token over budget_window_days UTC days (unset: none)",
+    )
+    token_queries_per_day: int | None = Field(
+        default=None, ge=1, description="query budget of one user with a token per UTC day (unset: none)"
+    )
+    token_queries_per_window: int | None = Field(
+        default=None, ge=1, description="query budget of one user with a token over budget_window_days (unset: none)"
+    )
+    budget_window_days: int = Field(default=30, ge=1, le=366, description="the window of the budgets over days")
+    budget_flush_seconds: float = Field(
+        default=5.0, ge=0, description="how often the budgets' use is written to the catalog"
+    )
     max_bulk_variants: int = Field(default=1000, ge=1, description="most variants in one bulk look-up")
     max_body_bytes: int = Field(default=256 * 1024, ge=1024, description="largest JSON request body")
     max_upload_bytes: int = Field(default=50 * 1024**3, ge=1024, description="largest submission upload (all files)")

@@ -72,6 +72,8 @@ class FrequencyObservation:
     allele_number: int
     faf95: float | None
     release: str | None = None
+    tier: str = "controlled"
+    """The disclosure tier the counts were disclosed at (every number shown names it)."""
 
 
 @dataclass(frozen=True, slots=True)

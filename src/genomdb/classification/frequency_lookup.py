@@ -33,4 +33,5 @@ def national_frequency(instance: Instance, variant_key: str) -> FrequencyObserva
         allele_number=int(total.allele_number),
         faf95=float(total.faf95) if total.faf95 is not None else None,
         release=found.release_id,
+        tier=found.tier,
     )

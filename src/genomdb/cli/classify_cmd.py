@@ -277,7 +277,8 @@ def _print_report(report: VariantReport) -> None:
         f = report.frequency
         faf = f"{f.faf95:.3g}" if f.faf95 is not None else "–"
         console.print(
-            f"  national frequency: AC {f.allele_count} / AN {f.allele_number}, FAF95 {faf} ({f.release or ''})"
+            f"  national frequency ({f.tier} tier): AC {f.allele_count} / AN {f.allele_number}, FAF95 {faf} "
+            f"({f.release or ''})"
         )
     for suggestion in report.suggestions:
         console.print(f"  [cyan]suggested (not applied):[/] {suggestion.criterion.label} — {suggestion.reason}")

@@ -169,6 +169,7 @@ def _rows(variant: VariantFrequency) -> list[dict[str, Any]]:
     return [
         {
             "variant": variant.key,
+            "tier": variant.tier,
             "stratum": s.stratum,
             "status": variant.status.value,
             "ac": s.allele_count,
@@ -184,7 +185,7 @@ def _rows(variant: VariantFrequency) -> list[dict[str, Any]]:
 
 
 def _print_tsv(variants: tuple[VariantFrequency, ...] | list[VariantFrequency]) -> None:
-    columns = ["variant", "stratum", "status", "ac", "an", "af", "nhomalt", "nhemi", "faf95", "faf99"]
+    columns = ["variant", "tier", "stratum", "status", "ac", "an", "af", "nhomalt", "nhemi", "faf95", "faf99"]
     sys.stdout.write("\t".join(columns) + "\n")
     for variant in variants:
         for row in _rows(variant):

@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from genomdb.frequency.arrowfile import SortedArrowFile
-from genomdb.frequency.disclosure import DisclosurePolicy, Tier, disclose, policy_for
+from genomdb.frequency.disclosure import (
+    POLICIES,
+    ConcealmentKey,
+    DisclosurePolicy,
+    Tier,
+    disclose,
+    policies_with_public_floors,
+    policy_for,
+)
 from genomdb.frequency.keys import (
     GenomicInterval,
     VariantKey,
@@ -26,7 +34,7 @@ from genomdb.frequency.keys import (
 from genomdb.frequency.manifest import ReleaseManifest, read_manifest
 from genomdb.frequency.records import RawStratumCounts, RegionFrequencies, ReleaseInfo, VariantFrequency
 from genomdb.frequency.strata import stratum_slug
-from genomdb.instance import Instance
+from genomdb.instance import PSEUDONYM_KEY, Instance
 from genomdb.refdata.genes import find_gene
 
 GENE_MAX_LENGTH_BP = 3_000_000
@@ -112,11 +120,18 @@ class ReleaseReader:
                 yield variant, self._counts(record), individuals
 
 
+def concealment_key(instance: Instance) -> ConcealmentKey:
+    """The instance's key for the floors of concealment, derived from its pseudonym secret (the same everywhere)."""
+    secret = bytes.fromhex((instance.settings.resolved_secrets_dir() / PSEUDONYM_KEY).read_text().strip())
+    return ConcealmentKey.derived_from(secret)
+
+
 class FrequencyDatabase:
     """Frequency look-ups against one registered release (the newest unless ``release_id`` names one).
 
     Every answer passes through :func:`genomdb.frequency.disclosure.disclose` at the tier the caller gives;
-    ``public`` is the default. Deciding who may ask for which tier is the caller's access policy.
+    ``public`` is the default. Deciding who may ask for which tier is the caller's access policy. A region or
+    gene lists only the variants its tier reveals; nothing else is handed out, so no surface can show more.
     """
 
     def __init__(self, instance: Instance, release_id: str | None = None) -> None:
@@ -125,14 +140,28 @@ class FrequencyDatabase:
         info, manifest = open_release(instance, release_id)
         self.release: ReleaseInfo = info
         self._reader = ReleaseReader(info.path, manifest)
+        self._key: ConcealmentKey | None = concealment_key(instance)
+        settings = instance.settings
+        self._policies = policies_with_public_floors(
+            settings.public_floor_center, settings.public_floor_scale, settings.public_floor_max
+        )
 
     @classmethod
-    def from_reader(cls, reader: ReleaseReader, release: ReleaseInfo) -> FrequencyDatabase:
-        """A database over an already open reader (benchmarks and tests without a catalog)."""
+    def from_reader(
+        cls, reader: ReleaseReader, release: ReleaseInfo, *, key: ConcealmentKey | None = None
+    ) -> FrequencyDatabase:
+        """A database over an already open reader (benchmarks and tests without a catalog; without ``key``
+        every variant gets the highest floor of its tier's range)."""
         database = cls.__new__(cls)
         database.release = release
         database._reader = reader
+        database._key = key
+        database._policies = dict(POLICIES)
         return database
+
+    def policy(self, tier: Tier | str) -> DisclosurePolicy:
+        """The policy this database applies at a tier (the instance's public floors included)."""
+        return self._policies[policy_for(tier).tier]
 
     def close(self) -> None:
         self._reader.close()
@@ -154,33 +183,36 @@ class FrequencyDatabase:
     def _disclose(
         self, variant: VariantKey, counts: Sequence[RawStratumCounts], individuals: int, policy: DisclosurePolicy
     ) -> VariantFrequency:
-        return disclose(variant, counts, callable_individuals=individuals, release_id=self.release_id, policy=policy)
+        return disclose(
+            variant, counts, callable_individuals=individuals, release_id=self.release_id, policy=policy, key=self._key
+        )
 
     def lookup_variant(self, key: str | VariantKey, tier: Tier | str = Tier.PUBLIC) -> VariantFrequency:
         """One variant (``chr19-11089362-G-A``): observed, not observed (with an upper bound) or not covered."""
-        policy = policy_for(tier)
+        policy = self.policy(tier)
         variant = key if isinstance(key, VariantKey) else parse_variant_key(key)
         counts, individuals = self._reader.variant_counts(variant)
         return self._disclose(variant, counts, individuals, policy)
 
     def bulk_lookup(self, keys: Iterable[str | VariantKey], tier: Tier | str = Tier.PUBLIC) -> list[VariantFrequency]:
         """Many variants at once, in the order given; every key is parsed before any is looked up."""
-        policy = policy_for(tier)
+        policy = self.policy(tier)
         variants = [k if isinstance(k, VariantKey) else parse_variant_key(k) for k in keys]
         return [self._disclose(v, *self._reader.variant_counts(v), policy) for v in variants]
 
     def lookup_region(self, region: str | GenomicInterval, tier: Tier | str = Tier.PUBLIC) -> RegionFrequencies:
-        """Every observed variant starting inside a region (``chr19:11.08M-11.10M``, at most 5 Mb)."""
-        policy = policy_for(tier)
+        """Every variant starting inside a region (``chr19:11.08M-11.10M``, at most 5 Mb) that the tier reveals."""
+        policy = self.policy(tier)
         interval = region if isinstance(region, GenomicInterval) else parse_interval(region)
-        variants = tuple(
+        disclosed = (
             self._disclose(variant, counts, individuals, policy)
             for variant, counts, individuals in self._reader.region_counts(interval)
         )
+        variants = tuple(found for found in disclosed if found.revealed)
         return RegionFrequencies(interval, self.release_id, policy.tier.value, variants)
 
     def lookup_gene(self, symbol: str, tier: Tier | str = Tier.PUBLIC) -> RegionFrequencies:
-        """Every observed variant inside a gene's GRCh38 span."""
+        """Every variant inside a gene's GRCh38 span that the tier reveals."""
         gene = find_gene(symbol)
         found = self.lookup_region(GenomicInterval(gene.chrom, gene.start_1based, gene.end_1based), tier)
         return RegionFrequencies(found.interval, found.release_id, found.tier, found.variants, gene)

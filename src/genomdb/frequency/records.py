@@ -161,6 +161,9 @@ class VariantFrequency:
     collapsed: bool
     """Strata were withheld because at least one of them was too small at this tier."""
     message: str
+    revealed: bool
+    """Whether this tier may know that the release observed the variant (its counts may still be withheld).
+    False for a variant nobody carries *and* for one concealed under the floor: the two are answered alike."""
 
     @property
     def key(self) -> str:
@@ -173,7 +176,7 @@ class VariantFrequency:
 
 @dataclass(frozen=True, slots=True)
 class RegionFrequencies:
-    """Every variant observed in an interval, disclosed at one tier."""
+    """Every variant of an interval that its tier reveals (``revealed``), disclosed at that tier."""
 
     interval: GenomicInterval
     release_id: str

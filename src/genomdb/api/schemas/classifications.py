@@ -499,6 +499,7 @@ class ObservationOut(BaseModel):
     allele_number: int
     faf95: float | None
     release: str | None
+    tier: str = Field(description="the disclosure tier of the counts")
 
 
 class ThresholdsOut(BaseModel):
@@ -532,7 +533,11 @@ class FrequencyEvidenceOut(BaseModel):
             variant_key=e.variant_key,
             gene=e.gene,
             observation=ObservationOut(
-                allele_count=o.allele_count, allele_number=o.allele_number, faf95=o.faf95, release=o.release
+                allele_count=o.allele_count,
+                allele_number=o.allele_number,
+                faf95=o.faf95,
+                release=o.release,
+                tier=o.tier,
             )
             if o is not None
             else None,

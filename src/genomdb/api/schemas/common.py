@@ -17,6 +17,7 @@ class ProblemOut(BaseModel):
     instance: str
     problems: list[dict[str, str | None]] | None = Field(default=None, description="every problem of invalid input")
     retry_after_seconds: int | None = None
+    resets_at: str | None = Field(default=None, description="when a spent budget over days comes back (UTC)")
     incident: str | None = Field(default=None, description="id under which an internal error was logged")
     submission_id: str | None = Field(default=None, description="the rejected submission, when one was recorded")
 

@@ -59,8 +59,9 @@ def layout(title: str, body: str, caller: Caller | None, *, query: str = "") -> 
 <input type="search" name="q" value="{e(query)}" placeholder="chr19-11089362-G-A · chr19:11080000-11100000 · LDLR"
  aria-label="search a variant, region or gene" autofocus><button type="submit">Search</button></form>
 {who}</header><main>{notice}{body}</main>
-<footer>Aggregate allele frequencies of the national cohort, under disclosure control: counts below the tier's floor
-are withheld and public counts are rounded. Coordinates are GRCh38, 1-based (VCF). <a href="/docs">API</a> ·
+<footer>Aggregate allele frequencies of the national cohort, under disclosure control: the public tier shows that a
+variant was observed once enough alleles carry it (answering "not observed" below that) but no counts; logged-in
+tiers show counts, with small ones withheld. Coordinates are GRCh38, 1-based (VCF). <a href="/docs">API</a> ·
 <a href="/api/beacon">Beacon v2</a></footer>
 <script src="/static/genomdb.js" defer></script></body></html>"""
 

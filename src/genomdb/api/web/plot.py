@@ -26,7 +26,8 @@ def _y(af: float) -> float:
 
 
 def frequency_plot(variants: Sequence[VariantFrequency], interval: GenomicInterval, gene: Gene | None = None) -> str:
-    """An SVG of AF (log10, 1e-5 to 1) against position; withheld variants as grey ticks on the axis."""
+    """An SVG of AF (log10, 1e-5 to 1) against position; variants whose counts the tier withholds as grey ticks on
+    the axis (variants the tier does not reveal are not in ``variants`` at all)."""
     base = HEIGHT - BOTTOM
     parts = [
         f'<svg class="plot" viewBox="0 0 {WIDTH} {HEIGHT}" xmlns="http://www.w3.org/2000/svg" role="img" '
@@ -66,7 +67,7 @@ def frequency_plot(variants: Sequence[VariantFrequency], interval: GenomicInterv
                 f'<a href="{href}"><circle class="observed" cx="{x:.1f}" cy="{_y(af):.1f}" r="3.5">'
                 f"<title>{label}</title></circle></a>"
             )
-        elif found.status == FrequencyStatus.SUPPRESSED:
+        elif found.revealed:  # counts withheld at this tier: a tick on the axis
             label = escape(f"{v.key}: {found.message}")
             parts.append(
                 f'<a href="{href}"><rect class="withheld" x="{x - 1:.1f}" y="{base - 8}" width="2" height="8">'
