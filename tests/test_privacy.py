@@ -124,3 +124,10 @@ def test_arguments_are_named_never_echoed() -> None:
     fields = [p.field for p in caught.value.problems]
     assert fields == ["--sample", "--reason"]
     assert cpr not in str(caught.value)
+
+
+def test_control_characters_in_arguments_are_refused() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        check_arguments(["catalog", "show", "SUB-1\x1b[2J", "--as", "ok"])
+    [problem] = caught.value.problems
+    assert "U+001B" in problem.message and "\x1b" not in str(caught.value)

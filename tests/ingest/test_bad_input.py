@@ -62,7 +62,31 @@ def test_yaml_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
         [sys.executable, "-c", script, str(path)], capture_output=True, text=True, timeout=300, check=False
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip() == "YAML aliases (*name) are not accepted in a manifest | line 2, column 8"
+    assert result.stdout.strip() == "YAML aliases (*name) expand the manifest too much | whole file"
+
+
+def test_aliases_as_pyyaml_writes_them_are_accepted(tmp_path: Path) -> None:
+    kit = make_kit(tmp_path / "kit")
+    kit.doc["analyses"][1]["samples"] = kit.doc["analyses"][0]["samples"]  # one list object, dumped once
+    text = yaml.safe_dump(kit.doc, sort_keys=False)
+    assert "&id001" in text and "*id001" in text
+    kit.manifest.write_text(text)
+    assert parse_manifest(kit.manifest).analyses[1].samples == kit.doc["analyses"][0]["samples"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: &a [1, *a]\n", "refers to a value that contains it"),
+        ("a0: &a0 [x]\n" + "".join(f"a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, 40)), "nested too deeply"),
+    ],
+)
+def test_recursive_and_deeply_chained_aliases_are_refused(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "m.yaml"
+    path.write_text(text)
+    with pytest.raises(InvalidInput) as caught:
+        parse_manifest(path)
+    assert message in caught.value.problems[0].message
 
 
 def test_deep_nesting_is_refused(tmp_path: Path) -> None:

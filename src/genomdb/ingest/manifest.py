@@ -33,6 +33,8 @@ DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 DEFAULT_MAX_TEXT_CHARS = 2000
 MAX_DEPTH = 16
 """Manifests nest five levels deep; anything much deeper is an attack on the parser, not a manifest."""
+MAX_ALIAS_EXPANSION = 10_000
+"""Values YAML aliases may add to a manifest (a shared list written once and referred to again adds a few)."""
 _YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 LocalId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -199,51 +201,98 @@ def _where(mark: Any) -> str | None:
     return f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else None
 
 
-def _refuse_aliases(text: str, name: str) -> None:
-    """Refuse YAML anchors' aliases before anything is built: a few hundred bytes of nested aliases expand into
-    gigabytes (the "billion laughs"), and a manifest never needs them."""
+def _too_deep(name: str, location: str | None) -> InvalidInput:
+    return InvalidInput(
+        f"manifest {name} is nested too deeply",
+        [
+            Problem(
+                name,
+                "the manifest is nested too deeply",
+                location=location,
+                expected=f"at most {MAX_DEPTH} levels",
+            )
+        ],
+    )
+
+
+def _check_nesting(text: str, name: str) -> None:
+    """Refuse a manifest nested deeper than ``MAX_DEPTH`` from the parser's events, before anything is built."""
     depth = 0
     for event in yaml.parse(text, Loader=_YamlLoader):
         if isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
-                mark = event.start_mark
-                raise InvalidInput(
-                    f"manifest {name} is nested too deeply",
-                    [
-                        Problem(
-                            name,
-                            "the manifest is nested too deeply",
-                            location=_where(mark),
-                            expected=f"at most {MAX_DEPTH} levels",
-                        )
-                    ],
-                )
+                raise _too_deep(name, _where(event.start_mark))
         elif isinstance(event, yaml.CollectionEndEvent):
             depth -= 1
-        elif isinstance(event, yaml.AliasEvent):
-            mark = event.start_mark
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [item for pair in node.value for item in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_alias_expansion(root: yaml.Node, name: str) -> None:
+    """Refuse aliases that expand the document: the "billion laughs" (a few hundred bytes of nested aliases that
+    expand into gigabytes), recursive aliases, and alias chains nested too deeply.
+
+    The composed node graph shares aliased nodes, so its expanded size and depth are computed once per distinct
+    node (linear in the text). Aliases as PyYAML writes them for a value used twice (``&id001`` … ``*id001``) add
+    a few nodes and are accepted.
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    in_progress: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            children = _children(node)
+            size[key] = 1 + sum(size[id(child)] for child in children)
+            depth[key] = 1 + max((depth[id(child)] for child in children), default=0)
+            in_progress.discard(key)
+            continue
+        if key in size:
+            continue
+        if key in in_progress:
             raise InvalidInput(
-                f"manifest {name} uses a YAML alias",
-                [
-                    Problem(
-                        name,
-                        "YAML aliases (*name) are not accepted in a manifest",
-                        location=_where(mark),
-                        expected="every value written out in full",
-                    )
-                ],
+                f"manifest {name} has a recursive YAML alias",
+                [Problem(name, "a YAML alias refers to a value that contains it", location=_where(node.start_mark))],
             )
+        in_progress.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in size)
+    added = size[id(root)] - len(size)
+    if added > MAX_ALIAS_EXPANSION:
+        raise InvalidInput(
+            f"manifest {name} uses YAML aliases that expand it too much",
+            [
+                Problem(
+                    name,
+                    "YAML aliases (*name) expand the manifest too much",
+                    location="whole file",
+                    expected=f"aliases adding at most {MAX_ALIAS_EXPANSION:,} values (better: values written out)",
+                    found=f"{added:,} values added",
+                )
+            ],
+        )
+    if depth[id(root)] > MAX_DEPTH + 1:
+        raise _too_deep(name, "through YAML aliases")
 
 
 def _load_yaml_with_lines(text: str, marks: dict[tuple[int | str, ...], int], name: str) -> Any:
     """Parse YAML once (libyaml when available), noting the line of every node for error messages."""
-    _refuse_aliases(text, name)
+    _check_nesting(text, name)
     loader = _YamlLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None
+        _check_alias_expansion(node, name)
         _collect_marks(node, (), marks)
         return loader.construct_document(node)
     finally:
