@@ -673,7 +673,7 @@ def run(size: Size, *, seed: int = 7, work: Path | None = None, time_limit: floa
             surfaces: dict[str, dict[str, bool]] = {"Beacon": ask_beacon(client, needed_keys)}
             shown_counts: dict[str, int] = {}
             surfaces["API variant look-ups"] = ask_variants(client, needed_keys, "public", shown_counts)
-            result.checks["public counts shown"] = sum(1 for n in shown_counts.values() if n)
+            public_counts = sum(1 for n in shown_counts.values() if n)
             listed, gene, csv = ask_listings(client, cohort)
             surfaces["API region listings"] = {k: k in listed for k in needed_keys}
             surfaces["browser CSV"] = {k: k in csv for k in needed_keys}
@@ -699,6 +699,7 @@ def run(size: Size, *, seed: int = 7, work: Path | None = None, time_limit: floa
             ),
             "gene listing inside region listing": gene <= listed,
             "gene listing size": len(gene),
+            "public counts shown": public_counts,
         }
         is_member = np.r_[np.ones(size.targets, dtype=bool), np.zeros(size.targets, dtype=bool)]
         answer_sets: list[tuple[str, str, np.ndarray, Plan, Rule]] = []

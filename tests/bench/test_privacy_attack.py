@@ -52,6 +52,7 @@ def test_small_attack_against_a_running_server(tmp_path: Path) -> None:
         "browser CSV",
     }
     assert checks["public yes for AC < 10"] == 0 and checks["gene listing inside region listing"]
+    assert checks["public counts shown"] == 0  # the public tier says "observed", never how often
     by = {(r["surface"], r["attack"], r["queries"]): r for r in result.rows}
     most = max(bench.SMALL.query_counts)
     assert by[("API, controlled tier (token)", "SB LRT", most)]["auc"] >= 0.9
