@@ -115,12 +115,20 @@ def filtered_samples(
         )
 
 
-def variant_counts(filtered: Sequence[Path], reference: Path, work: Path) -> dict[VariantKey, Counts]:
-    """Step 3: AC, AN, AC_Hom and AC_Hemi of every variant of the merged cohort."""
+def variant_counts(
+    filtered: Sequence[Path], reference: Path, work: Path, *, at: Iterable[tuple[str, int]] | None = None
+) -> dict[VariantKey, Counts]:
+    """Step 3: AC, AN, AC_Hom and AC_Hemi of every variant of the merged cohort, or of those at the positions
+    ``at`` (``merge -R`` reads only there: a whole-genome ``merge --gvcf`` grows with samples × sites)."""
     listing = work / "filtered.txt"
     listing.write_text("".join(f"{p}\n" for p in filtered))
+    regions = ""
+    if at is not None:
+        regions_file = work / "regions.tsv"
+        regions_file.write_text("".join(f"{chrom}\t{pos}\n" for chrom, pos in sorted(set(at))))
+        regions = f"-R {_quote(regions_file)} "
     printed = _run(
-        f"bcftools merge --gvcf {_quote(reference)} -m all -l {_quote(listing)} -Ou "
+        f"bcftools merge --gvcf {_quote(reference)} -m all {regions}-l {_quote(listing)} -Ou "
         f"| bcftools norm -m-any -f {_quote(reference)} -Ou "
         f"| bcftools view -e {_quote(_NOT_VARIANTS)} -Ou "
         "| bcftools +fill-tags -Ou - -- -d -t AC,AN,AC_Hom,AC_Hemi "
@@ -245,7 +253,6 @@ def compare_release(
     with ExitStack() as stack:
         sources = release_sources(instance, manifest, work, stack)
         filtered = filtered_samples(sources, reference, work / "filtered", AdjFilters(), workers=workers)
-        theirs = variant_counts(filtered, reference, work)
         ours = {
             (r["chrom"], r["pos"], r["ref"], r["alt"]): (r["ac_all"], r["an_all"], 2 * r["nhomalt_all"], r["nhemi_all"])
             for r in pq.read_table(
@@ -253,9 +260,12 @@ def compare_release(
                 columns=["chrom", "pos", "ref", "alt", "ac_all", "an_all", "nhomalt_all", "nhemi_all"],
             ).to_pylist()
         }
-        keys = sorted(set(ours) | {k for k, c in theirs.items() if c.allele_count > 0})
-        if max_variants is not None and len(keys) > max_variants:
-            keys = sorted(rng.sample(keys, max_variants))
+        chosen = None
+        if max_variants is not None and len(ours) > max_variants:
+            chosen = {(chrom, pos) for chrom, pos, _, _ in rng.sample(sorted(ours), max_variants)}
+        theirs = variant_counts(filtered, reference, work, at=chosen)
+        observed = {k for k, c in theirs.items() if c.allele_count > 0}
+        keys = sorted({k for k in set(ours) | observed if chosen is None or (k[0], k[1]) in chosen})
         mismatches = []
         for key in keys:
             mine = ours.get(key, (0, 0, 0, 0))
@@ -273,7 +283,7 @@ def compare_release(
             info.path / "coverage.parquet", columns=["chrom", "start_1based", "end_1based", "an_all"]
         )
         runs = coverage.to_pylist()
-        positions = _positions(runs, theirs, keys, rng, n_positions)
+        positions = _positions(runs, set(ours) | set(theirs), keys, rng, n_positions)
         an_theirs = allele_numbers_at(filtered, positions)
         an_ours = _coverage_an(runs, positions)
         for position in sorted(positions):
@@ -286,7 +296,7 @@ def compare_release(
 
 def _positions(
     runs: list[dict[str, Any]],
-    variants: dict[VariantKey, Counts],
+    variants: Iterable[VariantKey],
     keys: Sequence[VariantKey],
     rng: random.Random,
     n: int,

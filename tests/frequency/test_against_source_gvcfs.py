@@ -45,6 +45,9 @@ def test_release_equals_bcftools_on_the_source_gvcfs(released: Settings, tmp_pat
         comparison = compare_release(instance, tmp_path, n_positions=1_500)
     assert comparison.n_samples >= 30 and comparison.n_variants > 500 and comparison.n_positions > 2_000
     assert comparison.mismatches == (), comparison.mismatches[:10]
+    with Instance.open(released) as instance:
+        sampled = compare_release(instance, tmp_path / "sampled", max_variants=150, n_positions=100)
+    assert 150 <= sampled.n_variants < comparison.n_variants and sampled.mismatches == ()
 
 
 def test_the_route_sees_the_genotype_filters(released: Settings, tmp_path: Path) -> None:
