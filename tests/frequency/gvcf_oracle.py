@@ -181,12 +181,13 @@ def allele_numbers_at(filtered: Sequence[Path], positions: Iterable[tuple[str, i
     totals = dict.fromkeys(wanted, 0)
     for path in filtered:
         spans = _spans(path)
+        starts = {chrom: [s.start for s in chrom_spans] for chrom, chrom_spans in spans.items()}
+        longest = {chrom: max(s.end - s.start for s in chrom_spans) for chrom, chrom_spans in spans.items()}
         for chrom, pos in wanted:
             chrom_spans = spans.get(chrom, [])
-            longest = max((s.end - s.start for s in chrom_spans), default=0)
-            index = bisect.bisect_right(chrom_spans, pos, key=lambda s: s.start)
+            index = bisect.bisect_right(starts.get(chrom, []), pos)
             covering = []
-            while index > 0 and chrom_spans[index - 1].start >= pos - longest:
+            while index > 0 and chrom_spans[index - 1].start >= pos - longest[chrom]:
                 index -= 1
                 if chrom_spans[index].end >= pos:
                     covering.append(chrom_spans[index])
