@@ -10,7 +10,9 @@ Nothing of genomdb's harmonisation or release is used: each sample's submitted f
 3. ``bcftools merge --gvcf REF -m all`` of all samples (a sample's block gives it ``0/0`` at other samples'
    variants), ``bcftools norm -m-any -f REF`` again to split the merged sites (a sample carrying one ALT of a
    multi-allelic site is ``0/0`` for the others, as joint genotyping says), and ``bcftools +fill-tags -t
-   AC,AN,AC_Hom,AC_Hemi`` per variant.
+   AC,AN,AC_Hom,AC_Hemi`` per variant. Where merge emits a variant twice — a sample's block and its own
+   left-aligned call start at the same base, so merge gives each a line, the block's making the sample ``0/0``
+   beside its failed call — AN comes from the samples' own records as below (the failed call wins).
 
 AN at positions without any variant comes from the same filtered per-sample files read with ``bcftools query``:
 a sample counts its called alleles where a record spans the position (a block to its END, a call over its REF),
@@ -139,11 +141,15 @@ def variant_counts(
         chrom, pos, ref, alt, ac, an, hom, hemi = line.split("\t")
         key = (chrom, int(pos), ref.upper(), alt.upper())
         found = Counts(int(ac), int(an), int(hom), int(hemi))
-        if key in counts:  # one variant from two merged sites (e.g. after trimming): counts add up
+        if key in counts:
+            # Emitted twice: a sample had a block and a (left-aligned) call starting at the same base, and merge
+            # gave each its own line; the carriers are on one of them. AN is taken from the samples' own records
+            # by the caller (:func:`allele_numbers_at`): the sample whose call failed is not callable here, though
+            # its block made it 0/0 on the other line.
             old = counts[key]
             found = Counts(
                 old.allele_count + found.allele_count,
-                max(old.allele_number, found.allele_number),
+                -1,
                 old.homalt_alleles + found.homalt_alleles,
                 old.hemizygous + found.hemizygous,
             )
@@ -265,6 +271,11 @@ def compare_release(
         if max_variants is not None and len(ours) > max_variants:
             chosen = {(chrom, pos) for chrom, pos, _, _ in rng.sample(sorted(ours), max_variants)}
         theirs = variant_counts(filtered, reference, work, at=chosen)
+        twice = [key for key, c in theirs.items() if c.allele_number < 0]
+        recounted = allele_numbers_at(filtered, [(chrom, pos) for chrom, pos, _, _ in twice])
+        for key in twice:
+            c = theirs[key]
+            theirs[key] = Counts(c.allele_count, recounted[(key[0], key[1])], c.homalt_alleles, c.hemizygous)
         observed = {k for k, c in theirs.items() if c.allele_count > 0}
         keys = sorted({k for k in set(ours) | observed if chosen is None or (k[0], k[1]) in chosen})
         mismatches = []
