@@ -1,4 +1,5 @@
-"""A submission killed mid-way (SIGKILL) leaves nothing visible and nothing lost; `store gc` cleans up."""
+"""A submission killed mid-way (SIGKILL) leaves nothing visible, nothing lost and no worker process alive;
+`store gc` cleans up."""
 
 from __future__ import annotations
 
@@ -15,7 +16,16 @@ from genomdb.config import Settings
 from genomdb.ingest.submit import submit_manifest
 from genomdb.instance import Instance
 from genomdb.model.catalog import SearchFilters
+from tests.ingest import formats_factory as ff
 from tests.ingest.submission_kit import make_kit, snapshot
+from tests.processes import (
+    genomdb_command,
+    kill_and_count_survivors,
+    needs_proc,
+    pool_workers,
+    start_in_own_session,
+    wait_until,
+)
 
 # Each kill point is a function the submission calls once its blobs are in place:
 KILL_POINTS = {
@@ -96,3 +106,43 @@ def test_gc_spares_young_unregistered_blobs_and_registered_ones(instance: Instan
     report = instance.blobs.gc(registered, grace_seconds=0)
     assert report.removed_blobs == 1
     assert {sha for sha, _ in instance.blobs.iter_blobs()} == registered
+
+
+def _kit_with_many_files(folder: Path, *, n_extra_runs: int, reads: int) -> Path:
+    """The small kit plus further paired-FASTQ runs of the child: enough files for validation on all cores."""
+    kit = make_kit(folder)
+    child = kit.doc["samples"][0]["id"]
+    for run in range(2, 2 + n_extra_runs):
+        kit.doc["runs"].append({"id": f"run{run}", "sample": child, "platform": "ILLUMINA", "read_type": "short"})
+        for mate, other in (("R1", "R2"), ("R2", "R1")):
+            path = ff.write_fastq(folder / f"child_{run}_{mate}.fastq.gz", ff.fastq_records(reads, seed=run * 2))
+            kit.doc["files"].append(
+                {
+                    "id": f"{run}{mate}",
+                    "path": path.name,
+                    "format": "FASTQ",
+                    "run": f"run{run}",
+                    "mate": f"{run}{other}",
+                }
+            )
+            kit.rehash(f"{run}{mate}")
+    return kit.write()
+
+
+@needs_proc
+def test_killed_submission_leaves_no_validating_worker(instance: Instance, settings: Settings, tmp_path: Path) -> None:
+    """`kill -9` of `genomdb submit` while worker processes validate its files: none of them survives, and the
+    same submission then goes through."""
+    manifest = _kit_with_many_files(tmp_path / "submission", n_extra_runs=4, reads=5_000)
+    env = {"GENOMDB_DATABASE_URL": settings.database_url} if settings.database_url else {}
+    run = start_in_own_session(genomdb_command("--home", str(settings.home), "submit", str(manifest)), env=env)
+    try:
+        wait_until(lambda: len(pool_workers(run.pid)) >= 2, timeout=120, what="submit's validating workers")
+    finally:
+        survivors = kill_and_count_survivors(run)
+    assert run.returncode == -signal.SIGKILL
+    assert survivors == [], f"alive 5 s after the parent's SIGKILL: {survivors}"
+    assert instance.catalog.search(SearchFilters()) == []
+
+    outcome = submit_manifest(instance, manifest)
+    assert outcome.status == "accepted" and outcome.n_files == 13

@@ -35,6 +35,7 @@ from genomdb.demo.writers import (
     write_short_reads,
 )
 from genomdb.ingest.manifest import FileFormat, Platform, ReadType
+from genomdb.worker_pool import worker_pool
 
 ProgressCallback = Callable[[str, int, int], None]
 """Called as ``progress(stage, done, total)``; stages: simulate, reference, calls, reads, manifests."""
@@ -161,9 +162,8 @@ def _write_all_calls(
             done.append(task)
             report("calls", len(results), n_tasks)
         return done, results
-    with concurrent.futures.ProcessPoolExecutor(
-        max_workers=workers, initializer=init_call_worker, initargs=(tables,)
-    ) as pool:
+    # fork: workers inherit the site tables instead of unpickling a copy each
+    with worker_pool(workers, start_method="fork", initializer=init_call_worker, initargs=(tables,)) as pool:
         pending: set[concurrent.futures.Future[CallFileResult]] = set()
         for task in tasks:
             done.append(task)

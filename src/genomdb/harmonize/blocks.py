@@ -8,7 +8,12 @@ Evidence, per sample, from the ``genotypes`` table:
 
 After normalisation these can overlap (a left-aligned indel moves into the block before it; the alleles of a
 split multi-allelic record share bases). A sweep in position order finds evidence that overlaps other evidence
-and groups it; inside a group the span is cut at every evidence boundary and each piece takes the evidence of the
+and groups it. The sweep's window frames are ``RANGE`` frames over the start position alone, so records that start
+at the same base (the split alleles of one site) are peers and get the same values: which group a record joins is
+a function of the positions, never of the order in which DuckDB's threads hand over tied rows (issue 11: a
+``ROWS`` frame over ``s, e, priority`` marked one of two tied split records as opening a group in one sort and
+counted the groups in another, so the other could land in the previous group and the site was emitted twice,
+AN + 2). Inside a group the span is cut at every evidence boundary and each piece takes the evidence of the
 highest priority (then the most callable alleles, then the best GQ and DP), adjacent pieces with identical values
 joined again. Pieces won by a failing call are dropped, so a sample is callable exactly where it has a passing
 call or a passing reference record and no failing call. Stretches are then split at the pseudoautosomal
@@ -55,12 +60,14 @@ def create_blocks(con: duckdb.DuckDBPyConnection) -> None:
         """
         CREATE OR REPLACE TEMP TABLE evidence AS
         SELECT *,
-               (reach_before IS NULL OR s > reach_before) AND (next_start IS NULL OR next_start > e) AS isolated
+               reach_before IS NULL OR s > reach_before AS opens_group,
+               (reach_before IS NULL OR s > reach_before) AND n_starting_here = 1
+                   AND (next_start IS NULL OR next_start > e) AS isolated
         FROM (
             SELECT *,
-                   max(e) OVER (PARTITION BY sample_id, chrom ORDER BY s, e, priority
-                                ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach_before,
-                   lead(s) OVER (PARTITION BY sample_id, chrom ORDER BY s, e, priority) AS next_start
+                   max(e) OVER (by_start RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach_before,
+                   count(*) OVER (by_start RANGE BETWEEN CURRENT ROW AND CURRENT ROW) AS n_starting_here,
+                   min(s) OVER (by_start RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_start
             FROM (
                 SELECT sample_id, chrom, pos AS s, end_pos AS e, called_raw AS alleles, gq,
                        CASE WHEN kind = 'reference' THEN coalesce(min_dp, dp) ELSE dp END AS dp,
@@ -68,6 +75,7 @@ def create_blocks(con: duckdb.DuckDBPyConnection) -> None:
                 FROM genotypes
                 WHERE (alt_raw = 0 AND passes) OR (kind = 'allele' AND alt_raw > 0)
             )
+            WINDOW by_start AS (PARTITION BY sample_id, chrom ORDER BY s)
         )
         """
     )
@@ -76,8 +84,8 @@ def create_blocks(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP TABLE resolved AS
         WITH crowded AS (
             SELECT *,
-                   sum(CASE WHEN reach_before IS NULL OR s > reach_before THEN 1 ELSE 0 END)
-                       OVER (PARTITION BY sample_id, chrom ORDER BY s, e, priority ROWS UNBOUNDED PRECEDING) AS grp
+                   sum(opens_group::INTEGER) OVER (PARTITION BY sample_id, chrom ORDER BY s RANGE UNBOUNDED PRECEDING)
+                       AS grp
             FROM evidence WHERE NOT isolated
         ), bounds AS (
             SELECT sample_id, chrom, grp, s AS b FROM crowded

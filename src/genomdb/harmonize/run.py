@@ -11,12 +11,11 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +39,7 @@ from genomdb.variants import layout
 from genomdb.variants import repository as variant_repository
 from genomdb.variants.records import CallFile, HarmonisedSample, SampleQc
 from genomdb.variants.store import BatchWriter, VariantStore, connect_duckdb
+from genomdb.worker_pool import worker_pool
 
 CANONICAL_BUILD = "GRCh38"
 PARALLEL_FROM_FILES = 4
@@ -120,9 +120,7 @@ def _normalized(tasks: Sequence[NormalizeTask], workers: int) -> Iterator[Normal
             yield task, normalize_call_file(task)
         return
     # forkserver, not fork: the parent holds threads (DuckDB, progress bars, database pools) a fork would copy
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["genomdb.harmonize.normalize"])
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
+    with worker_pool(n_workers, preload=["genomdb.harmonize.normalize"]) as pool:
         futures = {pool.submit(normalize_call_file, task): task for task in tasks}
         try:
             for future in as_completed(futures):

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,7 @@ from genomdb.privacy import control_characters, redact, redact_value
 from genomdb.pseudonyms import PersonIdentity
 from genomdb.refdata import KNOWN_BUILDS
 from genomdb.storage.blobs import BlobStore, StagedBlob
+from genomdb.worker_pool import worker_pool
 
 INDEX_SUFFIXES = (".tbi", ".csi", ".bai", ".crai")
 PARALLEL_FROM_FILES = 8
@@ -353,9 +352,7 @@ def _check_files(jobs: list[_FileJob], blobs: BlobStore, workspace: Path, *, wor
             yield _stage_and_validate(job, blobs, workspace)
         return
     # forkserver, not fork: the parent may hold threads (progress bars, database pools) whose locks a fork copies
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["genomdb.ingest.submit"])
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=context) as pool:
+    with worker_pool(n_workers, preload=["genomdb.ingest.submit"]) as pool:
         futures = [pool.submit(_stage_and_validate, job, blobs, workspace) for job in jobs]
         for future in futures:  # in submission order, so the report's order does not depend on timing
             yield future.result()

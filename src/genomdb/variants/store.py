@@ -36,7 +36,11 @@ from genomdb.variants.records import HarmonisedSample, NewBatch, VariantBatch
 if TYPE_CHECKING:
     from genomdb.instance import Instance
 
-_SORT_KEYS = {layout.CALLS: "pos, ref, alt, sample_id", layout.BLOCKS: "start_1based, sample_id"}
+_SORT_KEYS = {
+    layout.CALLS: "pos, ref, alt, sample_id, alt_count, called_alleles, phased, gq, dp, ad_ref, ad_alt, passes",
+    layout.BLOCKS: "start_1based, sample_id, end_1based, callable_alleles, min_gq, min_dp",
+}
+"""Every column but ``chrom`` (the partition): a total order, so that the same rows always give the same file."""
 _VARIANT_KEY = re.compile(r"^(?P<chrom>[^\s]+)-(?P<pos>[1-9][0-9]*)-(?P<ref>[ACGTN]+)-(?P<alt>[ACGTN]+)$")
 
 
@@ -134,11 +138,8 @@ class BatchWriter:
         )
         target = layout.part_path(self.folder, table, chrom)
         target.parent.mkdir(parents=True, exist_ok=True)
-        rows = 0
         with pq.ParquetWriter(str(target), schema, compression=layout.PARQUET_COMPRESSION) as writer:
-            for chunk in arrow_reader(relation, layout.ROWS_PER_ROW_GROUP):
-                writer.write_table(pa.Table.from_batches([chunk]).cast(schema))
-                rows += chunk.num_rows
+            rows = _write_row_groups(writer, arrow_reader(relation, layout.ROWS_PER_ROW_GROUP), schema)
         layout.fsync_path(target)
         return BatchPart(str(target.relative_to(self.folder)), rows, layout.sha256_file(target))
 
@@ -199,6 +200,26 @@ class BatchWriter:
 
     def discard(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _write_row_groups(writer: Any, batches: Iterable[Any], schema: Any) -> int:
+    """Write record batches as row groups of exactly :data:`layout.ROWS_PER_ROW_GROUP` rows (the last one
+    shorter), whatever sizes the engine hands out, so that a part's bytes depend on its rows only."""
+    size = layout.ROWS_PER_ROW_GROUP
+    pending: list[Any] = []
+    n_pending = rows = 0
+    for batch in batches:
+        pending.append(pa.Table.from_batches([batch]).cast(schema))
+        n_pending += batch.num_rows
+        rows += batch.num_rows
+        if n_pending >= size:
+            table = pa.concat_tables(pending)
+            full = n_pending - n_pending % size
+            writer.write_table(table.slice(0, full), row_group_size=size)
+            pending, n_pending = [table.slice(full)], n_pending - full
+    if n_pending:
+        writer.write_table(pa.concat_tables(pending), row_group_size=size)
+    return rows
 
 
 def _sql_text(value: str) -> str:

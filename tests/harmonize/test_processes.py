@@ -1,0 +1,48 @@
+"""`kill -9` of `genomdb harmonize` while its worker processes normalise files: no process of the run survives,
+and the next run harmonises everything (issue 11)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from genomdb.config import Settings
+from genomdb.demo import DemoCohort
+from genomdb.demo.load import load_demo
+from genomdb.harmonize.run import harmonize
+from genomdb.instance import Instance, init_instance
+from genomdb.variants.store import VariantStore, collect_unregistered_batches
+from tests.processes import (
+    genomdb_command,
+    kill_and_count_survivors,
+    needs_proc,
+    pool_workers,
+    start_in_own_session,
+    wait_until,
+)
+
+
+@needs_proc
+def test_killed_harmonize_leaves_no_worker_and_a_restart_succeeds(tmp_path: Path, demo_x: DemoCohort) -> None:
+    settings = Settings(home=tmp_path / "home", gc_grace_seconds=0)
+    init_instance(settings)
+    with Instance.open(settings) as instance:
+        load_demo(instance, demo_x)
+    run = start_in_own_session(genomdb_command("--home", str(settings.home), "harmonize", "--workers", "2"))
+    try:
+        wait_until(
+            lambda: len(pool_workers(run.pid)) >= 2, timeout=120, what="harmonize's two workers to normalise files"
+        )
+    finally:
+        survivors = kill_and_count_survivors(run)
+    assert run.returncode == -9
+    assert survivors == [], f"alive 5 s after the parent's SIGKILL: {survivors}"
+
+    with Instance.open(settings) as instance:
+        home = settings.resolved_home()
+        assert VariantStore.of(instance).batches() == []
+        outcome = harmonize(instance, workers=2)
+        assert outcome.n_samples == demo_x.n_samples
+        assert [b.batch_id for b in VariantStore.of(instance).batches()] == [outcome.batch_id]
+        report = collect_unregistered_batches(home, instance.catalog, grace_seconds=0)
+        assert report.removed_temporary == 1, "the killed run's work folder is collected"
+        assert not list((home / "variants").glob(".tmp-*"))
