@@ -113,3 +113,79 @@ def _print_human(console: object, comparison: object) -> None:
     )
     for warning in result.warnings:
         console.print(f"[yellow]![/] {warning}")
+
+
+@app.command("run")
+def run(
+    keys: Annotated[
+        list[str] | None, typer.Argument(help="samples (SMP-… or the department's id) or persons (GDB-…)")
+    ] = None,
+    run_all: Annotated[bool, typer.Option("--all", help="every current harmonised sample")] = False,
+    min_block_gq: Annotated[
+        int, typer.Option("--min-block-gq", help="GQ a callable reference block needs to count as evidence")
+    ] = 20,
+) -> None:
+    """Call persons already in the instance from the variant store (calls + callable blocks) and store the results.
+
+    Resumable: a sample is redone only when its variant-store batch or the PGx data version changed."""
+    from rich.progress import Progress
+
+    from genomdb.cli.context import state
+    from genomdb.cli.output import console
+    from genomdb.errors import InvalidInput, Problem
+    from genomdb.pgx.runs import run_pgx
+
+    if not keys and not run_all:
+        raise InvalidInput(
+            "nothing to run", [Problem("pgx run", "no sample chosen", expected="KEY… or --all", found="neither")]
+        )
+    with state.open() as instance, Progress(console=console, transient=True) as bar:
+        task = bar.add_task("PGx", total=None)
+        summary = run_pgx(
+            instance,
+            keys=None if run_all else keys,
+            min_block_gq=min_block_gq,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    console.print(
+        f"[green]✓[/] PGx data {summary.data_version}: {summary.n_samples} sample(s), {summary.n_called} called, "
+        f"{summary.n_unchanged} unchanged; callable blocks changed a call for {summary.n_differing}"
+    )
+
+
+@app.command("show")
+def show(
+    key: Annotated[str, typer.Argument(help="a sample (SMP-… or the department's id) or a person (GDB-…)")],
+    as_user: Annotated[
+        str | None, typer.Option("--as", envvar="GENOMDB_USER", help="act as this user", show_default=False)
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the stored reports as JSON")] = False,
+) -> None:
+    """Stored PGx results of a sample or person, through the access policy (every read audited)."""
+    from genomdb.access.users import resolve_actor
+    from genomdb.cli.context import state
+    from genomdb.cli.output import console
+    from genomdb.pgx.runs import pgx_reports
+
+    with state.open() as instance:
+        reports = pgx_reports(instance, resolve_actor(instance, as_user), key)
+    if as_json:
+        typer.echo(json.dumps(reports, indent=2, default=str))
+        return
+    if not reports:
+        console.print(f"no stored PGx result for {key}: run `genomdb pgx run {key}`")
+        return
+    for report in reports:
+        console.print(f"[bold]{report.get('sample')}[/]  PGx data {report['data_version']}  ({report['created_at']})")
+        for gene in report["genes"]:
+            if gene.get("diplotypes"):
+                console.print(
+                    f"  {gene['gene']:<8} {' or '.join(gene['diplotypes'])}  {gene.get('phenotype') or '–'}",
+                    highlight=False,
+                )
+        for difference in report.get("differences_from_callable_blocks", []):
+            console.print(
+                f"  [yellow]{difference['gene']}: from the records alone {difference['from_records_alone']}, "
+                f"with callable blocks {difference['with_callable_blocks']}[/]",
+                highlight=False,
+            )
