@@ -87,8 +87,10 @@ def test_region_gene_and_dispatch(database: FrequencyDatabase) -> None:
 def test_public_tier_is_the_default(database: FrequencyDatabase) -> None:
     row = next(r for r in _rows(database) if 0 < r["ac_all"] < 10)  # type: ignore[operator]
     found = database.lookup_variant(f"{row['chrom']}-{row['pos']}-{row['ref']}-{row['alt']}")
-    assert found.tier == "public" and found.status is FrequencyStatus.SUPPRESSED
-    assert found.total.allele_count is None and found.collapsed
+    assert found.tier == "public" and found.status is FrequencyStatus.NOT_OBSERVED and not found.revealed
+    assert found.total.allele_count == 0  # under the floor: answered exactly like a variant nobody carries
+    registered = database.lookup_variant(found.key, "registered")
+    assert registered.status in (FrequencyStatus.SUPPRESSED, FrequencyStatus.OBSERVED) and registered.revealed
 
 
 def test_bulk_lookup_parses_everything_first(database: FrequencyDatabase) -> None:
