@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,12 @@ class Settings(BaseSettings):
     ingest_workers: int = Field(default=0, ge=0, description="processes validating files (0: one per core)")
     gc_grace_seconds: int = Field(
         default=3600, ge=0, description="store gc leaves unregistered blobs younger than this"
+    )
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb", description="engine of the heavy steps (release builds): duckdb, or spark for scale"
+    )
+    spark_master: str = Field(
+        default="local[2]", description="Spark master when the engine is spark: local[N], yarn or spark://host:port"
     )
 
     def resolved_home(self) -> Path:

@@ -39,9 +39,17 @@ from genomdb.frequency.coverage import BASE_LAYER, LayerInfo, next_layer_name, s
 from genomdb.frequency.inclusion import POLICY_DESCRIPTION, InclusionDecision, select_samples
 from genomdb.frequency.manifest import SCHEMA_VERSION, ReleaseManifest, read_manifest, sample_entry
 from genomdb.frequency.records import BatchSource, CohortMember, IncludedSample
-from genomdb.frequency.release_files import conform, coverage_schema, rechunk
-from genomdb.frequency.strata import SampleLabels, strata_of_cells
+from genomdb.frequency.release_files import (
+    CELL_COVERAGE_SCHEMA,
+    CELL_VARIANTS_SCHEMA,
+    conform,
+    coverage_schema,
+    rechunk,
+    variants_schema,
+)
+from genomdb.frequency.strata import SampleLabels, strata_of_cells, stratum_slug
 from genomdb.variants.engine import DEFAULT_ENGINE, DuckDBEngine, QueryEngine, create_engine_backend
+from genomdb.variants.layout import BLOCKS_SCHEMA, CALLS_SCHEMA
 
 PARTIAL_MANIFEST = "partial.json"
 UNLABELLED = SampleLabels(None, None, None)
@@ -222,8 +230,8 @@ def ensure_partial(
         agg.register_samples(engine, "partial_samples", labels)
         n_variants, n_events = agg.write_cells(
             engine,
-            agg.cell_variants_sql(engine.dataset([batch.path / "calls"]), "partial_samples"),
-            agg.cell_coverage_sql(engine.dataset([batch.path / "blocks"]), "partial_samples"),
+            agg.cell_variants_sql(engine.dataset([batch.path / "calls"], CALLS_SCHEMA), "partial_samples"),
+            agg.cell_coverage_sql(engine.dataset([batch.path / "blocks"], BLOCKS_SCHEMA), "partial_samples"),
             scratch,
         )
         meta = {
@@ -261,7 +269,8 @@ def _add_samples(
     batch_of = {sid: batch_id for batch_id, labels in plan.batch_labels.items() for sid, _ in labels}
     wanted = {batch_of[sid] for sid, _ in samples}
     folders = [b.path for b in plan.batches if b.batch_id in wanted]
-    calls, blocks = engine.dataset([f / "calls" for f in folders]), engine.dataset([f / "blocks" for f in folders])
+    calls = engine.dataset([f / "calls" for f in folders], CALLS_SCHEMA)
+    blocks = engine.dataset([f / "blocks" for f in folders], BLOCKS_SCHEMA)
     agg.register_samples(engine, table, samples)
     ids = [sid for sid, _ in samples]
     return (
@@ -329,23 +338,26 @@ def assemble_release(
                 previous_strata = plan.previous.manifest.strata
                 previous_layers = plan.previous.manifest.coverage_layers
                 fold = should_fold(previous_layers, strata_changed=previous_strata != plan.strata)
+                previous_slugs = [stratum_slug(s) for s in previous_strata]
                 variant_sources.append(
                     layout.variants_from_release(
-                        backend.parquet([plan.previous.path / "variants.parquet"]), previous_strata
+                        backend.parquet([plan.previous.path / "variants.parquet"], variants_schema(previous_slugs)),
+                        previous_strata,
                     )
                 )
                 if fold:
                     delta_sources += [
                         layout.deltas_from_release(
-                            backend.parquet([plan.previous.path / layer.files()[0]]), previous_strata
+                            backend.parquet([plan.previous.path / layer.files()[0]], coverage_schema(previous_slugs)),
+                            previous_strata,
                         )
                         for layer in previous_layers
                     ]
             for batch in plan.new_batches:
                 folder, meta = ensure_partial(backend, batch, plan.batch_labels[batch.batch_id], partials_dir)
                 partials.append({"batch_id": batch.batch_id, "digest": meta["digest"]})
-                cells_v = f"SELECT * FROM {backend.parquet([folder / 'variants.parquet'])}"
-                cells_d = f"SELECT * FROM {backend.parquet([folder / 'coverage.parquet'])}"
+                cells_v = f"SELECT * FROM {backend.parquet([folder / 'variants.parquet'], CELL_VARIANTS_SCHEMA)}"
+                cells_d = f"SELECT * FROM {backend.parquet([folder / 'coverage.parquet'], CELL_COVERAGE_SCHEMA)}"
                 variant_sources.append(layout.variants_from_cells(cells_v, +1))
                 delta_sources.append(layout.deltas_from_cells(cells_d, +1))
             for samples, table, sign in ((plan.leaving, "leaving_samples", -1), (plan.joining, "joining_samples", +1)):
@@ -392,7 +404,7 @@ def folded_coverage(release_dir: Path) -> pa.Table:
         engine = DuckDBEngine(Path(scratch))
         try:
             sources = [
-                layout.deltas_from_release(engine.parquet([release_dir / layer.files()[0]]), manifest.strata)
+                layout.deltas_from_release(engine.parquet([release_dir / layer.files()[0]], schema), manifest.strata)
                 for layer in manifest.coverage_layers
             ]
             sql, order = agg.coverage_layer(engine, layout, sources, build=manifest.document["reference_build"])

@@ -43,12 +43,13 @@ class QueryEngine(Protocol):
     name: str
     version: str
 
-    def dataset(self, folders: Sequence[Path]) -> str:
-        """A relation over Parquet tables partitioned as ``<folder>/chrom=<chrom>/*.parquet`` (column ``chrom``)."""
+    def dataset(self, folders: Sequence[Path], schema: pa.Schema) -> str:
+        """A relation over Parquet tables partitioned as ``<folder>/chrom=<chrom>/*.parquet`` (column ``chrom``),
+        whose columns are ``schema``'s (given, so that no engine has to infer it from the files)."""
         ...
 
-    def parquet(self, files: Sequence[Path]) -> str:
-        """A relation over plain Parquet files of one schema."""
+    def parquet(self, files: Sequence[Path], schema: pa.Schema) -> str:
+        """A relation over plain Parquet files with ``schema``'s columns."""
         ...
 
     def register(self, name: str, table: pa.Table) -> None:
@@ -92,11 +93,13 @@ class DuckDBEngine:
             config["threads"] = threads
         self.connection = duckdb.connect(":memory:", config=config)
 
-    def dataset(self, folders: Sequence[Path]) -> str:
+    def dataset(self, folders: Sequence[Path], schema: pa.Schema) -> str:
+        del schema  # DuckDB reads Parquet footers as it scans
         paths = ", ".join(_quote(str(folder / "*" / "*.parquet")) for folder in folders)
         return f"read_parquet([{paths}], hive_partitioning = true, union_by_name = true)"
 
-    def parquet(self, files: Sequence[Path]) -> str:
+    def parquet(self, files: Sequence[Path], schema: pa.Schema) -> str:
+        del schema
         return f"read_parquet([{', '.join(_quote(str(f)) for f in files)}])"
 
     def register(self, name: str, table: pa.Table) -> None:

@@ -36,6 +36,22 @@ def _driver_memory(limit: str | None) -> str:
     return text or DEFAULT_DRIVER_MEMORY
 
 
+_SQL_TYPES = {
+    pa.int8(): "TINYINT",
+    pa.int16(): "SMALLINT",
+    pa.int32(): "INT",
+    pa.int64(): "BIGINT",
+    pa.bool_(): "BOOLEAN",
+    pa.string(): "STRING",
+    pa.float64(): "DOUBLE",
+}
+
+
+def spark_schema(schema: pa.Schema) -> str:
+    """An Arrow schema as a Spark DDL string (reading with it spares Spark a job that infers it from footers)."""
+    return ", ".join(f"`{f.name}` {_SQL_TYPES[f.type]}" for f in schema)
+
+
 def start_session(master: str, *, work_dir: Path, memory: str | None = None) -> SparkSession:
     """A Spark session for genomdb's transforms (or the active one: Spark has one session per process)."""
     active = SparkSession.getActiveSession()
@@ -94,13 +110,14 @@ class SparkEngine:
         self._views.append(name)
         return name
 
-    def dataset(self, folders: Sequence[Path]) -> str:
-        frames = [self.session.read.parquet(str(folder)) for folder in folders]
+    def dataset(self, folders: Sequence[Path], schema: pa.Schema) -> str:
+        ddl = spark_schema(schema)
+        frames = [self.session.read.schema(ddl).parquet(str(folder)) for folder in folders]
         union = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
         return self._view(union)
 
-    def parquet(self, files: Sequence[Path]) -> str:
-        return self._view(self.session.read.parquet(*(str(f) for f in files)))
+    def parquet(self, files: Sequence[Path], schema: pa.Schema) -> str:
+        return self._view(self.session.read.schema(spark_schema(schema)).parquet(*(str(f) for f in files)))
 
     def register(self, name: str, table: pa.Table) -> None:
         path = self._scratch / f"{name}-{next(self._counter)}.parquet"
