@@ -136,13 +136,22 @@ def _release_files(path: str) -> dict[str, str]:
     return files
 
 
-def measure(individuals: int, args: argparse.Namespace) -> dict[str, Any]:
+def measure(individuals: int, args: argparse.Namespace, save: Any) -> dict[str, Any]:
+    """Every figure of one cohort size; ``save(result)`` is called after each step, so a stopped run keeps them."""
     snapshot = args.out / f"frequency-{individuals}-{args.seed}" / "submitted" / "prepared.pkl"
     cohort, work, files = freq_bench.prepare(individuals, args.seed, args.out, reuse=snapshot.exists())
     load_start = os.getloadavg()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    result: dict[str, Any] = {"individuals": individuals, "measured": started, "cores": os.cpu_count()}
     steps: dict[str, dict[str, float]] = {}
+    result: dict[str, Any] = {"individuals": individuals, "measured": started, "cores": os.cpu_count(), "steps": steps}
+
+    def record(name: str, seconds: float, wall: float, peak: float) -> None:
+        steps[name] = {"seconds": seconds, "wall": wall, "peak_mb": peak}
+        result["load_average"] = {
+            "start": [round(x, 2) for x in load_start],
+            "now": [round(x, 2) for x in os.getloadavg()],
+        }
+        save(result)
 
     saved = work / "harmonize.json"
     if args.reuse_harmonized and saved.exists() and (work / "harmonized" / "home").exists():
@@ -153,8 +162,8 @@ def measure(individuals: int, args: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(work / "harmonized", ignore_errors=True)
         shutil.copytree(work / "home", work / "harmonized" / "home", symlinks=True)
         saved.write_text(json.dumps([h_wall, h_peak, harmonised]))
-    steps["harmonize"] = {"seconds": harmonised["seconds"], "wall": h_wall, "peak_mb": h_peak}
     result["batch"] = {"calls": harmonised["calls"], "blocks": harmonised["blocks"]}
+    record("harmonize", harmonised["seconds"], h_wall, h_peak)
 
     releases: dict[str, str] = {}
     for engine in args.engines:
@@ -162,16 +171,18 @@ def measure(individuals: int, args: argparse.Namespace) -> dict[str, Any]:
         shutil.rmtree(home, ignore_errors=True)
         shutil.copytree(work / "harmonized" / "home", home, symlinks=True)
         wall, peak, released = step("release", str(home), engine=engine, master=args.spark_master)
-        steps[f"release_{engine}"] = {"seconds": released["seconds"], "wall": wall, "peak_mb": peak}
         releases[engine] = released["path"]
         result["release"] = {"samples": released["samples"], "variants": released["variants"]}
+        record(f"release_{engine}", released["seconds"], wall, peak)
+        if engine not in args.incremental_engines:
+            continue
         split = work / f"split-{engine}"
         shutil.rmtree(split, ignore_errors=True)
         for which in ("base", "incremental", "full"):
             wall, peak, done = step(
                 "incremental", str(home), str(split), which, engine=engine, master=args.spark_master
             )
-            steps[f"{which}_{engine}"] = {"seconds": done["seconds"], "wall": wall, "peak_mb": peak}
+            record(f"{which}_{engine}", done["seconds"], wall, peak)
         _, _, compared = step("compare", str(split))
         result[f"incremental_identical_{engine}"] = compared["identical"]
     if len(releases) == 2:
@@ -180,7 +191,7 @@ def measure(individuals: int, args: argparse.Namespace) -> dict[str, Any]:
     cores = os.cpu_count() or 1
     for processes in sorted({1, cores}):
         seconds, peak = bcftools_view(files, processes)
-        steps[f"bcftools_view_{processes}"] = {"seconds": seconds, "wall": seconds, "peak_mb": peak}
+        record(f"bcftools_view_{processes}", seconds, seconds, peak)
     if not args.skip_peer:
         listing = work / "files.txt"
         listing.write_text("\n".join(str(p) for p in files) + "\n")
@@ -190,10 +201,8 @@ def measure(individuals: int, args: argparse.Namespace) -> dict[str, Any]:
             f"| bcftools +fill-tags -Oz -o {merged} -- -t AC,AN,AF,AC_Hom"
         )
         seconds, peak, _ = run_tree(["bash", "-c", script], timeout=args.peer_timeout)
-        steps["bcftools_merge_fill_tags"] = {"seconds": abs(seconds), "wall": abs(seconds), "peak_mb": peak}
         result["peer_stopped"] = seconds < 0
-    result["steps"] = steps
-    result["load_average"] = {"start": [round(x, 2) for x in load_start], "end": [round(x, 2) for x in os.getloadavg()]}
+        record("bcftools_merge_fill_tags", abs(seconds), abs(seconds), peak)
     return result
 
 
@@ -215,7 +224,7 @@ def report(result: dict[str, Any]) -> None:
     load = result["load_average"]
     print(
         f"\n== {n:,} individuals ({result['measured']}, {result['cores']} cores, load average "
-        f"{load['start'][0]:.1f} at start, {load['end'][0]:.1f} at end) =="
+        f"{load['start'][0]:.1f} at start, {load['now'][0]:.1f} at end) =="
     )
     print(
         f"batch {result['batch']['calls']:,} calls / {result['batch']['blocks']:,} blocks; release "
@@ -281,6 +290,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES))
     parser.add_argument("--spark-master", default="local[2]")
+    parser.add_argument(
+        "--incremental-engines", nargs="*", choices=ENGINES, default=list(ENGINES), help="engines of the +5%% steps"
+    )
     parser.add_argument("--skip-peer", action="store_true", help="do not run bcftools merge + fill-tags")
     parser.add_argument("--peer-timeout", type=float, default=900.0, help="stop the peer after this many seconds")
     parser.add_argument("--reuse-harmonized", action="store_true", help="reuse an earlier run's harmonised batch")
@@ -290,10 +302,12 @@ def main() -> None:
     results_path = args.out / RESULTS.name
     results: dict[str, Any] = json.loads(results_path.read_text()) if results_path.exists() else {}
     for individuals in args.individuals:
-        result = measure(individuals, args)
-        results[str(individuals)] = result
-        results_path.write_text(json.dumps(results, indent=1))
-        report(result)
+
+        def save(result: dict[str, Any], key: str = str(individuals)) -> None:
+            results[key] = result
+            results_path.write_text(json.dumps(results, indent=1))
+
+        report(measure(individuals, args, save))
     report_growth(results)
 
 

@@ -135,18 +135,23 @@ def write_release_table(
     *,
     transform: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None,
 ) -> int:
-    """Write ordered rows as zstd Parquet and uncompressed Arrow IPC (no batch spans two chromosomes)."""
+    """Write ordered rows as zstd Parquet and uncompressed Arrow IPC (no batch spans two chromosomes).
+
+    The IPC twin is written from the Parquet file's row groups, not from the engine's arrays: Arrow IPC records
+    buffer sizes as they are, and engines hand over buffers with different spare capacity, whereas the Parquet
+    reader's buffers depend only on the file.
+    """
     n_rows = 0
-    with (
-        pq.ParquetWriter(parquet_path, schema, compression="zstd", compression_level=1) as parquet,
-        pa.OSFile(str(ipc_path), "wb") as sink,
-        pa.ipc.new_file(sink, schema) as ipc,
-    ):
+    with pq.ParquetWriter(parquet_path, schema, compression="zstd", compression_level=1) as parquet:
         for chunk in rechunk(batches):
             piece = transform(chunk) if transform is not None else conform(chunk, schema)
             parquet.write_batch(piece, row_group_size=ROW_BATCH)
-            ipc.write_batch(piece)
             n_rows += piece.num_rows
+    written = pq.ParquetFile(parquet_path)
+    with pa.OSFile(str(ipc_path), "wb") as sink, pa.ipc.new_file(sink, schema) as ipc:
+        for group in range(written.num_row_groups):
+            for batch in written.read_row_group(group).combine_chunks().to_batches():
+                ipc.write_batch(batch)
     return n_rows
 
 

@@ -24,7 +24,6 @@ from pyspark.sql import DataFrame, SparkSession
 from genomdb.errors import Unavailable
 from genomdb.variants.engine import ROW_BATCH, remove_folder, scratch_folder
 
-LOCAL_SHUFFLE_PARTITIONS = 8
 DEFAULT_DRIVER_MEMORY = "2g"
 
 
@@ -52,8 +51,22 @@ def spark_schema(schema: pa.Schema) -> str:
     return ", ".join(f"`{f.name}` {_SQL_TYPES[f.type]}" for f in schema)
 
 
-def start_session(master: str, *, work_dir: Path, memory: str | None = None) -> SparkSession:
-    """A Spark session for genomdb's transforms (or the active one: Spark has one session per process)."""
+def _local_cores(master: str) -> int:
+    inside = master.partition("[")[2].rstrip("]")
+    return int(inside) if inside.isdigit() else os.cpu_count() or 1
+
+
+def start_session(
+    master: str,
+    *,
+    work_dir: Path,
+    memory: str | None = None,
+    options: dict[str, str] | None = None,
+) -> SparkSession:
+    """A Spark session for genomdb's transforms (or the active one: Spark has one session per process).
+
+    ``options`` are further Spark settings (e.g. ``spark.driver.extraJavaOptions``) for a session started here.
+    """
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
@@ -77,8 +90,10 @@ def start_session(master: str, *, work_dir: Path, memory: str | None = None) -> 
         builder = (
             builder.config("spark.driver.host", "127.0.0.1")
             .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.sql.shuffle.partitions", str(LOCAL_SHUFFLE_PARTITIONS))
+            .config("spark.sql.shuffle.partitions", str(2 * _local_cores(master)))
         )
+    for key, value in (options or {}).items():
+        builder = builder.config(key, value)
     try:
         session = builder.getOrCreate()
     except Exception as exc:  # the JVM did not start: no Java, no memory, a bad master
