@@ -165,6 +165,10 @@ def measure(individuals: int, args: argparse.Namespace, save: Any) -> dict[str, 
     result["batch"] = {"calls": harmonised["calls"], "blocks": harmonised["blocks"]}
     record("harmonize", harmonised["seconds"], h_wall, h_peak)
 
+    cores = os.cpu_count() or 1
+    for processes in sorted({1, cores}):
+        seconds, peak = bcftools_view(files, processes)
+        record(f"bcftools_view_{processes}", seconds, seconds, peak)
     releases: dict[str, str] = {}
     for engine in args.engines:
         home = work / f"home-{engine}"
@@ -188,10 +192,6 @@ def measure(individuals: int, args: argparse.Namespace, save: Any) -> dict[str, 
     if len(releases) == 2:
         result["engines_identical"] = _release_files(releases["duckdb"]) == _release_files(releases["spark"])
 
-    cores = os.cpu_count() or 1
-    for processes in sorted({1, cores}):
-        seconds, peak = bcftools_view(files, processes)
-        record(f"bcftools_view_{processes}", seconds, seconds, peak)
     if not args.skip_peer:
         listing = work / "files.txt"
         listing.write_text("\n".join(str(p) for p in files) + "\n")

@@ -209,15 +209,14 @@ def test_spark_continues_a_duckdb_release(tmp_path: Path, spark: Any, cohort: Si
 
 
 def test_spark_refuses_a_subtraction_the_release_did_not_contain(tmp_path: Path, spark: Any, cohort: SimCohort) -> None:
+    """The release's checks run on Spark too: subtracting a sample the release never counted is refused."""
     b1 = write_batch(cohort, cohort.samples[:10], tmp_path / "batches", "B1")
-    members = _members(cohort, {"B1": range(10)})
+    members = _members(cohort, {"B1": range(10)}, **{"3": {"research_opt_out": True}})
     _build(tmp_path, "spark", "r1", [b1], members)
-    plan = plan_release([b1], members[1:], PreviousRelease.open(tmp_path / "spark" / "r1"))
-    wrong = dataclasses.replace(
-        plan, leaving=(*plan.leaving, (cohort.samples[20].sample_id, cohort.samples[20].labels))
-    )
-    wrong = dataclasses.replace(wrong, batch_labels={"B1": (*plan.batch_labels["B1"], wrong.leaving[-1])})
-    with pytest.raises(IntegrityError):
+    plan = plan_release([b1], members, PreviousRelease.open(tmp_path / "spark" / "r1"))
+    opted_out = cohort.samples[3]
+    wrong = dataclasses.replace(plan, leaving=((opted_out.sample_id, opted_out.labels),))
+    with pytest.raises(IntegrityError, match="negative"):
         assemble_release(
             wrong,
             out_dir=tmp_path / "spark" / "bad",

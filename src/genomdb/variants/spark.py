@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pyspark
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from genomdb.errors import Unavailable
@@ -154,14 +155,20 @@ class SparkEngine:
 
     def ordered(self, sql: str, order_by: str) -> Iterator[pa.RecordBatch]:
         folder = scratch_folder(self._scratch, "ordered")
+        # A global sort first samples its input to find the range boundaries, then reads it again: persisted,
+        # the rows are computed once for both passes.
+        rows = self.session.sql(sql).persist(StorageLevel.MEMORY_AND_DISK)
+        view = self._view(rows)
         try:
-            self.session.sql(f"SELECT * FROM ({sql}) ORDER BY {order_by}").write.mode("overwrite").parquet(
+            self.session.sql(f"SELECT * FROM {view} ORDER BY {order_by}").write.mode("overwrite").parquet(
                 str(folder / "parts")
             )
             # Range partitions are numbered in sort order, and so are the part files named after them.
             for part in sorted((folder / "parts").glob("part-*.parquet")):
                 yield from pq.ParquetFile(part).iter_batches(batch_size=ROW_BATCH)
         finally:
+            self._drop(view)
+            rows.unpersist()
             remove_folder(folder)
 
     def close(self) -> None:
