@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -33,8 +32,9 @@ class Settings(BaseSettings):
     gc_grace_seconds: int = Field(
         default=3600, ge=0, description="store gc leaves unregistered blobs younger than this"
     )
-    engine: Literal["duckdb", "spark"] = Field(
-        default="duckdb", description="engine of the heavy steps (release builds): duckdb, or spark for scale"
+    engine: str = Field(
+        default="duckdb",
+        description="engine of the heavy steps (release builds): duckdb, or spark for scale (checked where used)",
     )
     spark_master: str = Field(
         default="local[2]", description="Spark master when the engine is spark: local[N], yarn or spark://host:port"

@@ -36,7 +36,7 @@ def build(
     ] = None,
     engine: Annotated[
         str | None,
-        typer.Option("--engine", help="duckdb or spark (pip install 'genomdb[spark]') [default: GENOMDB_ENGINE]"),
+        typer.Option("--engine", help="duckdb, or spark (the genomdb spark extra) [default: GENOMDB_ENGINE]"),
     ] = None,
     master: Annotated[
         str | None,
