@@ -146,6 +146,7 @@ def _split_inputs(home: str, work: str) -> tuple[list[Any], list[Any]]:
 def _assemble(work: str, name: str, batches: list[Any], cohort: list[Any], previous: str | None, full: bool) -> Any:
     import datetime as dt
 
+    from genomdb.config import Settings
     from genomdb.frequency.manifest import write_manifest
     from genomdb.frequency.release import PreviousRelease, assemble_release, plan_release, release_document
 
@@ -153,7 +154,15 @@ def _assemble(work: str, name: str, batches: list[Any], cohort: list[Any], previ
     shutil.rmtree(root / name, ignore_errors=True)
     parent = PreviousRelease.open(root / previous) if previous else None
     plan = plan_release(batches, cohort, parent, full=full)
-    assembled = assemble_release(plan, out_dir=root / name, partials_dir=root / "partials", work_dir=root / "work")
+    settings = Settings()  # GENOMDB_ENGINE / GENOMDB_SPARK_MASTER pick the engine (bench/scale.py sets them)
+    assembled = assemble_release(
+        plan,
+        out_dir=root / name,
+        partials_dir=root / "partials",
+        work_dir=root / "work",
+        engine=settings.engine,
+        master=settings.spark_master,
+    )
     sequence = {"r95": 1, "r100-incremental": 2, "r100-full": 3}[name]
     document = release_document(
         plan, assembled, release_id=f"GDB-FREQ-2026-11-R{sequence}", created=dt.datetime.now(dt.UTC)

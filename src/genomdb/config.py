@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     gc_grace_seconds: int = Field(
         default=3600, ge=0, description="store gc leaves unregistered blobs younger than this"
     )
+    engine: str = Field(
+        default="duckdb",
+        description="engine of the heavy steps (release builds): duckdb, or spark for scale (checked where used)",
+    )
+    spark_master: str = Field(
+        default="local[2]", description="Spark master when the engine is spark: local[N], yarn or spark://host:port"
+    )
 
     def resolved_home(self) -> Path:
         return self.home.expanduser().resolve()

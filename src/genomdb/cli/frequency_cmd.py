@@ -28,7 +28,21 @@ def build(
     full: Annotated[bool, typer.Option("--full", help="recompute from every batch instead of incrementally")] = False,
     threads: Annotated[int | None, typer.Option(help="DuckDB threads [default: all cores]")] = None,
     memory_limit: Annotated[
-        str | None, typer.Option("--memory-limit", help="DuckDB memory cap; it spills to disk beyond it [default: 1GB]")
+        str | None,
+        typer.Option(
+            "--memory-limit",
+            help="DuckDB memory cap, beyond which it spills to disk; with spark the driver's memory [default: 1GB]",
+        ),
+    ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option("--engine", help="duckdb, or spark (the genomdb spark extra) [default: GENOMDB_ENGINE]"),
+    ] = None,
+    master: Annotated[
+        str | None,
+        typer.Option(
+            "--master", help="Spark master: local[N], yarn or spark://host:port [default: GENOMDB_SPARK_MASTER]"
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -36,7 +50,9 @@ def build(
     from genomdb.frequency.publish import build_release
 
     with state.open() as instance:
-        report = build_release(instance, full=full, threads=threads, memory_limit=memory_limit)
+        report = build_release(
+            instance, full=full, threads=threads, memory_limit=memory_limit, engine=engine, master=master
+        )
     if as_json:
         print_json(report)
         return
@@ -44,7 +60,7 @@ def build(
     console.print(
         f"[green]✓[/] {info.release_id} ({info.mode}{', parent ' + info.parent_id if info.parent_id else ''}): "
         f"{info.n_samples:,} samples, {info.n_variants:,} variants, {len(info.strata)} strata, "
-        f"{report.seconds:.1f} s"
+        f"{report.seconds:.1f} s on {report.engine}"
     )
     console.print(
         f"  {report.n_new_batches} new batch(es), +{report.n_added_samples} / -{report.n_removed_samples} samples; "

@@ -44,6 +44,7 @@ from genomdb.frequency.repository import (
 )
 from genomdb.frequency.strata import stratum_slug
 from genomdb.instance import Instance
+from genomdb.variants.engine import check_engine
 
 FREQUENCY_DIR = "frequency"
 RELEASES_DIR = "releases"
@@ -79,11 +80,17 @@ def build_release(
     now: dt.datetime | None = None,
     threads: int | None = None,
     memory_limit: str | None = None,
+    engine: str | None = None,
+    master: str | None = None,
 ) -> BuildReport:
     """Build the next release from the registered batches and cohort, register it, and describe what happened.
 
-    Incremental on top of the newest release unless ``full``; Conflict when nothing changed since it.
+    Incremental on top of the newest release unless ``full``; Conflict when nothing changed since it. ``engine``
+    and ``master`` default to the instance settings (``GENOMDB_ENGINE``, ``GENOMDB_SPARK_MASTER``).
     """
+    engine = engine or instance.settings.engine
+    master = master or instance.settings.spark_master
+    check_engine(engine, master=master)
     created = now or dt.datetime.now(dt.UTC)
     home = instance.settings.resolved_home()
     root = frequency_home(instance)
@@ -115,6 +122,8 @@ def build_release(
             work_dir=root / WORK_DIR,
             threads=threads,
             memory_limit=memory_limit,
+            engine=engine,
+            master=master,
         )
         document = release_document(plan, assembled, release_id=release_id, created=created)
         manifest_sha256 = write_manifest(scratch, document)
@@ -153,6 +162,9 @@ def build_release(
         n_removed_samples=plan.n_removed,
         excluded=plan.decision.excluded_counts(),
         seconds=assembled.seconds,
+        engine=" ".join(
+            [assembled.engine["name"], *(f"({m})" for m in [assembled.engine.get("master")] if m is not None)]
+        ),
     )
 
 

@@ -109,6 +109,8 @@ class BuildReport:
     n_removed_samples: int
     excluded: dict[str, int]
     seconds: float
+    engine: str = "duckdb"
+    """The engine that summed the counts (``spark (local[2])`` names its master)."""
 
 
 @dataclass(frozen=True, slots=True)

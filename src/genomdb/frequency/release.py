@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 
 from genomdb.errors import IntegrityError
@@ -40,7 +39,17 @@ from genomdb.frequency.coverage import BASE_LAYER, LayerInfo, next_layer_name, s
 from genomdb.frequency.inclusion import POLICY_DESCRIPTION, InclusionDecision, select_samples
 from genomdb.frequency.manifest import SCHEMA_VERSION, ReleaseManifest, read_manifest, sample_entry
 from genomdb.frequency.records import BatchSource, CohortMember, IncludedSample
-from genomdb.frequency.strata import SampleLabels, strata_of_cells
+from genomdb.frequency.release_files import (
+    CELL_COVERAGE_SCHEMA,
+    CELL_VARIANTS_SCHEMA,
+    conform,
+    coverage_schema,
+    rechunk,
+    variants_schema,
+)
+from genomdb.frequency.strata import SampleLabels, strata_of_cells, stratum_slug
+from genomdb.variants.engine import DEFAULT_ENGINE, DuckDBEngine, QueryEngine, create_engine_backend
+from genomdb.variants.layout import BLOCKS_SCHEMA, CALLS_SCHEMA
 
 PARTIAL_MANIFEST = "partial.json"
 UNLABELLED = SampleLabels(None, None, None)
@@ -177,6 +186,8 @@ class AssembledRelease:
     files: dict[str, str] = field(default_factory=dict)
     layers: tuple[LayerInfo, ...] = ()
     """The coverage layers whose sum is the callable-AN track (see :mod:`genomdb.frequency.coverage`)."""
+    engine: dict[str, str] = field(default_factory=lambda: {"name": DEFAULT_ENGINE})
+    """The engine that summed the counts: name, version and (Spark) master."""
 
 
 def _labels_digest(batch: BatchSource, labels: Sequence[tuple[int, SampleLabels]]) -> str:
@@ -199,7 +210,7 @@ def fsync_tree(folder: Path) -> None:
 
 
 def ensure_partial(
-    con: duckdb.DuckDBPyConnection,
+    engine: QueryEngine,
     batch: BatchSource,
     labels: Sequence[tuple[int, SampleLabels]],
     partials_dir: Path,
@@ -216,11 +227,11 @@ def ensure_partial(
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = target.parent / f".tmp-{uuid.uuid4().hex}"
     try:
-        agg.register_samples(con, "partial_samples", labels)
+        agg.register_samples(engine, "partial_samples", labels)
         n_variants, n_events = agg.write_cells(
-            con,
-            agg.cell_variants_sql([batch.calls_glob], "partial_samples"),
-            agg.cell_coverage_sql([batch.blocks_glob], "partial_samples"),
+            engine,
+            agg.cell_variants_sql(engine.dataset([batch.path / "calls"], CALLS_SCHEMA), "partial_samples"),
+            agg.cell_coverage_sql(engine.dataset([batch.path / "blocks"], BLOCKS_SCHEMA), "partial_samples"),
             scratch,
         )
         meta = {
@@ -245,12 +256,8 @@ def ensure_partial(
     return target, meta
 
 
-def _globs(batches: Sequence[BatchSource]) -> tuple[list[str], list[str]]:
-    return [b.calls_glob for b in batches], [b.blocks_glob for b in batches]
-
-
 def _add_samples(
-    con: duckdb.DuckDBPyConnection,
+    engine: QueryEngine,
     layout: agg.StrataLayout,
     plan: ReleasePlan,
     samples: Sequence[tuple[int, SampleLabels]],
@@ -261,8 +268,10 @@ def _add_samples(
         return [], []
     batch_of = {sid: batch_id for batch_id, labels in plan.batch_labels.items() for sid, _ in labels}
     wanted = {batch_of[sid] for sid, _ in samples}
-    calls, blocks = _globs([b for b in plan.batches if b.batch_id in wanted])
-    agg.register_samples(con, table, samples)
+    folders = [b.path for b in plan.batches if b.batch_id in wanted]
+    calls = engine.dataset([f / "calls" for f in folders], CALLS_SCHEMA)
+    blocks = engine.dataset([f / "blocks" for f in folders], BLOCKS_SCHEMA)
+    agg.register_samples(engine, table, samples)
     ids = [sid for sid, _ in samples]
     return (
         [layout.variants_from_cells(agg.cell_variants_sql(calls, table, only=ids), sign)],
@@ -297,11 +306,21 @@ def assemble_release(
     threads: int | None = None,
     memory_limit: str | None = None,
     build: str = "GRCh38",
+    engine: str = DEFAULT_ENGINE,
+    master: str | None = None,
 ) -> AssembledRelease:
-    """Compute the release tables of ``plan`` into ``out_dir`` (see the module docs for the two modes)."""
+    """Compute the release tables of ``plan`` into ``out_dir`` (see the module docs for the two modes).
+
+    ``engine`` (``duckdb`` or ``spark``, with a Spark ``master``) sums the counts; the files are the same either way.
+    """
     started = time.perf_counter()
     layout = agg.StrataLayout(plan.strata)
-    con = agg.open_engine(work_dir, threads=threads, memory_limit=memory_limit)
+    backend = create_engine_backend(
+        engine, work_dir=work_dir, threads=threads, memory_limit=memory_limit, master=master
+    )
+    engine_info = {"name": backend.name, "version": backend.version}
+    if backend.name == "spark":
+        engine_info["master"] = str(getattr(backend, "master", master))
     partials: list[dict[str, Any]] = []
     inherited: dict[str, str] = {}
     try:
@@ -311,7 +330,7 @@ def assemble_release(
         fold = True
         if plan.full:
             counted = [(s.sample_id, s.labels) for s in plan.included]
-            v, d = _add_samples(con, layout, plan, counted, "counted_samples", +1)
+            v, d = _add_samples(backend, layout, plan, counted, "counted_samples", +1)
             variant_sources += v
             delta_sources += d
         else:
@@ -319,33 +338,42 @@ def assemble_release(
                 previous_strata = plan.previous.manifest.strata
                 previous_layers = plan.previous.manifest.coverage_layers
                 fold = should_fold(previous_layers, strata_changed=previous_strata != plan.strata)
+                previous_slugs = [stratum_slug(s) for s in previous_strata]
                 variant_sources.append(
-                    layout.variants_from_release(plan.previous.path / "variants.parquet", previous_strata)
+                    layout.variants_from_release(
+                        backend.parquet([plan.previous.path / "variants.parquet"], variants_schema(previous_slugs)),
+                        previous_strata,
+                    )
                 )
                 if fold:
                     delta_sources += [
-                        layout.deltas_from_release(plan.previous.path / layer.files()[0], previous_strata)
+                        layout.deltas_from_release(
+                            backend.parquet([plan.previous.path / layer.files()[0]], coverage_schema(previous_slugs)),
+                            previous_strata,
+                        )
                         for layer in previous_layers
                     ]
             for batch in plan.new_batches:
-                folder, meta = ensure_partial(con, batch, plan.batch_labels[batch.batch_id], partials_dir)
+                folder, meta = ensure_partial(backend, batch, plan.batch_labels[batch.batch_id], partials_dir)
                 partials.append({"batch_id": batch.batch_id, "digest": meta["digest"]})
-                cells_v = f"SELECT * FROM read_parquet({agg.quote(str(folder / 'variants.parquet'))})"
-                cells_d = f"SELECT * FROM read_parquet({agg.quote(str(folder / 'coverage.parquet'))})"
+                cells_v = f"SELECT * FROM {backend.parquet([folder / 'variants.parquet'], CELL_VARIANTS_SCHEMA)}"
+                cells_d = f"SELECT * FROM {backend.parquet([folder / 'coverage.parquet'], CELL_COVERAGE_SCHEMA)}"
                 variant_sources.append(layout.variants_from_cells(cells_v, +1))
                 delta_sources.append(layout.deltas_from_cells(cells_d, +1))
             for samples, table, sign in ((plan.leaving, "leaving_samples", -1), (plan.joining, "joining_samples", +1)):
-                v, d = _add_samples(con, layout, plan, samples, table, sign)
+                v, d = _add_samples(backend, layout, plan, samples, table, sign)
                 variant_sources += v
                 delta_sources += d
         if fold or plan.previous is None:
-            tables = agg.finalize(con, layout, variant_sources, delta_sources, out_dir, build=build, cache_dir=work_dir)
+            tables = agg.finalize(
+                backend, layout, variant_sources, delta_sources, out_dir, build=build, cache_dir=work_dir
+            )
             layers: tuple[LayerInfo, ...] = (LayerInfo(BASE_LAYER, tables.n_coverage_runs),)
         else:
             inherited = _link_layers(plan.previous, previous_layers, out_dir)
             name = next_layer_name(previous_layers)
             tables = agg.finalize(
-                con,
+                backend,
                 layout,
                 variant_sources,
                 delta_sources,
@@ -357,30 +385,33 @@ def assemble_release(
             )
             layers = (*previous_layers, LayerInfo(name, tables.n_coverage_runs))
     finally:
-        con.close()
+        backend.close()
     files = inherited | {
         path.name: agg.sha256_file(path)
         for path in (tables.variants, tables.coverage, tables.variants_ipc, tables.coverage_ipc)
     }
-    return AssembledRelease(tables, tuple(partials), time.perf_counter() - started, dict(sorted(files.items())), layers)
+    return AssembledRelease(
+        tables, tuple(partials), time.perf_counter() - started, dict(sorted(files.items())), layers, engine_info
+    )
 
 
 def folded_coverage(release_dir: Path) -> pa.Table:
     """A release's callable-AN track folded into one table of runs: the layers' sum, as a full rebuild writes it."""
     manifest = read_manifest(release_dir)
     layout = agg.StrataLayout(manifest.strata)
+    schema = coverage_schema(layout.slugs)
     with tempfile.TemporaryDirectory(prefix="genomdb-fold-") as scratch:
-        con = agg.open_engine(Path(scratch))
+        engine = DuckDBEngine(Path(scratch))
         try:
             sources = [
-                layout.deltas_from_release(release_dir / layer.files()[0], manifest.strata)
+                layout.deltas_from_release(engine.parquet([release_dir / layer.files()[0]], schema), manifest.strata)
                 for layer in manifest.coverage_layers
             ]
-            agg.coverage_layer(con, layout, sources, build=manifest.document["reference_build"])
-            table: pa.Table = con.sql("SELECT * FROM coverage_runs").to_arrow_table()
-            return table
+            sql, order = agg.coverage_layer(engine, layout, sources, build=manifest.document["reference_build"])
+            batches = [conform(batch, schema) for batch in rechunk(engine.ordered(sql, order))]
+            return pa.Table.from_batches(batches, schema=schema)
         finally:
-            con.close()
+            engine.close()
 
 
 def release_document(
@@ -400,7 +431,7 @@ def release_document(
         "created": created.isoformat(),
         "reference_build": build,
         "mode": "full" if plan.full else "incremental",
-        "engine": {"name": "duckdb", "version": duckdb.__version__, "seconds": round(assembled.seconds, 3)},
+        "engine": {**assembled.engine, "seconds": round(assembled.seconds, 3)},
         "strata": list(plan.strata),
         "inclusion_policy": POLICY_DESCRIPTION,
         "batches": [

@@ -1,0 +1,265 @@
+"""Writing a release's files from the ordered rows an engine returns: the part every engine shares.
+
+Whichever engine summed the counts (:mod:`genomdb.variants.engine`), its ordered rows are re-cut here into record
+batches of at most :data:`ROW_BATCH` rows that never span two chromosomes, cast to the release's fixed schemas and
+written by pyarrow as zstd Parquet and an uncompressed Arrow IPC twin. The cut depends only on the rows, so a
+release computed by DuckDB and one computed by Spark from the same inputs are the same bytes. The variants'
+allele numbers (the sum of the coverage layers at each position), allele frequencies and filtering allele
+frequencies are added on the way, batch by batch, so memory stays flat in the number of variants.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
+
+from genomdb.frequency import coverage as cov
+from genomdb.frequency.arrowfile import SortedArrowFile
+from genomdb.frequency.faf import poisson_lower_bound
+
+ROW_BATCH = 65_536
+"""Rows per Parquet row group and per Arrow record batch of release files."""
+VARIANT_METRICS = ("ac", "nhomalt", "nhemi")
+FAF_CONFIDENCES = (("faf95", 0.95), ("faf99", 0.99))
+FAF_CACHE = "faf-lambda.parquet"
+Column = np.ndarray[Any, np.dtype[Any]]
+
+CELL_VARIANTS_SCHEMA = pa.schema(
+    [
+        ("chrom", pa.string()),
+        ("pos", pa.int32()),
+        ("ref", pa.string()),
+        ("alt", pa.string()),
+        ("sex", pa.string()),
+        ("region", pa.string()),
+        ("platform", pa.string()),
+        ("ac", pa.int64()),
+        ("nhomalt", pa.int64()),
+        ("nhemi", pa.int64()),
+    ]
+)
+"""A partial's variant cells: counts of one batch's samples per variant and cell."""
+CELL_COVERAGE_SCHEMA = pa.schema(
+    [
+        ("chrom", pa.string()),
+        ("pos", pa.int32()),
+        ("sex", pa.string()),
+        ("region", pa.string()),
+        ("platform", pa.string()),
+        ("d_an", pa.int64()),
+        ("d_ind", pa.int64()),
+    ]
+)
+"""A partial's coverage events: the change of callable alleles and individuals at a position, per cell."""
+
+
+def coverage_schema(slugs: Sequence[str]) -> pa.Schema:
+    """A coverage layer's runs: ``chrom, start_1based, end_1based, callable_individuals, an_<stratum>…``."""
+    fields = [("chrom", pa.string()), ("start_1based", pa.int32()), ("end_1based", pa.int32())]
+    fields += [("callable_individuals", pa.int32())] + [(f"an_{slug}", pa.int32()) for slug in slugs]
+    return pa.schema(fields)
+
+
+def variants_schema(slugs: Sequence[str]) -> pa.Schema:
+    """The variants table: per stratum AC, AN, AF, nhomalt, nhemi, FAF95, FAF99."""
+    fields = [("chrom", pa.string()), ("pos", pa.int32()), ("ref", pa.string()), ("alt", pa.string())]
+    for slug in slugs:
+        fields += [(f"ac_{slug}", pa.int32()), (f"an_{slug}", pa.int32()), (f"af_{slug}", pa.float64())]
+        fields += [(f"nhomalt_{slug}", pa.int32()), (f"nhemi_{slug}", pa.int32())]
+        fields += [(f"{name}_{slug}", pa.float64()) for name, _ in FAF_CONFIDENCES]
+    return pa.schema(fields)
+
+
+def conform(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """The schema's columns of ``batch``, cast to its types (engines differ in integer widths and metadata)."""
+    return pa.RecordBatch.from_arrays([batch.column(f.name).cast(f.type) for f in schema], schema=schema)
+
+
+def _by_chrom(batch: pa.RecordBatch) -> Iterator[pa.RecordBatch]:
+    n_rows = batch.num_rows
+    if n_rows <= 1:
+        if n_rows:
+            yield batch
+        return
+    chroms = batch.column("chrom")
+    changed = pc.not_equal(chroms.slice(1), chroms.slice(0, n_rows - 1))
+    start = 0
+    for index in pc.indices_nonzero(changed).to_pylist():
+        yield batch.slice(start, index + 1 - start)
+        start = index + 1
+    yield batch.slice(start)
+
+
+def _joined(pieces: list[pa.RecordBatch]) -> pa.RecordBatch:
+    if len(pieces) == 1:
+        return pieces[0]
+    return pa.Table.from_batches(pieces).combine_chunks().to_batches()[0]
+
+
+def rechunk(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The same rows in batches of :data:`ROW_BATCH` rows, cut early only where the chromosome changes."""
+    pending: list[pa.RecordBatch] = []
+    n_pending = 0
+    chrom: Any = None
+    for batch in batches:
+        for piece in _by_chrom(batch):
+            first = piece.column("chrom")[0].as_py()
+            if pending and first != chrom:
+                yield _joined(pending)
+                pending, n_pending = [], 0
+            chrom = first
+            while piece.num_rows:
+                take = min(ROW_BATCH - n_pending, piece.num_rows)
+                pending.append(piece.slice(0, take))
+                n_pending += take
+                piece = piece.slice(take)
+                if n_pending == ROW_BATCH:
+                    yield _joined(pending)
+                    pending, n_pending = [], 0
+    if pending:
+        yield _joined(pending)
+
+
+def write_release_table(
+    batches: Iterable[pa.RecordBatch],
+    schema: pa.Schema,
+    parquet_path: Path,
+    ipc_path: Path,
+    *,
+    transform: Callable[[pa.RecordBatch], pa.RecordBatch] | None = None,
+) -> int:
+    """Write ordered rows as zstd Parquet and uncompressed Arrow IPC (no batch spans two chromosomes).
+
+    The IPC twin is written from the Parquet file's row groups, not from the engine's arrays: Arrow IPC records
+    buffer sizes as they are, and engines hand over buffers with different spare capacity, whereas the Parquet
+    reader's buffers depend only on the file.
+    """
+    n_rows = 0
+    with pq.ParquetWriter(parquet_path, schema, compression="zstd", compression_level=1) as parquet:
+        for chunk in rechunk(batches):
+            piece = transform(chunk) if transform is not None else conform(chunk, schema)
+            parquet.write_batch(piece, row_group_size=ROW_BATCH)
+            n_rows += piece.num_rows
+    written = pq.ParquetFile(parquet_path)
+    with pa.OSFile(str(ipc_path), "wb") as sink, pa.ipc.new_file(sink, schema) as ipc:
+        for group in range(written.num_row_groups):
+            for batch in written.read_row_group(group).combine_chunks().to_batches():
+                ipc.write_batch(batch)
+    return n_rows
+
+
+def write_parquet(batches: Iterable[pa.RecordBatch], schema: pa.Schema, path: Path) -> int:
+    """Write ordered rows as one zstd Parquet file of the given schema; return the row count."""
+    n_rows = 0
+    with pq.ParquetWriter(path, schema, compression="zstd", compression_level=1) as writer:
+        for chunk in rechunk(batches):
+            writer.write_batch(conform(chunk, schema), row_group_size=ROW_BATCH)
+            n_rows += chunk.num_rows
+    return n_rows
+
+
+class FafLookup:
+    """Poisson lower bounds λ(AC) for the FAF, computed once per count and kept in ``cache_dir`` between builds.
+
+    The bounds are a pure function of the count; computing the exact ones costs ~0.1 ms each in Python, which
+    adds up over thousands of distinct counts. The cache is replaced atomically; an unreadable one is ignored.
+    """
+
+    def __init__(self, cache_dir: Path | None) -> None:
+        self.cache = cache_dir / FAF_CACHE if cache_dir is not None else None
+        self.known: dict[int, tuple[float, ...]] = {}
+        self._changed = False
+        names = [name for name, _ in FAF_CONFIDENCES]
+        if self.cache is not None and self.cache.exists():
+            try:
+                rows = pq.read_table(self.cache).to_pylist()
+                self.known = {int(r["ac"]): tuple(float(r[name]) for name in names) for r in rows}
+            except (OSError, pa.ArrowInvalid, KeyError):
+                self.known = {}
+
+    def bounds(self, counts: Iterable[int]) -> list[tuple[float, ...]]:
+        """λ at each confidence of :data:`FAF_CONFIDENCES`, per count."""
+        out = []
+        for count in counts:
+            found = self.known.get(count)
+            if found is None:
+                found = tuple(poisson_lower_bound(count, conf) for _, conf in FAF_CONFIDENCES)
+                self.known[count] = found
+                self._changed = True
+            out.append(found)
+        return out
+
+    def lambdas(self, ac: Column) -> dict[str, Column]:
+        """λ per confidence for an array of counts (0 where AC < 2: singletons have FAF 0)."""
+        distinct = np.unique(ac[ac >= 2])
+        values = np.asarray(self.bounds(int(c) for c in distinct), np.float64).reshape(
+            len(distinct), len(FAF_CONFIDENCES)
+        )
+        found = np.minimum(np.searchsorted(distinct, ac), max(len(distinct) - 1, 0))
+        out = {}
+        for i, (name, _) in enumerate(FAF_CONFIDENCES):
+            out[name] = np.where(ac >= 2, values[found, i] if len(distinct) else 0.0, 0.0)
+        return out
+
+    def save(self) -> None:
+        if self.cache is None or not self._changed:
+            return
+        everything = sorted(self.known)
+        scratch = self.cache.with_name(f".{self.cache.name}.{os.getpid()}")
+        columns = {"ac": pa.array(everything, pa.int64())}
+        for i, (name, _) in enumerate(FAF_CONFIDENCES):
+            columns[name] = pa.array([self.known[c][i] for c in everything], pa.float64())
+        pq.write_table(pa.table(columns), scratch)
+        scratch.replace(self.cache)
+        self._changed = False
+
+
+class VariantColumns:
+    """Turns a chunk of summed variant counts into release rows: AN from the coverage layers, AF, FAF.
+
+    AN is the layers' sum at the variant's position (0 where nothing was callable); AF is AC/AN and FAF λ(AC)/AN,
+    both null without AN. Counts whose AC exceeds AN are counted in :attr:`n_above` (calls without callable blocks).
+    """
+
+    def __init__(self, slugs: Sequence[str], layers: Sequence[SortedArrowFile], faf: FafLookup) -> None:
+        self.slugs = tuple(slugs)
+        self.layers = layers
+        self.faf = faf
+        self.schema = variants_schema(self.slugs)
+        self.n_above = 0
+
+    def __call__(self, batch: pa.RecordBatch) -> pa.RecordBatch:
+        positions = pa.table({"chrom": batch.column("chrom"), "pos": batch.column("pos")})
+        an_columns = [f"an_{slug}" for slug in self.slugs]
+        numbers = cov.values_table(self.layers, positions, an_columns, types=[pa.int64()] * len(an_columns))
+        arrays: list[pa.Array] = [
+            batch.column("chrom").cast(pa.string()),
+            batch.column("pos").cast(pa.int32()),
+            batch.column("ref").cast(pa.string()),
+            batch.column("alt").cast(pa.string()),
+        ]
+        for slug in self.slugs:
+            ac = batch.column(f"ac_{slug}").to_numpy(zero_copy_only=False).astype(np.int64)
+            an = numbers.column(f"an_{slug}").to_numpy(zero_copy_only=False).astype(np.int64)
+            self.n_above += int(np.count_nonzero(ac > an))
+            missing = an <= 0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                af = ac / an
+                lambdas = self.faf.lambdas(ac)
+                fafs = [pa.array(lambdas[name] / an, pa.float64(), mask=missing) for name, _ in FAF_CONFIDENCES]
+            arrays += [
+                pa.array(ac, pa.int32()),
+                pa.array(an, pa.int32()),
+                pa.array(af, pa.float64(), mask=missing),
+                batch.column(f"nhomalt_{slug}").cast(pa.int32()),
+                batch.column(f"nhemi_{slug}").cast(pa.int32()),
+                *fafs,
+            ]
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema)
