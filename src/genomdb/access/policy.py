@@ -376,10 +376,48 @@ _ADMIN_ROLES: dict[Action, frozenset[Role]] = {
     Action.MANAGE_USERS: frozenset({Role.STEWARD, Role.ADMIN}),
     Action.MANAGE_STORE: frozenset({Role.STEWARD}),
     Action.READ_AUDIT: frozenset({Role.STEWARD}),
+    Action.CONFIGURE_CLASSIFICATION: frozenset({Role.STEWARD}),
 }
 
 
+SUBMISSION_READERS = frozenset({Role.SUBMITTER, Role.STEWARD})
+"""Who reads submissions (versions, validation reports, events): a department's submitters their own department's,
+data stewards every department's."""
+
+
+def _submission(actor: Actor, resource: Resource) -> Decision:
+    """A submission is read by its department's submitters and by stewards. The refusal reads the same whether the
+    submission is another department's or does not exist, so that nobody learns which ids exist."""
+    action = Action.READ_SUBMISSION
+    if actor.role == Role.STEWARD:
+        return Decision(True, Rule.DATA_STEWARDSHIP, resource, action, legal_basis=LEGAL_BASES[Rule.DATA_STEWARDSHIP])
+    if actor.role not in SUBMISSION_READERS:
+        return _role_required(actor, action, resource, SUBMISSION_READERS, "ask the department's submitters")
+    if actor.department is not None and actor.department in resource.departments:
+        return Decision(
+            True,
+            Rule.OWN_DEPARTMENT,
+            resource,
+            action,
+            legal_basis="data-in: a department reads and corrects its own submissions",
+        )
+    return Decision(
+        False,
+        Rule.OWN_DEPARTMENT_ONLY,
+        resource,
+        action,
+        explanation=(
+            f"{resource} is not known as a submission of your department ({actor.department or 'none'}): a "
+            "department's submissions are read by its own submitters and by data stewards"
+        ),
+        how_to_get_access="check the submission id (`genomdb catalog search` lists your department's samples with "
+        "their submissions), or ask a data steward",
+    )
+
+
 def _administrative(actor: Actor, action: Action, resource: Resource) -> Decision:
+    if action == Action.READ_SUBMISSION:
+        return _submission(actor, resource)
     if action == Action.READ_REQUEST and actor.role == Role.STEWARD:
         return Decision(True, Rule.DATA_STEWARDSHIP, resource, action, legal_basis=LEGAL_BASES[Rule.DATA_STEWARDSHIP])
     if action in (Action.FETCH_PACKAGE, Action.READ_REQUEST):
