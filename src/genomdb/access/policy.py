@@ -44,6 +44,8 @@ from genomdb.model.catalog import SampleFacts, SearchFilters
 _WIDEN = "ask for regions inside the grant's, or ask a data steward to widen it"
 PERSON_LEVEL = frozenset({Action.READ_METADATA, Action.READ_DATA})
 _QUERY_LIMIT = 10_000_000
+RESOURCE_ID_LENGTH = 200
+"""The longest resource id an audit entry keeps (an id given by a user may be longer: it is cut, not refused)."""
 Clock = Callable[[], dt.datetime]
 
 
@@ -506,7 +508,7 @@ def _draft(actor: Actor, decision: Decision, detail: dict[str, Any]) -> AuditDra
         actor_department=actor.department,
         action=decision.action.value,
         resource_kind=decision.resource.kind,
-        resource_id=decision.resource.identifier,
+        resource_id=decision.resource.identifier[:RESOURCE_ID_LENGTH],
         person=facts.pseudonym if facts is not None else None,
         decision=(Verdict.ALLOWED if decision.allowed else Verdict.REFUSED).value,
         rule=decision.rule.value,

@@ -81,7 +81,7 @@ def import_classifications(
     """Import a department's TSV or VCF export for the actor's own department (naming another is refused before
     the file is read). Any bad row rejects the whole file; rows identical to what is recorded are skipped."""
     target = department or actor.department
-    resource = Resource("classification-import", path.name, departments=(target,) if target else ())
+    resource = Resource("import", path.name, departments=(target,) if target else ())
     detail = _detail(via, "import classifications", department=target, file=path.name, format=file_format)
     Policy(instance).require(actor, Action.WRITE_CLASSIFICATION, resource, detail=detail)
     assert target is not None
@@ -145,7 +145,7 @@ def set_thresholds(
     instance: Instance, actor: Actor, thresholds: FrequencyThresholds, *, via: Via = "cli"
 ) -> FrequencyThresholds:
     """Set the instance's FAF95 thresholds for a gene (or the default): a data steward's act, audited."""
-    resource = Resource("frequency-thresholds", thresholds.gene or "*")
+    resource = Resource("thresholds", thresholds.gene or "*")
     detail = _detail(
         via,
         "set frequency thresholds",
