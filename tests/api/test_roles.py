@@ -273,3 +273,15 @@ def test_a_correction_of_an_unknown_or_foreign_submission_gets_the_same_answer(
     ]
     assert [a.status_code for a in answers] == [403, 403]
     assert answers[0].json()["detail"].replace(foreign, "ID") == answers[1].json()["detail"].replace(unknown, "ID")
+
+
+def test_classify_show_gives_the_controlled_frequency_only_to_roles_of_that_tier(cli: Run, world: World) -> None:
+    nobody = cli("classify", "show", world.classified, "--json")
+    assert nobody.returncode == 0, nobody.stderr
+    assert json.loads(nobody.stdout)["frequency"] is None and json.loads(nobody.stdout)["suggestions"] == []
+    assert "at the controlled tier, for a clinician or steward" in cli("classify", "show", world.classified).stdout
+    researcher = json.loads(cli("classify", "show", world.classified, "--json", "--as", "res-rh").stdout)
+    assert researcher["frequency"] is None
+    clinician = json.loads(cli("classify", "show", world.classified, "--json", "--as", "clin-rh").stdout)
+    assert clinician["frequency"]["allele_number"] > 0
+    assert clinician["national"] == researcher["national"]

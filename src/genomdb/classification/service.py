@@ -23,6 +23,7 @@ from typing import Any, Literal, TextIO
 
 from genomdb.access.policy import Policy
 from genomdb.access.records import Action, Actor, Resource
+from genomdb.access.tiers import highest_tier
 from genomdb.classification.database import ClassificationDatabase, Moment, VariantReport
 from genomdb.classification.frequency_evidence import FrequencyThresholds
 from genomdb.classification.model import (
@@ -36,6 +37,7 @@ from genomdb.classification.model import (
     Reclassification,
     RecontactWorklist,
 )
+from genomdb.frequency.disclosure import Tier
 from genomdb.instance import Instance
 
 Via = Literal["cli", "api"]
@@ -201,10 +203,18 @@ def national_view(instance: Instance, variant: str, *, as_of: Moment | None = No
         return database.national_view(variant, as_of=as_of)
 
 
-def report(instance: Instance, variant: str, *, as_of: Moment | None = None) -> VariantReport:
-    """The national view with the conflict case and the frequency suggestions (``genomdb classify show``)."""
+def report(
+    instance: Instance, variant: str, *, actor: Actor | None = None, as_of: Moment | None = None
+) -> VariantReport:
+    """The national view with the conflict case (``genomdb classify show``) and, for an actor whose role may see
+    the controlled frequency tier (its counts are exact), the national frequency and the criteria it suggests."""
     with ClassificationDatabase(instance) as database:
-        return database.show(variant, as_of=as_of)
+        return database.show(variant, as_of=as_of, frequency=sees_frequency(actor))
+
+
+def sees_frequency(actor: Actor | None) -> bool:
+    """Whether the actor's role may see the controlled frequency tier that frequency evidence is computed from."""
+    return actor is not None and highest_tier(actor.role) is Tier.CONTROLLED
 
 
 def history(

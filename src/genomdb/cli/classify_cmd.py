@@ -33,7 +33,7 @@ from genomdb.classification.model import (
     parse_inheritance,
     parse_ontology_id,
 )
-from genomdb.cli.context import AsUser, acting, state
+from genomdb.cli.context import AsUser, acting, acting_or_nobody, state
 from genomdb.cli.output import console, print_json
 from genomdb.errors import InvalidInput, Problem
 
@@ -303,16 +303,23 @@ def _print_report(report: VariantReport) -> None:
 def show(
     variant: Annotated[str, typer.Argument(help="chrom-pos-ref-alt or ga4gh:VA.…")],
     as_of: AsOf = None,
+    as_user: AsUser = None,
     as_json: AsJson = False,
 ) -> None:
     """The national view of a variant: consensus, aggregate, differing criteria, current assertions, conflict
-    case and frequency suggestions."""
+    case and — acting as a clinician or steward (controlled tier) — the national frequency and its suggestions."""
     with state.open() as instance:
-        report = service.report(instance, variant, as_of=parse_moment(as_of))
+        actor = acting_or_nobody(instance, as_user)
+        report = service.report(instance, variant, actor=actor, as_of=parse_moment(as_of))
     if as_json:
         print_json(report)
         return
     _print_report(report)
+    if not service.sees_frequency(actor):
+        console.print(
+            "  national frequency and suggested criteria: at the controlled tier, for a clinician or steward "
+            "(--as USER)"
+        )
 
 
 @app.command("history")
