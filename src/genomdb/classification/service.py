@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
@@ -25,7 +26,7 @@ from genomdb.access.policy import Policy
 from genomdb.access.records import Action, Actor, Resource
 from genomdb.access.tiers import highest_tier
 from genomdb.classification.database import ClassificationDatabase, Moment, VariantReport
-from genomdb.classification.frequency_evidence import FrequencyThresholds
+from genomdb.classification.frequency_evidence import FrequencyObservation, FrequencySuggestion, FrequencyThresholds
 from genomdb.classification.model import (
     AddOutcome,
     AssertionVersion,
@@ -243,6 +244,30 @@ def conflicts(
     """Conflict cases, oldest first; by state, by a department involved, by variant."""
     with ClassificationDatabase(instance) as database:
         return database.conflicts(states=states, department=department, variant=variant)
+
+
+@dataclass(frozen=True, slots=True)
+class FrequencyEvidence:
+    """What the national frequency suggests for a variant, with the thresholds that applied."""
+
+    variant_key: str
+    gene: str | None
+    observation: FrequencyObservation | None
+    thresholds: FrequencyThresholds
+    suggestions: tuple[FrequencySuggestion, ...]
+
+
+def frequency_evidence(instance: Instance, variant: str, *, gene: str | None = None) -> FrequencyEvidence:
+    """BA1/BS1/PM2 as the national FAF95 suggests them (the gene's thresholds: the one given, else the gene the
+    departments named). Computed from controlled-tier counts: the caller checks the tier first."""
+    with ClassificationDatabase(instance) as database:
+        key = database.variant_key(variant)
+        if gene is None:
+            genes = database.national_view(key).genes
+            gene = genes[0] if genes else None
+        observation, suggestions = database.frequency_evidence(key, gene=gene)
+        thresholds = database.frequency_thresholds(gene)
+    return FrequencyEvidence(key, gene, observation, thresholds, suggestions)
 
 
 def frequency_thresholds(instance: Instance, gene: str | None) -> FrequencyThresholds:

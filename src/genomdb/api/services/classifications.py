@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from genomdb.access.records import Actor
 from genomdb.api.context import Caller, ServiceContext
 from genomdb.classification import service
-from genomdb.classification.database import ClassificationDatabase, Moment
-from genomdb.classification.frequency_evidence import FrequencyObservation, FrequencySuggestion, FrequencyThresholds
+from genomdb.classification.database import Moment
 from genomdb.classification.model import (
     AddOutcome,
     AssertionVersion,
@@ -30,19 +28,9 @@ from genomdb.classification.model import (
     Reclassification,
     RecontactWorklist,
 )
+from genomdb.classification.service import FrequencyEvidence
 from genomdb.errors import Unavailable
 from genomdb.frequency.disclosure import Tier
-
-
-@dataclass(frozen=True, slots=True)
-class FrequencyEvidence:
-    """What the national frequency suggests for a variant, with the thresholds that applied."""
-
-    variant_key: str
-    gene: str | None
-    observation: FrequencyObservation | None
-    thresholds: FrequencyThresholds
-    suggestions: tuple[FrequencySuggestion, ...]
 
 
 def _actor(caller: Caller) -> Actor:
@@ -130,14 +118,7 @@ def frequency_evidence(context: ServiceContext, caller: Caller, variant: str, *,
     """BA1/BS1/PM2 as the national FAF95 suggests them (the gene's thresholds: the one given, else the gene the
     departments named). The counts behind it are the controlled tier's, so the caller must be allowed that tier."""
     caller.tier(Tier.CONTROLLED)
-    with ClassificationDatabase(context.instance) as database:
-        key = database.variant_key(variant)
-        if gene is None:
-            genes = database.national_view(key).genes
-            gene = genes[0] if genes else None
-        observation, suggestions = database.frequency_evidence(key, gene=gene)
-        thresholds = database.frequency_thresholds(gene)
-    return FrequencyEvidence(key, gene, observation, thresholds, suggestions)
+    return service.frequency_evidence(context.instance, variant, gene=gene)
 
 
 def export_national(
