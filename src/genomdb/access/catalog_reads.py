@@ -95,11 +95,16 @@ def show_person(instance: Instance, actor: Actor, pseudonym: str, *, via: Via) -
     return person, [s for s in samples if s.sample_key in allowed]
 
 
-def show_submission(
-    instance: Instance, actor: Actor, submission_id: str, *, via: Via, request: str = "show submission"
-) -> Submission:
+def show_submission(instance: Instance, actor: Actor, submission_id: str, *, via: Via) -> Submission:
     """A submission with every version (and its report) and every event, for its department's submitters and for
     stewards. An unknown id is refused exactly like another department's (a steward gets NotFound)."""
+    require_submission(instance, actor, submission_id, via=via, request="show submission")
+    return instance.catalog.submission(submission_id)
+
+
+def require_submission(instance: Instance, actor: Actor, submission_id: str, *, via: Via, request: str) -> None:
+    """Forbidden (decided and audited by the policy) unless the actor may read the submission — the same refusal
+    for an unknown id as for another department's; NotFound for a steward asking for an unknown id."""
     try:
         department, _ = instance.catalog.submission_department(submission_id)
         departments: tuple[str, ...] = (department,)
@@ -107,7 +112,8 @@ def show_submission(
         departments = ()
     resource = Resource("submission", submission_id, departments=departments)
     Policy(instance).require(actor, Action.READ_SUBMISSION, resource, detail=_detail(via, request))
-    return instance.catalog.submission(submission_id)
+    if not departments:
+        raise NotFound(f"no submission {submission_id}")
 
 
 def list_submissions(

@@ -202,7 +202,7 @@ def history(
 
     with state.open() as instance:
         actor = acting(instance, as_user, needed_for="submission reads")
-        submission = show_submission(instance, actor, submission_id, via="cli", request="submission history")
+        submission = show_submission(instance, actor, submission_id, via="cli")
     if as_json:
         print_json(submission)
         return

@@ -105,7 +105,7 @@ def upload_submission(
             [Problem("upload", "not a manifest file name", field="manifest", expected="NAME.yaml or NAME.json")],
         )
     if corrects is not None:
-        catalog_reads.show_submission(context.instance, actor, corrects, via="api", request="correct submission")
+        catalog_reads.require_submission(context.instance, actor, corrects, via="api", request="correct submission")
     home = context.instance.settings.resolved_home()
     folder = home / UPLOADS_DIR / f"upload-{uuid.uuid4().hex}"
     folder.mkdir(parents=True, mode=0o700)
