@@ -21,9 +21,13 @@ def genomdb(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
+    """An initialised instance with a data steward ``steve`` (the first user) and an RH-KG submitter ``rita``."""
     home = tmp_path / "home"
     result = genomdb(home, "init")
     assert result.returncode == 0, result.stderr
+    assert genomdb(home, "users", "add", "steve", "--role", "steward").returncode == 0
+    added = genomdb(home, "users", "add", "rita", "--role", "submitter", "--department", "RH-KG", "--as", "steve")
+    assert added.returncode == 0, added.stderr
     return home
 
 
@@ -34,14 +38,16 @@ def test_submit_search_show_history_correct(home: Path, tmp_path: Path) -> None:
     outcome = json.loads(result.stdout)
     submission_id = outcome["submission_id"]
 
-    found = json.loads(genomdb(home, "catalog", "search", "--has-vcf", "--region", "RH", "--json").stdout)
+    found = json.loads(
+        genomdb(home, "catalog", "search", "--has-vcf", "--region", "RH", "--json", "--as", "steve").stdout
+    )
     assert {s["submitter_sample_id"] for s in found} == {"RH-KG-T0001", "RH-KG-T0002"}
-    table = genomdb(home, "catalog", "search", "--platform", "ILLUMINA").stdout
+    table = genomdb(home, "catalog", "search", "--platform", "ILLUMINA", "--as", "rita").stdout
     assert "RH-KG-T0001" in table and "RH-KG-T0002" not in table and "1 sample(s)" in table
 
-    shown = genomdb(home, "catalog", "show", found[0]["sample_key"])
+    shown = genomdb(home, "catalog", "show", found[0]["sample_key"], "--as", "rita")
     assert shown.returncode == 0 and found[0]["sample_key"] in shown.stdout
-    person = genomdb(home, "catalog", "show", found[0]["pseudonym"])
+    person = genomdb(home, "catalog", "show", found[0]["pseudonym"], "--as", "steve")
     assert person.returncode == 0 and "born" in person.stdout
 
     again = genomdb(home, "submit", str(kit.manifest))
@@ -50,7 +56,7 @@ def test_submit_search_show_history_correct(home: Path, tmp_path: Path) -> None:
     kit.doc["samples"][0]["tissue"] = "saliva"
     corrected = genomdb(home, "submit", str(kit.write()), "--corrects", submission_id, "--reason", "tissue fix")
     assert corrected.returncode == 0, corrected.stderr
-    history = genomdb(home, "catalog", "history", submission_id)
+    history = genomdb(home, "catalog", "history", submission_id, "--as", "rita")
     assert "superseded" in history.stdout and "tissue fix" in history.stdout and "corrected" in history.stdout
 
 
@@ -64,13 +70,13 @@ def test_rejection_exits_2_with_report_and_no_cpr(home: Path, tmp_path: Path) ->
     assert "rejected" in result.stderr and "outside the manifest's folder" in result.stderr
     assert "invalid CPR number" in result.stderr
     assert bad_cpr not in result.stderr and bad_cpr not in result.stdout
-    assert json.loads(genomdb(home, "catalog", "search", "--json").stdout) == []
+    assert json.loads(genomdb(home, "catalog", "search", "--json", "--as", "steve").stdout) == []
 
 
 def test_not_initialised_and_not_found_are_clear(tmp_path: Path, home: Path) -> None:
     result = genomdb(tmp_path / "nowhere", "catalog", "search")
     assert result.returncode == 7 and "genomdb init" in result.stderr
-    missing = genomdb(home, "catalog", "show", "SUB-NOSUCH")
+    missing = genomdb(home, "catalog", "show", "SUB-NOSUCH", "--as", "steve")
     assert missing.returncode == 3 and "no submission SUB-NOSUCH" in missing.stderr
 
 

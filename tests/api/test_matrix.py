@@ -37,7 +37,9 @@ def for_roles(allowed: dict[Role, int]) -> dict[Role | None, int]:
     return {None: 401, **{role: allowed.get(role, 403) for role in ROLES[1:]}}
 
 
-CATALOG = for_roles({Role.SUBMITTER: 200, Role.STEWARD: 200})
+CATALOG = for_roles({Role.SUBMITTER: 200, Role.CLINICIAN: 200, Role.STEWARD: 200})
+"""Catalogue reads: the clinical roles and stewards (the world's clinician is in RH-KG, like its samples)."""
+SUBMISSIONS = for_roles({Role.SUBMITTER: 200, Role.STEWARD: 200})
 
 
 def _rejected_upload(world: World) -> dict[str, Any]:
@@ -98,18 +100,18 @@ ROUTES: dict[tuple[str, str], tuple[Callable[[World, Role | None], Request], dic
         lambda w, r: (f"/api/catalog/persons/{w.persons['RH-KG']}", {}),
         CATALOG,
     ),
-    ("GET", "/api/submissions"): (lambda w, r: ("/api/submissions", {}), CATALOG),
+    ("GET", "/api/submissions"): (lambda w, r: ("/api/submissions", {}), SUBMISSIONS),
     ("POST", "/api/submissions"): (
         lambda w, r: ("/api/submissions", _rejected_upload(w)),
         for_roles({Role.SUBMITTER: 422}),
     ),
     ("GET", "/api/submissions/{submission_id}"): (
         lambda w, r: (f"/api/submissions/{w.submissions['RH-KG']}", {}),
-        CATALOG,
+        SUBMISSIONS,
     ),
     ("GET", "/api/submissions/{submission_id}/history"): (
         lambda w, r: (f"/api/submissions/{w.submissions['RH-KG']}/history", {}),
-        CATALOG,
+        SUBMISSIONS,
     ),
     ("POST", "/api/classifications/assertions"): (
         lambda w, r: ("/api/classifications/assertions", _new_assertion(w)),

@@ -39,12 +39,22 @@ def genomdb(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str])
     return run
 
 
+USERS = {"clin-rh": "RH-KG", "clin-rm": "RM-KG", "clin-rn": "RN-KG"}
+"""A clinician of each of three departments; ``steve`` is the instance's data steward (its first user)."""
+
+
 @pytest.fixture
 def home(tmp_path: Path, reference_fasta: Path, genomdb: Run) -> Path:
     home = tmp_path / "home"
     assert genomdb(home, "init").returncode == 0
     added = genomdb(home, "reference", "add", "GRCh38", str(reference_fasta))
     assert added.returncode == 0, added.stderr
+    assert genomdb(home, "users", "add", "steve", "--role", "steward").returncode == 0
+    for username, department in USERS.items():
+        user = genomdb(
+            home, "users", "add", username, "--role", "clinician", "--department", department, "--as", "steve"
+        )
+        assert user.returncode == 0, user.stderr
     return home
 
 
@@ -53,18 +63,32 @@ def test_add_show_history_conflicts_export(
 ) -> None:
     key = snv(reference_sequences, "chr19", 8_000)
     common = ["--condition", "Familial hypercholesterolemia", "--condition-id", "MONDO:0007750", "--inheritance", "AD"]
-    added = genomdb(home, "classify", "add", key, "-d", "RH-KG", "--class", "LP", "--criteria", "PVS1,PM2", *common)
+    added = genomdb(home, "classify", "add", key, "--as", "clin-rh", "--class", "LP", "--criteria", "PVS1,PM2", *common)
     assert added.returncode == 0, added.stderr
     assert "new assertion CLS-" in added.stdout and "national view: Likely pathogenic" in added.stdout
     assert "became actionable" in added.stdout
 
     warned = genomdb(
-        home, "classify", "add", key, "-d", "RM-KG", "--class", "Pathogenic", "--criteria", "PM2_Supporting", *common
+        home,
+        "classify",
+        "add",
+        key,
+        "-d",
+        "RM-KG",
+        "--as",
+        "clin-rm",
+        "--class",
+        "Pathogenic",
+        "--criteria",
+        "PM2_Supporting",
+        *common,
     )
     assert warned.returncode == 0, warned.stderr
     assert "criteria support Uncertain significance" in warned.stdout and "conflict case" not in warned.stdout
 
-    opposite = genomdb(home, "classify", "add", key, "-d", "RN-KG", "--class", "LB", "--criteria", "BS1 BP4", *common)
+    opposite = genomdb(
+        home, "classify", "add", key, "--as", "clin-rn", "--class", "LB", "--criteria", "BS1 BP4", *common
+    )
     assert "conflict case opened: CNF-" in opposite.stdout and "no longer actionable" in opposite.stdout
 
     shown = genomdb(home, "classify", "show", key)
@@ -78,23 +102,37 @@ def test_add_show_history_conflicts_export(
     listed = json.loads(genomdb(home, "classify", "conflicts", "--json").stdout)
     [case] = listed
     assert case["departments"] == ["RH-KG", "RM-KG", "RN-KG"]
-    discussed = genomdb(home, "classify", "conflicts", "discuss", case["conflict_id"], "--note", "forum in May")
+    outsider = genomdb(home, "classify", "conflicts", "discuss", case["conflict_id"], "--note", "x", "--as", "steve")
+    assert outsider.returncode == 5 and "role-required" in outsider.stderr
+    discussed = genomdb(
+        home, "classify", "conflicts", "discuss", case["conflict_id"], "--note", "forum in May", "--as", "clin-rm"
+    )
     assert "under discussion" in discussed.stdout, discussed.stderr
     unresolved = genomdb(home, "classify", "conflicts", "--state", "unresolved")
     assert case["conflict_id"] in unresolved.stdout and "1 case(s)" in unresolved.stdout
     resolved = genomdb(
-        home, "classify", "conflicts", "resolve", case["conflict_id"], "--resolution", "agree to disagree"
+        home,
+        "classify",
+        "conflicts",
+        "resolve",
+        case["conflict_id"],
+        "--resolution",
+        "agree to disagree",
+        "--as",
+        "clin-rh",
     )
     assert "resolved — agree to disagree" in resolved.stdout
+    events = json.loads(genomdb(home, "classify", "conflicts", "--json").stdout)[0]["events"]
+    assert {e["actor"] for e in events if e["state"] != "open"} == {"clin-rm", "clin-rh"}
 
     history = json.loads(genomdb(home, "classify", "history", key, "--json").stdout)
     assert [v["department"] for v in history] == ["RH-KG", "RM-KG", "RN-KG"]
     assertion_id = history[0]["assertion_id"]
-    withdrawn = genomdb(home, "classify", "withdraw", assertion_id, "-d", "RH-KG", "--reason", "sample swap")
+    withdrawn = genomdb(home, "classify", "withdraw", assertion_id, "--reason", "sample swap", "--as", "clin-rh")
     assert withdrawn.returncode == 0 and "withdrawn (v2)" in withdrawn.stdout
     assert len(json.loads(genomdb(home, "classify", "history", assertion_id, "--json").stdout)) == 2
-    forbidden = genomdb(home, "classify", "withdraw", history[1]["assertion_id"], "-d", "RH-KG", "--reason", "x")
-    assert forbidden.returncode == 5 and "belongs to RM-KG" in forbidden.stderr
+    forbidden = genomdb(home, "classify", "withdraw", history[1]["assertion_id"], "--reason", "x", "--as", "clin-rh")
+    assert forbidden.returncode == 5 and "own-department-only" in forbidden.stderr and "RM-KG" in forbidden.stderr
 
     vcf = tmp_path / "national.vcf"
     exported = genomdb(home, "classify", "export", "--national", "vcf", "-o", str(vcf))
@@ -106,9 +144,13 @@ def test_add_show_history_conflicts_export(
     assert clinvar.stdout.startswith("##Local ID\t") and "Pathogenic" in clinvar.stdout
     earlier = genomdb(home, "classify", "show", key, "--as-of", "2020-01-01", "--json")
     assert json.loads(earlier.stdout)["national"]["assertions"] == []
-    assert genomdb(home, "classify", "worklist", "-d", "RH-KG").returncode == 0
+    assert genomdb(home, "classify", "worklist", "--as", "clin-rh").returncode == 0
     thresholds = genomdb(home, "classify", "thresholds", "LDLR")
     assert "BA1 FAF95 > 0.005" in thresholds.stdout
+    clinician_sets = genomdb(home, "classify", "thresholds", "LDLR", "--ba1", "0.01", "--as", "clin-rh")
+    assert clinician_sets.returncode == 5 and "role-required" in clinician_sets.stderr
+    steward_sets = genomdb(home, "classify", "thresholds", "LDLR", "--ba1", "0.01", "--as", "steve")
+    assert steward_sets.returncode == 0 and "BA1 FAF95 > 0.01" in steward_sets.stdout, steward_sets.stderr
 
 
 def test_a_bad_import_exits_2_with_every_problem_and_imports_nothing(
@@ -122,7 +164,7 @@ def test_a_bad_import_exits_2_with_every_problem_and_imports_nothing(
         f"{good.replace('-', ':')}\tLP\tHCM\tPQ1\n"
         "chr19-8200-N-A\tbenign-ish\tFH\t\n"
     )
-    result = genomdb_subprocess(home, "classify", "import", str(path), "-d", "RH-KG")
+    result = genomdb_subprocess(home, "classify", "import", str(path), "-d", "RH-KG", "--as", "clin-rh")
     assert result.returncode == 2
     assert "nothing was imported" in result.stderr
     for expected in ("line 3, field criteria", "line 4, field classification", "line 4, field variant"):
@@ -130,6 +172,6 @@ def test_a_bad_import_exits_2_with_every_problem_and_imports_nothing(
     assert json.loads(genomdb(home, "classify", "history", "-d", "RH-KG", "--json").stdout) == []
 
     path.write_text(f"variant\tclassification\tcondition\tcriteria\n{good}\tLP\tFH\tPVS1,PM2\n")
-    imported = genomdb(home, "classify", "import", str(path), "-d", "RH-KG", "--json")
+    imported = genomdb(home, "classify", "import", str(path), "--as", "clin-rh", "--json")
     assert imported.returncode == 0, imported.stderr
     assert json.loads(imported.stdout)["n_new_assertions"] == 1

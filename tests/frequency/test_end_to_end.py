@@ -11,6 +11,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from genomdb.access.records import Role
+from genomdb.access.users import add_user
 from genomdb.demo import DemoCohort, generate_demo
 from genomdb.demo.load import load_demo
 from genomdb.errors import Conflict
@@ -67,7 +69,11 @@ def test_demo_to_release_to_lookups(instance: Instance, demo: DemoCohort, tmp_pa
         assert pq.read_table(full.path / name).equals(pq.read_table(release.path / name))
 
     common = next(v for v in result.variants if v.status is FrequencyStatus.OBSERVED)
-    shown = _cli(instance, "freq", common.key, "--json", "--tier", "controlled")
+    add_user(instance, None, "steve", role=Role.STEWARD, department=None)
+    refused = _cli(instance, "freq", common.key, "--json", "--tier", "controlled")
+    assert refused.returncode == 5 and not refused.stdout
+    assert "--as USER or GENOMDB_USER" in " ".join(refused.stderr.split())  # the terminal wraps long errors
+    shown = _cli(instance, "freq", common.key, "--json", "--tier", "controlled", "--as", "steve")
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["strata"][0]["allele_count"] == common.total.allele_count
     table = _cli(instance, "freq", "--gene", "LDLR")
@@ -107,7 +113,16 @@ def test_demo_to_release_to_lookups(instance: Instance, demo: DemoCohort, tmp_pa
     lines.sort(key=lambda line: (line.split("\t")[0], int(line.split("\t")[1])))
     source.write_text("\n".join(header + lines) + "\n")
     annotated = _cli(
-        instance, "freq", "annotate", str(source), "-o", str(tmp_path / "out.vcf.gz"), "--tier", "registered"
+        instance,
+        "freq",
+        "annotate",
+        str(source),
+        "-o",
+        str(tmp_path / "out.vcf.gz"),
+        "--tier",
+        "registered",
+        "--as",
+        "steve",
     )
     assert annotated.returncode == 0, annotated.stderr
     assert (tmp_path / "out.vcf.gz.tbi").exists() and "tier registered" in annotated.stdout

@@ -44,6 +44,8 @@ from genomdb.model.catalog import SampleFacts, SearchFilters
 _WIDEN = "ask for regions inside the grant's, or ask a data steward to widen it"
 PERSON_LEVEL = frozenset({Action.READ_METADATA, Action.READ_DATA})
 _QUERY_LIMIT = 10_000_000
+RESOURCE_ID_LENGTH = 200
+"""The longest resource id an audit entry keeps (an id given by a user may be longer: it is cut, not refused)."""
 Clock = Callable[[], dt.datetime]
 
 
@@ -376,10 +378,48 @@ _ADMIN_ROLES: dict[Action, frozenset[Role]] = {
     Action.MANAGE_USERS: frozenset({Role.STEWARD, Role.ADMIN}),
     Action.MANAGE_STORE: frozenset({Role.STEWARD}),
     Action.READ_AUDIT: frozenset({Role.STEWARD}),
+    Action.CONFIGURE_CLASSIFICATION: frozenset({Role.STEWARD}),
 }
 
 
+SUBMISSION_READERS = frozenset({Role.SUBMITTER, Role.STEWARD})
+"""Who reads submissions (versions, validation reports, events): a department's submitters their own department's,
+data stewards every department's."""
+
+
+def _submission(actor: Actor, resource: Resource) -> Decision:
+    """A submission is read by its department's submitters and by stewards. The refusal reads the same whether the
+    submission is another department's or does not exist, so that nobody learns which ids exist."""
+    action = Action.READ_SUBMISSION
+    if actor.role == Role.STEWARD:
+        return Decision(True, Rule.DATA_STEWARDSHIP, resource, action, legal_basis=LEGAL_BASES[Rule.DATA_STEWARDSHIP])
+    if actor.role not in SUBMISSION_READERS:
+        return _role_required(actor, action, resource, SUBMISSION_READERS, "ask the department's submitters")
+    if actor.department is not None and actor.department in resource.departments:
+        return Decision(
+            True,
+            Rule.OWN_DEPARTMENT,
+            resource,
+            action,
+            legal_basis="data-in: a department reads and corrects its own submissions",
+        )
+    return Decision(
+        False,
+        Rule.OWN_DEPARTMENT_ONLY,
+        resource,
+        action,
+        explanation=(
+            f"{resource} is not known as a submission of your department ({actor.department or 'none'}): a "
+            "department's submissions are read by its own submitters and by data stewards"
+        ),
+        how_to_get_access="check the submission id (`genomdb catalog search` lists your department's samples with "
+        "their submissions), or ask a data steward",
+    )
+
+
 def _administrative(actor: Actor, action: Action, resource: Resource) -> Decision:
+    if action == Action.READ_SUBMISSION:
+        return _submission(actor, resource)
     if action == Action.READ_REQUEST and actor.role == Role.STEWARD:
         return Decision(True, Rule.DATA_STEWARDSHIP, resource, action, legal_basis=LEGAL_BASES[Rule.DATA_STEWARDSHIP])
     if action in (Action.FETCH_PACKAGE, Action.READ_REQUEST):
@@ -468,7 +508,7 @@ def _draft(actor: Actor, decision: Decision, detail: dict[str, Any]) -> AuditDra
         actor_department=actor.department,
         action=decision.action.value,
         resource_kind=decision.resource.kind,
-        resource_id=decision.resource.identifier,
+        resource_id=decision.resource.identifier[:RESOURCE_ID_LENGTH],
         person=facts.pseudonym if facts is not None else None,
         decision=(Verdict.ALLOWED if decision.allowed else Verdict.REFUSED).value,
         rule=decision.rule.value,

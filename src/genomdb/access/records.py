@@ -47,6 +47,10 @@ class Action(StrEnum):
     """Move a conflict case to under discussion or resolved."""
     READ_WORKLIST = "read-worklist"
     """A department's recontact worklist (person-level: its own carriers of a reclassified variant)."""
+    CONFIGURE_CLASSIFICATION = "configure-classification"
+    """Set the instance's FAF95 thresholds that frequency suggestions (BA1/BS1/PM2) use."""
+    READ_SUBMISSION = "read-submission"
+    """A submission's versions, validation reports and events."""
 
 
 class Rule(StrEnum):

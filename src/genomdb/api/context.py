@@ -15,16 +15,15 @@ from dataclasses import dataclass
 from genomdb.access.budgets import BudgetLimits, QueryLedger
 from genomdb.access.oidc import OidcVerifier, authenticate_jwt
 from genomdb.access.records import Actor, Role
+from genomdb.access.tiers import allowed_tier
 from genomdb.access.tokens import Unauthenticated, authenticate_token, looks_like_token, token_id_of
 from genomdb.api.limits import QueryBudget
 from genomdb.api.settings import ServiceSettings
-from genomdb.errors import Forbidden, NotFound
-from genomdb.frequency.disclosure import Tier, policy_for
+from genomdb.errors import NotFound
+from genomdb.frequency.disclosure import Tier
 from genomdb.frequency.lookup import FrequencyDatabase
 from genomdb.frequency.records import ReleaseInfo
 from genomdb.instance import PSEUDONYM_KEY, Instance
-
-TIER_ORDER = (Tier.PUBLIC, Tier.REGISTERED, Tier.CONTROLLED)
 
 log = logging.getLogger("genomdb.api")
 
@@ -45,13 +44,13 @@ class Caller:
 
     def tier(self, requested: Tier | str | None = None) -> Tier:
         """The tier to answer at: the one asked for (default: the highest allowed); Forbidden above the caller's."""
-        if requested is None or requested == "":
-            return self.max_tier
-        tier = policy_for(requested).tier
-        if TIER_ORDER.index(tier) > TIER_ORDER.index(self.max_tier):
-            who = f"a {self.actor.role}" if self.actor is not None else "a caller without a token"
-            raise Forbidden(f"tier {tier} is not open to {who}: the highest tier you may ask for is {self.max_tier}")
-        return tier
+        return allowed_tier(
+            requested,
+            highest=self.max_tier,
+            actor=self.actor,
+            nobody="a caller without a token",
+            how="call with the token of such a user",
+        )
 
     def describe(self) -> str:
         return str(self.actor) if self.actor is not None else "public (no token)"

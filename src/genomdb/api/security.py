@@ -16,6 +16,8 @@ from fastapi import APIRouter, Request
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
+from genomdb.access import catalog_reads
+from genomdb.access.policy import SUBMISSION_READERS as SUBMISSION_READER_ROLES
 from genomdb.access.policy import classification_roles
 from genomdb.access.records import Action, Role
 from genomdb.access.tokens import Unauthenticated
@@ -105,8 +107,8 @@ class Access:
 
 PUBLIC = Access("public", public=True)
 WEB = Access("web", public=True, web=True)
-CATALOG_READERS = Access("catalog readers", (Role.SUBMITTER, Role.STEWARD))
-SUBMISSION_READERS = Access("submission readers", (Role.SUBMITTER, Role.STEWARD))
+CATALOG_READERS = Access("catalog readers", catalog_reads.CATALOG_READERS)
+SUBMISSION_READERS = Access("submission readers", SUBMISSION_READER_ROLES)
 SUBMITTERS = Access("submitters", (Role.SUBMITTER,))
 ANY_USER = Access("any user", tuple(Role))
 CLASSIFICATION_READERS = Access("classification readers", classification_roles(Action.READ_CLASSIFICATIONS))

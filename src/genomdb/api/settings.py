@@ -9,16 +9,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from genomdb.access.oidc import OidcConfig
 from genomdb.access.records import Role
+from genomdb.access.tiers import DEFAULT_TIERS, highest_tier
 from genomdb.frequency.disclosure import Tier
 
-DEFAULT_TIERS: dict[Role, Tier] = {
-    Role.SUBMITTER: Tier.REGISTERED,
-    Role.CLINICIAN: Tier.CONTROLLED,
-    Role.RESEARCHER: Tier.REGISTERED,
-    Role.STEWARD: Tier.CONTROLLED,
-    Role.ADMIN: Tier.REGISTERED,
-}
-"""The highest disclosure tier of each role; a caller without a token gets ``public``."""
+__all__ = ["DEFAULT_TIERS", "ServiceSettings"]
 
 
 class ServiceSettings(BaseSettings):
@@ -89,7 +83,7 @@ class ServiceSettings(BaseSettings):
         )
 
     def max_tier(self, role: Role | None) -> Tier:
-        return DEFAULT_TIERS[role] if role is not None else Tier.PUBLIC
+        return highest_tier(role)
 
     def granularity(self, tier: Tier) -> str:
         return {

@@ -615,13 +615,16 @@ class ClassificationDatabase:
             if group:
                 yield national_view(group[0].variant_key, group, as_of=bound)
 
-    def show(self, variant: str, *, as_of: Moment | None = None) -> VariantReport:
-        """The national view of a variant, its conflict case, and what the national frequency suggests."""
+    def show(self, variant: str, *, as_of: Moment | None = None, frequency: bool = True) -> VariantReport:
+        """The national view of a variant, its conflict case, and (``frequency``) what the national frequency
+        suggests."""
         view = self.national_view(variant, as_of=as_of)
         cases = self._repository.conflicts(variant_key=view.variant_key)
         bound = known_at(as_of)
         visible = [c for c in cases if bound is None or c.opened_at <= bound]
         conflict = visible[-1] if visible else None
+        if not frequency:
+            return VariantReport(view, conflict, None, ())
         observation, suggestions = self.frequency_evidence(view.variant_key, gene=view.genes[0] if view.genes else None)
         return VariantReport(view, conflict, observation, suggestions)
 

@@ -14,7 +14,6 @@ from genomdb.access.grants import create_grant, list_grants, revoke_grant
 from genomdb.access.policy import Policy
 from genomdb.access.records import (
     Action,
-    Actor,
     AuditFilters,
     CatalogQuery,
     GrantScope,
@@ -24,11 +23,10 @@ from genomdb.access.records import (
     Role,
     parse_interval,
 )
-from genomdb.access.users import add_user, list_users, register_key, resolve_actor, set_user_active
-from genomdb.cli.context import state
+from genomdb.access.users import add_user, list_users, register_key, set_user_active
+from genomdb.cli.context import AsUser, acting, state
 from genomdb.cli.output import console, print_json
 from genomdb.errors import IntegrityError
-from genomdb.instance import Instance
 
 users_app = typer.Typer(
     help="Users: who acts, in which role, for which department, with which delivery key.", no_args_is_help=True
@@ -36,16 +34,7 @@ users_app = typer.Typer(
 grants_app = typer.Typer(help="Grants: recorded access beyond the automatic rules (stewards).", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log of every access decision.", no_args_is_help=True)
 
-AsUser = Annotated[
-    str | None,
-    typer.Option("--as", envvar="GENOMDB_USER", help="act as this user [env GENOMDB_USER]", show_default=False),
-]
 JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON")]
-
-
-def acting(instance: Instance, username: str | None) -> Actor:
-    """The actor a command runs as."""
-    return resolve_actor(instance, username)
 
 
 def split_values(values: list[str] | None) -> tuple[str, ...]:

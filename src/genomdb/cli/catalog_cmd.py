@@ -1,4 +1,5 @@
-"""Commands of the metadata catalogue: search, show, history."""
+"""Commands of the metadata catalogue: search, show, history — person-level reads, through the access policy as the
+acting user (``--as USER`` or ``GENOMDB_USER``), exactly as the REST service reads them."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from genomdb.cli.context import state
+from genomdb.cli.context import AsUser, acting, state
 from genomdb.cli.output import console, print_json
 from genomdb.model.catalog import SampleSummary, SearchFilters
 
-app = typer.Typer(help="Search and inspect the metadata catalogue.", no_args_is_help=True)
+app = typer.Typer(
+    help="Search and inspect the metadata catalogue (as a user: --as USER or GENOMDB_USER).", no_args_is_help=True
+)
+READS = "person-level reads"
 
 
 def _sample_table(samples: list[SampleSummary], title: str | None = None) -> Table:
@@ -58,8 +62,12 @@ def search(
     submission: Annotated[str | None, typer.Option(help="only this submission")] = None,
     limit: Annotated[int, typer.Option(help="at most this many samples")] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+    as_user: AsUser = None,
 ) -> None:
-    """List current samples matching every given filter."""
+    """List the current samples matching every given filter that you may read (your department's and region's,
+    those your grants cover; every catalogue record for a steward). Each decision is in the audit log."""
+    from genomdb.access.catalog_reads import search_samples
+
     filters = SearchFilters(
         region=region,
         department=department,
@@ -74,7 +82,7 @@ def search(
         limit=limit,
     )
     with state.open() as instance:
-        samples = instance.catalog.search(filters)
+        samples = search_samples(instance, acting(instance, as_user, needed_for=READS), filters, via="cli")
     if as_json:
         print_json(samples)
         return
@@ -89,12 +97,15 @@ def show(
         typer.Argument(help="a pseudonym (GDB-…), sample (SMP-… or the department's id) or submission (SUB-…)"),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_user: AsUser = None,
 ) -> None:
-    """Show one person, sample or submission."""
+    """Show one person, sample or submission, when the access policy lets you read it."""
+    from genomdb.access import catalog_reads
+
     with state.open() as instance:
-        catalog = instance.catalog
+        actor = acting(instance, as_user, needed_for=READS)
         if identifier.startswith("GDB-"):
-            person, samples = catalog.person(identifier)
+            person, samples = catalog_reads.show_person(instance, actor, identifier, via="cli")
             if as_json:
                 print_json({"person": person, "samples": samples})
                 return
@@ -106,7 +117,7 @@ def show(
                 console.print(f"  {relation}: {other}")
             console.print(_sample_table(samples, title="samples"))
         elif identifier.startswith("SUB-"):
-            submission = catalog.submission(identifier)
+            submission = catalog_reads.show_submission(instance, actor, identifier, via="cli")
             if as_json:
                 print_json(submission)
                 return
@@ -116,7 +127,7 @@ def show(
             )
             _print_versions(submission)
         else:
-            detail = catalog.sample(identifier)
+            detail = catalog_reads.show_sample(instance, actor, identifier, via="cli")
             if as_json:
                 print_json(detail)
                 return
@@ -183,10 +194,15 @@ def _print_versions(submission: object) -> None:
 def history(
     submission_id: Annotated[str, typer.Argument(help="the submission (SUB-…)")],
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_user: AsUser = None,
 ) -> None:
-    """Every version and event of a submission, oldest first; nothing is ever removed."""
+    """Every version and event of a submission, oldest first; nothing is ever removed (its department's
+    submitters and data stewards)."""
+    from genomdb.access.catalog_reads import show_submission
+
     with state.open() as instance:
-        submission = instance.catalog.submission(submission_id)
+        actor = acting(instance, as_user, needed_for="submission reads")
+        submission = show_submission(instance, actor, submission_id, via="cli")
     if as_json:
         print_json(submission)
         return

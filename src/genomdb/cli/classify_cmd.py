@@ -1,4 +1,9 @@
-"""``genomdb classify``: the national variant database — add, import, withdraw, show, history, conflicts, export."""
+"""``genomdb classify``: the national variant database — add, import, withdraw, show, history, conflicts, export.
+
+Every write, and the person-level recontact worklist, acts as a named user (``--as USER`` or ``GENOMDB_USER``) and
+goes through :mod:`genomdb.classification.service`, the same functions as the REST service: the access policy
+decides (a department's clinicians write only their own department's classifications) and audits before anything
+is written."""
 
 from __future__ import annotations
 
@@ -10,8 +15,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from genomdb.classification import service
 from genomdb.classification.acmg import CLASS_SPELLINGS_HELP, Criterion, CriterionError, parse_class, parse_criteria
-from genomdb.classification.database import ClassificationDatabase, Moment, VariantReport
+from genomdb.classification.database import Moment, VariantReport
 from genomdb.classification.database import parse_moment as parse_moment_text
 from genomdb.classification.frequency_evidence import FrequencyThresholds
 from genomdb.classification.model import (
@@ -27,7 +33,7 @@ from genomdb.classification.model import (
     parse_inheritance,
     parse_ontology_id,
 )
-from genomdb.cli.context import state
+from genomdb.cli.context import AsUser, acting, acting_or_nobody, state
 from genomdb.cli.output import console, print_json
 from genomdb.errors import InvalidInput, Problem
 
@@ -47,6 +53,11 @@ AsOf = Annotated[
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
+Department = Annotated[
+    str | None,
+    typer.Option("--department", "-d", help="your department code [default: the department of the --as user]"),
+]
+WRITES = "classification writes"
 
 
 def parse_moment(text: str | None) -> Moment | None:
@@ -134,7 +145,6 @@ def _print_effects(effects: WriteOutcome) -> None:
 @app.command("add")
 def add(
     variant: Annotated[str, typer.Argument(help="chrom-pos-ref-alt on GRCh38, e.g. chr19-11100236-C-T")],
-    department: Annotated[str, typer.Option("--department", "-d", help="your department code, e.g. RH-KG")],
     acmg_class: Annotated[str, typer.Option("--class", help=CLASS_SPELLINGS_HELP)],
     condition: Annotated[str, typer.Option(help="the condition, as free text")],
     condition_id: Annotated[str | None, typer.Option("--condition-id", help="MONDO:… or OMIM:…")] = None,
@@ -148,6 +158,8 @@ def add(
     hgvs_c: Annotated[str | None, typer.Option("--hgvs-c", help="c. notation as given")] = None,
     hgvs_p: Annotated[str | None, typer.Option("--hgvs-p", help="p. notation as given")] = None,
     reason: Annotated[str | None, typer.Option(help="why this changes an earlier classification")] = None,
+    department: Department = None,
+    as_user: AsUser = None,
     as_json: AsJson = False,
 ) -> None:
     """Record a classification (a new version when the department already classified the variant for the
@@ -199,8 +211,9 @@ def add(
         hgvs_p=hgvs_p,
         reason=reason,
     )
-    with state.open() as instance, ClassificationDatabase(instance) as database:
-        outcome = database.add(department, assertion, source="cli")
+    with state.open() as instance:
+        actor = acting(instance, as_user, needed_for=WRITES)
+        outcome = service.record_assertion(instance, actor, assertion, department=department, via="cli")
     if as_json:
         print_json(outcome)
         return
@@ -224,14 +237,18 @@ def import_(
     file: Annotated[
         Path, typer.Argument(help="the department's export: TSV or VCF (.gz accepted)", exists=True, dir_okay=False)
     ],
-    department: Annotated[str, typer.Option("--department", "-d", help="your department code")],
+    department: Department = None,
     file_format: Annotated[str | None, typer.Option("--format", help="tsv or vcf [default: from the file]")] = None,
+    as_user: AsUser = None,
     as_json: AsJson = False,
 ) -> None:
-    """Import a department's classifications. Any bad row rejects the whole file, listing every problem;
-    rows identical to what is recorded are skipped."""
-    with state.open() as instance, ClassificationDatabase(instance) as database:
-        outcome = database.import_file(department, file, file_format=file_format, source="import")
+    """Import your department's classifications (a clinician of the department). Any bad row rejects the whole
+    file, listing every problem; rows identical to what is recorded are skipped."""
+    with state.open() as instance:
+        actor = acting(instance, as_user, needed_for=WRITES)
+        outcome = service.import_classifications(
+            instance, actor, file, department=department, file_format=file_format, via="cli"
+        )
     if as_json:
         print_json(outcome)
         return
@@ -247,16 +264,15 @@ def import_(
 @app.command("withdraw")
 def withdraw(
     assertion_id: Annotated[str, typer.Argument(help="the assertion (CLS-…)")],
-    department: Annotated[str, typer.Option("--department", "-d", help="your department code")],
     reason: Annotated[str, typer.Option(help="why it is withdrawn")],
     classifier: Annotated[str, typer.Option(help="who withdraws it")] = "",
+    as_user: AsUser = None,
     as_json: AsJson = False,
 ) -> None:
     """Withdraw your department's assertion (recorded as a new version; history is kept)."""
-    with state.open() as instance, ClassificationDatabase(instance) as database:
-        outcome = database.withdraw(
-            assertion_id, department=department, reason=reason, classifier=classifier, source="cli"
-        )
+    with state.open() as instance:
+        actor = acting(instance, as_user, needed_for=WRITES)
+        outcome = service.withdraw(instance, actor, assertion_id, reason=reason, classifier=classifier, via="cli")
     if as_json:
         print_json(outcome)
         return
@@ -288,16 +304,23 @@ def _print_report(report: VariantReport) -> None:
 def show(
     variant: Annotated[str, typer.Argument(help="chrom-pos-ref-alt or ga4gh:VA.…")],
     as_of: AsOf = None,
+    as_user: AsUser = None,
     as_json: AsJson = False,
 ) -> None:
     """The national view of a variant: consensus, aggregate, differing criteria, current assertions, conflict
-    case and frequency suggestions."""
-    with state.open() as instance, ClassificationDatabase(instance) as database:
-        report = database.show(variant, as_of=parse_moment(as_of))
+    case and — acting as a clinician or steward (controlled tier) — the national frequency and its suggestions."""
+    with state.open() as instance:
+        actor = acting_or_nobody(instance, as_user)
+        report = service.report(instance, variant, actor=actor, as_of=parse_moment(as_of))
     if as_json:
         print_json(report)
         return
     _print_report(report)
+    if not service.sees_frequency(actor):
+        console.print(
+            "  national frequency and suggested criteria: at the controlled tier, for a clinician or steward "
+            "(--as USER)"
+        )
 
 
 @app.command("history")
@@ -311,11 +334,11 @@ def history(
 ) -> None:
     """Every version, oldest first: of a variant's assertions, of one assertion, or of a department's."""
     moment = parse_moment(as_of)
-    with state.open() as instance, ClassificationDatabase(instance) as database:
+    with state.open() as instance:
         if subject is not None and subject.startswith("CLS-"):
-            versions = database.history(assertion_id=subject, as_of=moment)
+            versions = service.history(instance, assertion_id=subject, as_of=moment)
         else:
-            versions = database.history(subject, department=department, as_of=moment)
+            versions = service.history(instance, subject, department=department, as_of=moment)
     if as_json:
         print_json(versions)
         return
@@ -372,8 +395,8 @@ def conflicts(
                     )
                 ],
             )
-    with state.open() as instance, ClassificationDatabase(instance) as database:
-        cases = database.conflicts(states=states, department=department, variant=variant)
+    with state.open() as instance:
+        cases = service.conflicts(instance, states=states, department=department, variant=variant)
     if as_json:
         print_json(cases)
         return
@@ -385,11 +408,14 @@ def conflicts(
 def discuss(
     conflict_id: Annotated[str, typer.Argument(help="the case (CNF-…)")],
     note: Annotated[str, typer.Option(help="what is being discussed, and with whom")],
-    actor: Annotated[str, typer.Option(help="who records this")] = "",
+    as_user: AsUser = None,
 ) -> None:
-    """Mark a conflict case as under discussion."""
-    with state.open() as instance, ClassificationDatabase(instance) as database:
-        case = database.discuss_conflict(conflict_id, actor=actor or "cli", note=note)
+    """Mark a conflict case your department is involved in as under discussion (the event names you)."""
+    with state.open() as instance:
+        actor = acting(instance, as_user, needed_for="conflict case updates")
+        case = service.update_conflict(
+            instance, actor, conflict_id, state=ConflictState.UNDER_DISCUSSION, text=note, via="cli"
+        )
     console.print(f"{case.conflict_id}: {case.state.value}")
 
 
@@ -397,11 +423,14 @@ def discuss(
 def resolve(
     conflict_id: Annotated[str, typer.Argument(help="the case (CNF-…)")],
     resolution: Annotated[str, typer.Option(help="the recorded resolution")],
-    actor: Annotated[str, typer.Option(help="who records this")] = "",
+    as_user: AsUser = None,
 ) -> None:
-    """Resolve a conflict case with its recorded resolution."""
-    with state.open() as instance, ClassificationDatabase(instance) as database:
-        case = database.resolve_conflict(conflict_id, actor=actor or "cli", resolution=resolution)
+    """Resolve a conflict case your department is involved in, with its recorded resolution."""
+    with state.open() as instance:
+        actor = acting(instance, as_user, needed_for="conflict case updates")
+        case = service.update_conflict(
+            instance, actor, conflict_id, state=ConflictState.RESOLVED, text=resolution, via="cli"
+        )
     console.print(f"{case.conflict_id}: {case.state.value} — {case.resolution}")
 
 
@@ -422,14 +451,14 @@ def export(
             "export what?", [Problem("export", "give exactly one of --national tsv|vcf and --department CODE")]
         )
     moment = parse_moment(as_of)
-    with state.open() as instance, ClassificationDatabase(instance) as database:
+    with state.open() as instance:
         handle = output.open("w", encoding="utf-8") if output else sys.stdout
         try:
             if national is not None:
-                n_rows = database.export_national(handle, file_format=national.lower(), as_of=moment)
+                n_rows = service.export_national(instance, handle, file_format=national.lower(), as_of=moment)
             else:
                 assert department is not None
-                n_rows = database.export_department(department, handle, as_of=moment)
+                n_rows = service.export_department(instance, department, handle, as_of=moment)
         finally:
             if output:
                 handle.close()
@@ -439,14 +468,16 @@ def export(
 
 @app.command("worklist")
 def worklist(
-    department: Annotated[str, typer.Option("--department", "-d", help="your department code")],
+    department: Department = None,
     variant: Annotated[str | None, typer.Option(help="only this variant")] = None,
+    as_user: AsUser = None,
     as_json: AsJson = False,
 ) -> None:
     """Your department's recontact worklists: your own carriers of variants whose national view crossed the
-    P/LP boundary."""
-    with state.open() as instance, ClassificationDatabase(instance) as database:
-        lists = database.worklists(department, variant=variant)
+    P/LP boundary (a clinician of the department; every person shown is read through the access policy)."""
+    with state.open() as instance:
+        actor = acting(instance, as_user, needed_for="person-level reads")
+        department, lists = service.worklists(instance, actor, department=department, variant=variant, via="cli")
     if as_json:
         print_json(lists)
         return
@@ -475,13 +506,16 @@ def thresholds(
         str | None, typer.Option("--pm2-label", help="PM2 at its strength, e.g. PM2_Supporting")
     ] = None,
     source: Annotated[str | None, typer.Option(help="where the thresholds come from")] = None,
+    as_user: AsUser = None,
     as_json: AsJson = False,
 ) -> None:
-    """Show the FAF95 thresholds used to suggest BA1/BS1/PM2 for a gene, or set the instance's own."""
-    with state.open() as instance, ClassificationDatabase(instance) as database:
+    """Show the FAF95 thresholds used to suggest BA1/BS1/PM2 for a gene, or set the instance's own (a data
+    steward, --as)."""
+    with state.open() as instance:
         symbol = None if gene in (None, "*") else gene
-        current = database.frequency_thresholds(symbol)
+        current = service.frequency_thresholds(instance, symbol)
         if any(value is not None for value in (ba1, bs1, pm2, pm2_label, source)):
+            actor = acting(instance, as_user, needed_for="setting thresholds")
             try:
                 current = FrequencyThresholds(
                     gene=symbol.upper() if symbol else None,
@@ -493,7 +527,7 @@ def thresholds(
                 )
             except (ValueError, CriterionError) as exc:
                 raise InvalidInput("cannot set these thresholds", [Problem("thresholds", str(exc))]) from None
-            database.set_frequency_thresholds(current)
+            current = service.set_thresholds(instance, actor, current, via="cli")
     if as_json:
         print_json(current)
         return

@@ -1,12 +1,19 @@
-"""What the root command learnt (the instance home), and how commands open the instance."""
+"""What the root command learnt (the instance home), how commands open the instance, and who a command acts as."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
 
 from genomdb.config import Settings
+from genomdb.errors import Forbidden
 from genomdb.instance import Instance
+
+if TYPE_CHECKING:
+    from genomdb.access.records import Actor
 
 
 @dataclass
@@ -21,3 +28,27 @@ class CliState:
 
 
 state = CliState()
+
+AsUser = Annotated[
+    str | None,
+    typer.Option("--as", envvar="GENOMDB_USER", help="act as this user [env GENOMDB_USER]", show_default=False),
+]
+"""The operator's identity: every command that writes, or reads person-level data, acts as a named user."""
+
+
+def acting(instance: Instance, username: str | None, *, needed_for: str | None = None) -> Actor:
+    """The active user a command runs as; refused (and audited) when unknown or deactivated. Without a user:
+    refused, saying what needs one (``needed_for``, e.g. "person-level reads") and how to give it."""
+    from genomdb.access.users import resolve_actor
+
+    if not username and needed_for is not None:
+        raise Forbidden(
+            f"{needed_for} need --as USER or GENOMDB_USER: the access policy decides what that user may do, and "
+            "records it in the audit log (an administrator creates users with `genomdb users add`)"
+        )
+    return resolve_actor(instance, username)
+
+
+def acting_or_nobody(instance: Instance, username: str | None) -> Actor | None:
+    """The user a command runs as, or None when it acts as nobody (commands whose public part needs no one)."""
+    return acting(instance, username) if username else None

@@ -12,8 +12,8 @@ from rich.table import Table
 
 from genomdb.access.policy import Policy
 from genomdb.access.records import Action, CatalogQuery, Resource, parse_interval
-from genomdb.cli.access_cmd import AsUser, JsonFlag, acting, split_values
-from genomdb.cli.context import state
+from genomdb.cli.access_cmd import JsonFlag, split_values
+from genomdb.cli.context import AsUser, acting, state
 from genomdb.cli.output import console, err_console, print_json
 from genomdb.dataout.drs import drs_object
 from genomdb.dataout.htsget import fetch_ticket, htsget_ticket, prune_derived_slices

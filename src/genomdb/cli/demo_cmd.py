@@ -35,6 +35,7 @@ def demo(
     from genomdb.demo.classifications import load_demo_classifications
     from genomdb.demo.generate import generate_demo
     from genomdb.demo.load import load_demo
+    from genomdb.demo.users import ADMIN, STEWARD, clinician_name, ensure_demo_users, submitter_name
     from genomdb.frequency.demo import build_demo_release
 
     settings = state.settings()
@@ -103,6 +104,12 @@ def demo(
         for scenario, key in classifications.scenarios.items():
             console.print(f"  {scenario:42} {key}", highlight=False)
 
+        users = ensure_demo_users(instance)
+        console.print(
+            f"[green]✓[/] {len(users)} users to act as (--as USER or GENOMDB_USER): {ADMIN}, {STEWARD}, "
+            f"{clinician_name('RH-KG')} and {submitter_name('RH-KG')} (one of each per department) …"
+        )
+
         if data_out:
             console.print("data-out: working copies under the access rules")
             for line in run_dataout_demo(instance):
@@ -111,7 +118,7 @@ def demo(
     console.print(f"[green]✓[/] demo ready at {settings.resolved_home()} in {time.perf_counter() - started:.0f} s")
     example = cohort.example_variant_keys[0] if cohort.example_variant_keys else "chr19-11089362-G-A"
     console.print(
-        f"next: [bold]genomdb freq {example}[/]  ·  [bold]genomdb freq --gene LDLR[/]  ·  "
-        "[bold]genomdb classify conflicts[/]  ·  [bold]genomdb catalog search --platform ONT[/]  ·  "
-        "[bold]genomdb serve[/]"
+        f"next: [bold]genomdb freq {example}[/]  ·  [bold]genomdb freq --gene LDLR --tier controlled --as "
+        f"{clinician_name('RH-KG')}[/]  ·  [bold]genomdb classify conflicts[/]  ·  "
+        f"[bold]genomdb catalog search --platform ONT --as {STEWARD}[/]  ·  [bold]genomdb serve[/]"
     )

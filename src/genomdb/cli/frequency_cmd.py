@@ -10,15 +10,24 @@ import typer
 from rich.table import Table
 from typer.core import TyperGroup
 
-from genomdb.cli.context import state
+from genomdb.cli.context import AsUser, acting_or_nobody, state
 from genomdb.cli.output import console, print_json
 from genomdb.errors import InvalidInput, Problem
 from genomdb.frequency.disclosure import Tier
 from genomdb.frequency.records import RegionFrequencies, VariantFrequency
+from genomdb.instance import Instance
 
 release_app = typer.Typer(help="Build and inspect frequency releases.", no_args_is_help=True)
 
-TierOption = Annotated[Tier, typer.Option("--tier", help="disclosure tier of the answer", case_sensitive=False)]
+TierOption = Annotated[
+    Tier,
+    typer.Option(
+        "--tier",
+        help="disclosure tier of the answer: public for anyone; registered and controlled for users whose role the "
+        "REST service gives that tier (with --as)",
+        case_sensitive=False,
+    ),
+]
 ReleaseOption = Annotated[str | None, typer.Option("--release", help="release id [default: the newest]")]
 JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
 
@@ -173,6 +182,21 @@ freq_app = typer.Typer(
 )
 
 
+def _tier(instance: Instance, as_user: str | None, requested: Tier) -> Tier:
+    """The tier asked for, when the acting user's role may ask for it (the REST service's table); the public tier
+    needs no user."""
+    from genomdb.access.tiers import allowed_tier, highest_tier
+
+    actor = acting_or_nobody(instance, as_user)
+    return allowed_tier(
+        requested,
+        highest=highest_tier(actor.role if actor is not None else None),
+        actor=actor,
+        nobody="a shell user acting as nobody",
+        how="act as such a user with --as USER or GENOMDB_USER",
+    )
+
+
 def _number(value: float | int | None, digits: int = 6) -> str:
     if value is None:
         return "–"
@@ -261,6 +285,7 @@ def lookup(
     release: ReleaseOption = None,
     as_json: JsonOption = False,
     as_tsv: Annotated[bool, typer.Option("--tsv", help="print tab-separated values, one row per stratum")] = False,
+    as_user: AsUser = None,
 ) -> None:
     """Look up a variant, a region or a gene."""
     from genomdb.frequency.lookup import FrequencyDatabase
@@ -270,8 +295,10 @@ def lookup(
             "give a variant key or region, or --gene",
             [Problem("genomdb freq", "exactly one query", expected="KEY, REGION or --gene SYMBOL")],
         )
-    with state.open() as instance, FrequencyDatabase(instance, release) as database:
-        found = database.lookup_gene(gene, tier) if gene is not None else database.lookup(query or "", tier)
+    with state.open() as instance:
+        tier = _tier(instance, as_user, tier)
+        with FrequencyDatabase(instance, release) as database:
+            found = database.lookup_gene(gene, tier) if gene is not None else database.lookup(query or "", tier)
     if as_json:
         print_json(found)
     elif isinstance(found, VariantFrequency):
@@ -286,13 +313,16 @@ def annotate(
     output: Annotated[Path, typer.Option("--output", "-o", help="output VCF; .gz is bgzipped and indexed")],
     tier: TierOption = Tier.PUBLIC,
     release: ReleaseOption = None,
+    as_user: AsUser = None,
 ) -> None:
     """Add GDB_AC, GDB_AN, GDB_AF, GDB_nhomalt and GDB_FAF95 from a release to every record of a VCF."""
     from genomdb.frequency.annotate import annotate_vcf
     from genomdb.frequency.lookup import FrequencyDatabase
 
-    with state.open() as instance, FrequencyDatabase(instance, release) as database:
-        report = annotate_vcf(database, source, output, tier=tier)
+    with state.open() as instance:
+        tier = _tier(instance, as_user, tier)
+        with FrequencyDatabase(instance, release) as database:
+            report = annotate_vcf(database, source, output, tier=tier)
     statuses = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in sorted(report.by_status.items())) or "none"
     console.print(
         f"[green]✓[/] {report.output}: {report.n_records:,} records, {report.n_alleles:,} alleles ({statuses}) "

@@ -1,4 +1,5 @@
-"""Catalog search and show: person-level, through the access policy (submitters and data stewards)."""
+"""Catalog search and show: person-level, through the access policy (submitters, clinicians and data stewards), by
+the same functions as `genomdb catalog` (`genomdb.access.catalog_reads`)."""
 
 from __future__ import annotations
 

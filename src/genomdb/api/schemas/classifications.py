@@ -7,7 +7,6 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from genomdb.api.services.classifications import FrequencyEvidence
 from genomdb.classification.acmg import (
     CLASS_SPELLINGS_HELP,
     AcmgClass,
@@ -37,6 +36,7 @@ from genomdb.classification.model import (
     parse_inheritance,
     parse_ontology_id,
 )
+from genomdb.classification.service import FrequencyEvidence
 from genomdb.errors import InvalidInput, Problem
 
 MAX_TEXT = 20_000

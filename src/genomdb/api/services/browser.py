@@ -13,7 +13,7 @@ from genomdb.access.policy import classification_roles
 from genomdb.access.records import Action
 from genomdb.api.context import Caller, ServiceContext
 from genomdb.api.services import frequency
-from genomdb.classification.database import ClassificationDatabase
+from genomdb.classification import service
 from genomdb.classification.model import AssertionVersion, NationalView
 from genomdb.errors import InvalidInput, NotFound, Problem
 from genomdb.frequency.keys import looks_like_interval, parse_interval, parse_variant_key
@@ -111,9 +111,8 @@ def _classification(context: ServiceContext, caller: Caller, key: str) -> tuple[
         return None, "Classifications from the national variant database are shown to clinical users: log in."
     regions = {d.code: d.region.code for d in context.instance.catalog.departments()}
     try:
-        with ClassificationDatabase(context.instance) as database:
-            view = database.national_view(key)
-            history = tuple(database.history(key))
+        view = service.national_view(context.instance, key)
+        history = tuple(service.history(context.instance, key))
     except (InvalidInput, NotFound) as exc:
         return None, f"The national variant database cannot look this variant up: {exc.message}"
     return ClassificationPanel(view, history, regions), ""

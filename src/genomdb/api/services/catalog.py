@@ -1,11 +1,12 @@
-"""Person-level catalog reads through the access policy: every record shown was allowed, and audited, first."""
+"""Person-level catalog reads through the access policy: the service's side of
+:mod:`genomdb.access.catalog_reads`, which the CLI calls too."""
 
 from __future__ import annotations
 
-from genomdb.access.policy import Policy
-from genomdb.access.records import Action, Actor, Role
+from genomdb.access import catalog_reads
+from genomdb.access.records import Actor
 from genomdb.api.context import Caller, ServiceContext
-from genomdb.errors import Forbidden, NotFound, Unavailable
+from genomdb.errors import Unavailable
 from genomdb.model.catalog import Person, SampleDetail, SampleSummary, SearchFilters
 
 
@@ -15,47 +16,16 @@ def _actor(caller: Caller) -> Actor:
     return caller.actor
 
 
-def _detail(what: str) -> dict[str, str]:
-    return {"via": "api", "request": what}
-
-
 def search_samples(context: ServiceContext, caller: Caller, filters: SearchFilters) -> list[SampleSummary]:
     """Current samples matching the filters that the policy lets the caller see (each decision is audited)."""
-    actor = _actor(caller)
-    found = context.instance.catalog.search(filters)
-    if not found:
-        return []
-    policy = Policy(context.instance)
-    resources = policy.samples(policy.catalog.samples_by_keys(s.sample_key for s in found))
-    decisions = policy.decide_many(actor, Action.READ_METADATA, resources, detail=_detail("catalog search"))
-    allowed = {d.resource.identifier for d in decisions if d.allowed}
-    return [s for s in found if s.sample_key in allowed]
+    return catalog_reads.search_samples(context.instance, _actor(caller), filters, via="api")
 
 
 def show_sample(context: ServiceContext, caller: Caller, key: str) -> SampleDetail:
     """One current sample (by ``SMP-…`` key or the department's id), when the policy allows it."""
-    actor = _actor(caller)
-    policy = Policy(context.instance)
-    resource = policy.sample(key)
-    decision = policy.decide(actor, Action.READ_METADATA, resource, detail=_detail("catalog show sample"))
-    if not decision.allowed:
-        if resource.sample is None and actor.role == Role.STEWARD:
-            raise NotFound(f"no current sample {key}")
-        raise Forbidden(decision.message())
-    assert resource.sample is not None
-    return context.instance.catalog.sample(resource.sample.sample_key)
+    return catalog_reads.show_sample(context.instance, _actor(caller), key, via="api")
 
 
 def show_person(context: ServiceContext, caller: Caller, pseudonym: str) -> tuple[Person, list[SampleSummary]]:
     """A person and those of their current samples the policy lets the caller see (at least one, else refused)."""
-    actor = _actor(caller)
-    policy = Policy(context.instance)
-    resources = policy.person_samples(pseudonym)
-    decisions = policy.decide_many(actor, Action.READ_METADATA, resources, detail=_detail("catalog show person"))
-    allowed = {d.resource.sample.sample_key for d in decisions if d.allowed and d.resource.sample is not None}
-    if not allowed:
-        if all(r.sample is None for r in resources) and actor.role == Role.STEWARD:
-            raise NotFound(f"no person with current samples and pseudonym {pseudonym}")
-        raise Forbidden(decisions[0].message())
-    person, samples = context.instance.catalog.person(pseudonym)
-    return person, [s for s in samples if s.sample_key in allowed]
+    return catalog_reads.show_person(context.instance, _actor(caller), pseudonym, via="api")

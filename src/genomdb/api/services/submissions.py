@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import BinaryIO, Protocol
 
-from genomdb.access.records import Role
+from genomdb.access import catalog_reads
+from genomdb.access.records import Actor, Role
 from genomdb.api.context import Caller, ServiceContext
 from genomdb.api.limits import RequestTooLarge
 from genomdb.errors import Forbidden, InvalidInput, Problem
@@ -37,39 +38,23 @@ class Upload(Protocol):
     def file(self) -> BinaryIO: ...
 
 
-def _may_read(caller: Caller, department: str) -> None:
-    actor = caller.actor
-    if actor is None:
+def _actor(caller: Caller) -> Actor:
+    if caller.actor is None:
         raise Forbidden("submissions are read by their department's submitters and by data stewards")
-    if actor.role == Role.STEWARD:
-        return
-    if actor.role == Role.SUBMITTER and actor.department == department:
-        return
-    raise Forbidden(
-        f"submissions of {department} are read by that department's submitters and by data stewards; you are {actor}"
-    )
+    return caller.actor
 
 
 def list_submissions(
     context: ServiceContext, caller: Caller, *, department: str | None = None, limit: int = 1000
 ) -> list[SubmissionListing]:
     """A steward's view of every department's submissions, or a submitter's of its own department's."""
-    actor = caller.actor
-    if actor is not None and actor.role == Role.SUBMITTER:
-        own = actor.department
-        if department is not None and department != own:
-            _may_read(caller, department)
-        department = own
-    elif actor is None or actor.role != Role.STEWARD:
-        raise Forbidden("submissions are listed for their department's submitters and for data stewards")
-    return context.instance.catalog.submissions(department=department, limit=limit)
+    return catalog_reads.list_submissions(context.instance, _actor(caller), department=department, limit=limit)
 
 
 def show_submission(context: ServiceContext, caller: Caller, submission_id: str) -> Submission:
-    """A submission with every version (and its report) and every event."""
-    department, _ = context.instance.catalog.submission_department(submission_id)
-    _may_read(caller, department)
-    return context.instance.catalog.submission(submission_id)
+    """A submission with every version (and its report) and every event; an unknown id and another department's
+    get the same refusal."""
+    return catalog_reads.show_submission(context.instance, _actor(caller), submission_id, via="api")
 
 
 def _relative_path(name: str | None, what: str) -> PurePosixPath:
@@ -110,9 +95,7 @@ def upload_submission(
             [Problem("upload", "not a manifest file name", field="manifest", expected="NAME.yaml or NAME.json")],
         )
     if corrects is not None:
-        department, _ = context.instance.catalog.submission_department(corrects)
-        if department != actor.department:
-            raise Forbidden(f"{corrects} is a submission of {department}: only its own department corrects it")
+        catalog_reads.require_submission(context.instance, actor, corrects, via="api", request="correct submission")
     home = context.instance.settings.resolved_home()
     folder = home / UPLOADS_DIR / f"upload-{uuid.uuid4().hex}"
     folder.mkdir(parents=True, mode=0o700)
