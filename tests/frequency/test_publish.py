@@ -62,7 +62,7 @@ def test_build_register_lookup_and_increment(instance: Instance, tmp_path: Path)
     assert info.release_id.startswith("GDB-FREQ-") and info.release_id.endswith("-R1")
     assert info.n_samples == 2 and info.n_variants > 0 and info.parent_id is None
     assert [r.release_id for r in list_releases(instance)] == [info.release_id]
-    assert releases_with_sample(instance.catalog, members[0].sample_id) == [info.release_id]
+    assert releases_with_sample(instance.db, members[0].sample_id) == [info.release_id]
     _, manifest = open_release(instance)
     assert {s.sample_key for s in manifest.samples} == {m.sample_key for m in members}
     assert manifest.batch_checksums == {"B1": batch.manifest_sha256}
@@ -79,7 +79,7 @@ def test_build_register_lookup_and_increment(instance: Instance, tmp_path: Path)
     opted = [dataclasses.replace(members[0], research_opt_out=True), members[1]]
     second = build_release(instance, inputs=lambda _: ([batch], opted))
     assert second.release.parent_id == info.release_id and second.n_removed_samples == 1
-    assert releases_with_sample(instance.catalog, members[0].sample_id) == [info.release_id]
+    assert releases_with_sample(instance.db, members[0].sample_id) == [info.release_id]
     difference = diff_releases(instance, info.release_id)
     assert difference.samples_removed == (members[0].sample_id,) and difference.new == second.release.release_id
 
