@@ -14,7 +14,7 @@ from genomdb.config import Settings
 from genomdb.errors import InvalidInput, NotFound, Problem, Unavailable
 from genomdb.pseudonyms import Pseudonymizer
 from genomdb.storage.blobs import BlobStore, create_blob_store
-from genomdb.storage.envelope import ARCHIVE_SECRET_KEY, generate_archive_keys, load_archive_keys
+from genomdb.storage.envelope import ARCHIVE_SECRET_KEY, ArchiveKeys, generate_archive_keys, load_archive_keys
 
 PSEUDONYM_KEY = "pseudonym.key"
 AUDIT_KEY = "audit.key"
@@ -64,8 +64,19 @@ def init_instance(settings: Settings) -> InitReport:
         seeded = catalog.seed(DANISH_REGIONS, DANISH_DEPARTMENTS)
     finally:
         catalog.close()
-    create_blob_store(settings.resolved_store_url())
+    open_blob_store(settings)
     return InitReport(home, created_home, created_secrets, seeded)
+
+
+def open_blob_store(settings: Settings, *, archive_keys: ArchiveKeys | None = None) -> BlobStore:
+    """The instance's blob store, with its credentials from the settings and local staging inside the home."""
+    return create_blob_store(
+        settings.resolved_store_url(),
+        archive_keys=archive_keys,
+        encrypt=settings.encrypt_blobs and archive_keys is not None,
+        credentials=settings.s3_credentials(),
+        staging_dir=settings.resolved_home() / "staging",
+    )
 
 
 class Instance:
@@ -90,7 +101,7 @@ class Instance:
         if not catalog.is_current():
             catalog.migrate()
         keys = load_archive_keys(secrets_dir)
-        blobs = create_blob_store(settings.resolved_store_url(), archive_keys=keys, encrypt=settings.encrypt_blobs)
+        blobs = open_blob_store(settings, archive_keys=keys)
         return cls(settings, catalog, blobs, Pseudonymizer(key))
 
     def close(self) -> None:

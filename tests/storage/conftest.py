@@ -24,7 +24,10 @@ def rgw() -> Iterator[RunningRgw]:
         if IN_CI:
             pytest.fail(f"the Ceph RGW tests must run in CI: {problem}")
         pytest.skip(problem)
-    with tempfile.TemporaryDirectory(prefix="genomdb-ceph-") as folder, running_rgw(Path(folder) / "cluster") as running:
+    with (
+        tempfile.TemporaryDirectory(prefix="genomdb-ceph-") as folder,
+        running_rgw(Path(folder) / "cluster") as running,
+    ):
         yield running
 
 
