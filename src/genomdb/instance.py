@@ -14,6 +14,7 @@ from genomdb.config import Settings
 from genomdb.errors import InvalidInput, NotFound, Problem, Unavailable
 from genomdb.pseudonyms import Pseudonymizer
 from genomdb.storage.blobs import BlobStore, create_blob_store
+from genomdb.storage.datasets import DatasetStore, create_dataset_store
 from genomdb.storage.envelope import ARCHIVE_SECRET_KEY, ArchiveKeys, generate_archive_keys, load_archive_keys
 
 PSEUDONYM_KEY = "pseudonym.key"
@@ -82,11 +83,19 @@ def open_blob_store(settings: Settings, *, archive_keys: ArchiveKeys | None = No
 class Instance:
     """A wired genomdb instance: catalog, blob store, pseudonymizer and reference data."""
 
-    def __init__(self, settings: Settings, catalog: Catalog, blobs: BlobStore, pseudonymizer: Pseudonymizer) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: Catalog,
+        blobs: BlobStore,
+        pseudonymizer: Pseudonymizer,
+        datasets: DatasetStore | None = None,
+    ) -> None:
         self.settings = settings
         self.catalog = catalog
         self.blobs = blobs
         self.pseudonymizer = pseudonymizer
+        self.datasets: DatasetStore = datasets or create_dataset_store("file:", home=settings.resolved_home())
 
     @classmethod
     def open(cls, settings: Settings) -> Instance:
@@ -102,7 +111,10 @@ class Instance:
             catalog.migrate()
         keys = load_archive_keys(secrets_dir)
         blobs = open_blob_store(settings, archive_keys=keys)
-        return cls(settings, catalog, blobs, Pseudonymizer(key))
+        datasets = create_dataset_store(
+            settings.resolved_store_url(), home=home, credentials=settings.s3_credentials()
+        )
+        return cls(settings, catalog, blobs, Pseudonymizer(key), datasets)
 
     def close(self) -> None:
         self.catalog.close()

@@ -27,7 +27,7 @@ def gc(
         seconds = instance.settings.gc_grace_seconds if grace is None else grace
         report = instance.blobs.gc(instance.catalog.registered_blobs(), grace_seconds=seconds)
         batches = collect_unregistered_batches(
-            instance.settings.resolved_home(), instance.catalog, grace_seconds=seconds
+            instance.settings.resolved_home(), instance.catalog, grace_seconds=seconds, datasets=instance.datasets
         )
         releases = collect_unregistered_releases(instance, grace_seconds=seconds)
     console.print(

@@ -57,6 +57,11 @@ def frequency_home(instance: Instance) -> Path:
     return instance.settings.resolved_home() / FREQUENCY_DIR
 
 
+def release_name(release_id: str) -> str:
+    """A release's dataset name on the instance's store (its folder relative to the home)."""
+    return f"{FREQUENCY_DIR}/{RELEASES_DIR}/{release_id}"
+
+
 def release_id_for(created: dt.datetime, sequence: int) -> str:
     """``GDB-FREQ-<year>-<month>-R<sequence>``: the month it was built and its place in the series."""
     return f"GDB-FREQ-{created:%Y-%m}-R{sequence}"
@@ -65,6 +70,7 @@ def release_id_for(created: dt.datetime, sequence: int) -> str:
 def open_release(instance: Instance, release_id: str | None = None) -> tuple[ReleaseInfo, ReleaseManifest]:
     """A registered release (the newest by default) with its manifest, checked against the catalog's sha256."""
     info = frequency_release(instance.catalog, release_id, home=instance.settings.resolved_home())
+    instance.datasets.materialise(release_name(info.release_id), info.path)
     manifest_path = info.path / MANIFEST_NAME
     if not manifest_path.exists() or sha256_file(manifest_path) != info.manifest_sha256:
         raise IntegrityError(f"release {info.release_id}: {manifest_path} is missing or differs from the catalog")
@@ -91,6 +97,8 @@ def build_release(
     if not batches:
         raise Conflict("no harmonised batches yet: run `genomdb harmonize` first")
     releases = frequency_releases(instance.catalog, home=home)
+    if releases:
+        instance.datasets.materialise(release_name(releases[-1].release_id), releases[-1].path)
     previous = PreviousRelease.open(releases[-1].path) if releases else None
     if previous is not None:
         open_release(instance, previous.manifest.release_id)
@@ -136,6 +144,7 @@ def build_release(
         strata=plan.strata,
     )
     try:
+        instance.datasets.publish(target, release_name(release_id))  # objects first, the catalog row second
         register_release(
             instance.catalog,
             info,
@@ -221,12 +230,18 @@ def diff_releases(instance: Instance, old_id: str, new_id: str | None = None) ->
 
 
 def collect_unregistered_releases(instance: Instance, *, grace_seconds: float | None = None) -> list[Path]:
-    """Remove release folders no catalog row names (crashed builds), older than the grace period; list them."""
+    """Remove release folders no catalog row names (crashed builds), older than the grace period; list them.
+
+    On an S3 store their objects are removed too (listed as ``s3:`` names)."""
     grace = instance.settings.gc_grace_seconds if grace_seconds is None else grace_seconds
+    registered = {info.path.name for info in list_releases(instance)}
+    remote = [
+        Path(f"s3:{name}")
+        for name in instance.datasets.collect(f"{FREQUENCY_DIR}/{RELEASES_DIR}", registered, grace_seconds=grace)
+    ]
     releases_dir = frequency_home(instance) / RELEASES_DIR
     if not releases_dir.is_dir():
-        return []
-    registered = {info.path.name for info in list_releases(instance)}
+        return remote
     now = time.time()
     removed = []
     for folder in sorted(releases_dir.iterdir()):
@@ -234,4 +249,4 @@ def collect_unregistered_releases(instance: Instance, *, grace_seconds: float | 
             continue
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
-    return removed
+    return remote + removed

@@ -311,7 +311,14 @@ def create_blob_store(
 
         location = parse_s3_url(url)
         client = create_s3_client(location, credentials)
-        return S3BlobStore(location, client, staging_dir=staging_dir, archive_keys=archive_keys, encrypt=encrypt)
+        return S3BlobStore(
+            location,
+            client,
+            staging_dir=staging_dir,
+            archive_keys=archive_keys,
+            encrypt=encrypt,
+            credentials=credentials,
+        )
     raise Unavailable(
         f"unsupported blob store URL scheme {parsed.scheme!r}: use file:///absolute/path or s3://bucket/prefix"
     )

@@ -31,7 +31,9 @@ from genomdb.storage.checksums import copy_with_checksums
 from genomdb.storage.envelope import ArchiveKeys, decrypt_stream, encrypt_stream
 from genomdb.storage.s3 import (
     ObjectReader,
+    S3Credentials,
     S3Location,
+    create_s3_client,
     delete_keys,
     error_code,
     is_missing,
@@ -47,7 +49,8 @@ class MultipartWriter:
     """A writable stream that uploads what it is given as the parts of one multipart upload.
 
     Holds at most one part in memory. ``close`` completes the upload (the object appears, whole); ``abort``
-    cancels it (nothing appears).
+    cancels it (nothing appears). A conditional writer never replaces an existing object (content-addressed
+    keys: the one there has the same content).
     """
 
     def __init__(
@@ -59,8 +62,10 @@ class MultipartWriter:
         part_size: int,
         metadata: dict[str, str],
         progress: ProgressCallback | None = None,
+        conditional: bool = True,
     ) -> None:
         self._client, self._bucket, self._key = client, bucket, key
+        self._conditional = conditional
         self._part_size = part_size
         self._metadata = metadata
         self._progress = progress
@@ -104,9 +109,10 @@ class MultipartWriter:
         if self._upload_id is None:
             body = bytes(self._buffer)
             self._buffer.clear()
+            condition = {"IfNoneMatch": "*"} if self._conditional else {}
             try:
                 self._client.put_object(
-                    Bucket=self._bucket, Key=self._key, Body=body, Metadata=self._metadata, IfNoneMatch="*"
+                    Bucket=self._bucket, Key=self._key, Body=body, Metadata=self._metadata, **condition
                 )
             except Exception as exc:
                 if error_code(exc) not in {"PreconditionFailed", "412"}:
@@ -139,15 +145,24 @@ class S3BlobStore:
         staging_dir: Path | None = None,
         archive_keys: ArchiveKeys | None = None,
         encrypt: bool = False,
+        credentials: S3Credentials | None = None,
     ) -> None:
         if encrypt and archive_keys is None:
             raise Unavailable("blob encryption is on but the archive keys are missing")
         self.location = location
         self.client = client
+        self._credentials = credentials
         self.url = location.url()
         self.encrypts = encrypt
         self._keys = archive_keys
         self._staging = staging_dir or Path(tempfile.gettempdir()) / "genomdb-staging"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Sent to worker processes without its client (a new one is made there from the same settings)."""
+        return (
+            _reopen,
+            (self.location, self._credentials, self._staging, self._keys, self.encrypts),
+        )
 
     # --- keys --------------------------------------------------------------------------------------------------
 
@@ -351,3 +366,20 @@ class S3BlobStore:
                     shutil.rmtree(folder, ignore_errors=True)
                     removed_staging += 1
         return GcReport(len(doomed), removed_bytes, removed_staging, kept)
+
+
+def _reopen(
+    location: S3Location,
+    credentials: S3Credentials | None,
+    staging_dir: Path,
+    archive_keys: ArchiveKeys | None,
+    encrypt: bool,
+) -> S3BlobStore:
+    return S3BlobStore(
+        location,
+        create_s3_client(location, credentials),
+        staging_dir=staging_dir,
+        archive_keys=archive_keys,
+        encrypt=encrypt,
+        credentials=credentials,
+    )
