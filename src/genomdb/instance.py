@@ -111,9 +111,7 @@ class Instance:
             catalog.migrate()
         keys = load_archive_keys(secrets_dir)
         blobs = open_blob_store(settings, archive_keys=keys)
-        datasets = create_dataset_store(
-            settings.resolved_store_url(), home=home, credentials=settings.s3_credentials()
-        )
+        datasets = create_dataset_store(settings.resolved_store_url(), home=home, credentials=settings.s3_credentials())
         return cls(settings, catalog, blobs, Pseudonymizer(key), datasets)
 
     def close(self) -> None:
