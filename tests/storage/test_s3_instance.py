@@ -147,3 +147,29 @@ def test_gc_removes_unregistered_datasets_and_a_damaged_release_is_refused(
         finally:
             client.put_object(Bucket=bucket, Key=key, Body=original, Metadata=head["Metadata"])  # type: ignore[attr-defined]
         open_release(instance, release.release_id)
+
+
+def test_scrub_covers_blobs_batches_and_releases_on_s3_and_names_drift(
+    s3_demo: tuple[Settings, dict[str, str], str], rgw: RunningRgw
+) -> None:
+    settings, env, bucket = s3_demo
+    clean = _genomdb(env, "store", "scrub", "--rate", "200")
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    with Instance.open(settings) as instance:
+        n_blobs = len(instance.catalog.registered_blobs())
+        batch = VariantStore.of(instance).batches()[0]
+    assert "0 with drift" in clean.stdout
+    n_objects = int(clean.stdout.split(" of ")[1].split()[0])
+    assert n_objects > n_blobs + 4, "batch and release files are in the ledger too"
+    client = rgw.client()
+    part = f"variants/batches/{batch.batch_id}/calls/chrom=chr10/part-0.parquet"
+    key = f"genomdb/{part}"
+    head = client.head_object(Bucket=bucket, Key=key)  # type: ignore[attr-defined]
+    original = client.get_object(Bucket=bucket, Key=key)["Body"].read()  # type: ignore[attr-defined]
+    client.put_object(Bucket=bucket, Key=key, Body=original[:-1] + b"\0", Metadata=head["Metadata"])  # type: ignore[attr-defined]
+    try:
+        drifted = _genomdb(env, "store", "scrub")
+        assert drifted.returncode != 0
+        assert part in drifted.stdout and "corrupt" in drifted.stdout and "1 with drift" in drifted.stdout
+    finally:
+        client.put_object(Bucket=bucket, Key=key, Body=original, Metadata=head["Metadata"])  # type: ignore[attr-defined]

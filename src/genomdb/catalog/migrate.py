@@ -6,6 +6,7 @@ Each domain owns a branch of migrations rooted at the initial catalog revision (
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -15,11 +16,16 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+_DOMAIN_VERSIONS = (Path(__file__).parents[1] / "storage" / "migrations",)
+"""Branches kept in their domain's own folder (the storage domain's ledger)."""
 
 
 def _config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
+    locations = [_MIGRATIONS / "versions", *_DOMAIN_VERSIONS]
+    config.set_main_option("path_separator", "os")
+    config.set_main_option("version_locations", os.pathsep.join(str(p) for p in locations))
     return config
 
 

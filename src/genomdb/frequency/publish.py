@@ -15,6 +15,8 @@ leftovers of a crash, ignored by every reader.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import shutil
 import time
 import uuid
@@ -30,7 +32,7 @@ from genomdb.catalog.frequency_repository import (
     next_release_sequence,
     register_release,
 )
-from genomdb.errors import Conflict, IntegrityError, InvalidInput, Problem
+from genomdb.errors import Conflict, IntegrityError, InvalidInput, NotFound, Problem
 from genomdb.frequency.aggregate import quote, sha256_file
 from genomdb.frequency.inputs import harmonised_inputs
 from genomdb.frequency.manifest import MANIFEST_NAME, ReleaseManifest, read_manifest, write_manifest
@@ -44,6 +46,7 @@ from genomdb.frequency.release import (
 )
 from genomdb.frequency.strata import stratum_slug
 from genomdb.instance import Instance
+from genomdb.storage.repository import LedgerEntry
 
 FREQUENCY_DIR = "frequency"
 RELEASES_DIR = "releases"
@@ -227,6 +230,26 @@ def diff_releases(instance: Instance, old_id: str, new_id: str | None = None) ->
         strata_added=tuple(s for s in new.strata if s not in old.strata),
         strata_removed=tuple(s for s in old.strata if s not in new.strata),
     )
+
+
+def release_objects(instance: Instance) -> list[LedgerEntry]:
+    """What the integrity ledger holds for the registered releases: each ``manifest.json`` with the catalog's
+    sha256, and each file with the sha256 its (matching) manifest lists."""
+    entries: list[LedgerEntry] = []
+    for info in list_releases(instance):
+        name = release_name(info.release_id)
+        manifest_name = f"{name}/{MANIFEST_NAME}"
+        entries.append(LedgerEntry(manifest_name, "release", info.manifest_sha256))
+        try:
+            with instance.datasets.open_file(manifest_name) as handle:
+                data = handle.read()
+        except NotFound:
+            continue
+        if hashlib.sha256(data).hexdigest() != info.manifest_sha256:
+            continue
+        for file_name, sha256 in sorted(json.loads(data)["files"].items()):
+            entries.append(LedgerEntry(f"{name}/{file_name}", "release", sha256))
+    return entries
 
 
 def collect_unregistered_releases(instance: Instance, *, grace_seconds: float | None = None) -> list[Path]:

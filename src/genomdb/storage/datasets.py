@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 from urllib.parse import urlparse
 
 from genomdb.errors import IntegrityError, NotFound
@@ -48,6 +51,8 @@ class DatasetStore(Protocol):
 
     def exists(self, name: str) -> bool: ...
 
+    def open_file(self, name: str) -> AbstractContextManager[BinaryIO]: ...
+
     def duckdb_path(self, name: str) -> str: ...
 
     def attach(self, con: Any) -> None: ...
@@ -71,6 +76,15 @@ class LocalDatasets:
 
     def exists(self, name: str) -> bool:
         return (self.home / name).exists()
+
+    @contextmanager
+    def open_file(self, name: str) -> Iterator[BinaryIO]:
+        """One file of a dataset (``name`` relative to the store root)."""
+        path = self.home / name
+        if not path.is_file():
+            raise NotFound(f"{name} is not in the store")
+        with path.open("rb") as handle:
+            yield handle
 
     def duckdb_path(self, name: str) -> str:
         return str(self.home / name)
@@ -168,6 +182,14 @@ class S3Datasets:
                 raise
         listed = self.client.list_objects_v2(Bucket=self.location.bucket, Prefix=key + "/", MaxKeys=1)
         return bool(listed.get("KeyCount", 0))
+
+    @contextmanager
+    def open_file(self, name: str) -> Iterator[BinaryIO]:
+        """One file of a dataset, read from its object (not from the local cache)."""
+        from genomdb.storage.s3 import ObjectReader
+
+        with ObjectReader(self.client, self.location.bucket, self._key(name)) as raw:
+            yield io.BufferedReader(raw, buffer_size=_CHUNK)
 
     def duckdb_path(self, name: str) -> str:
         return f"s3://{self.location.bucket}/{self._key(name)}"

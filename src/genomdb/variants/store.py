@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import re
 import secrets
@@ -29,8 +30,9 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from genomdb.catalog import variant_repository
 from genomdb.catalog.repository import Catalog
-from genomdb.errors import InvalidInput, Problem
+from genomdb.errors import InvalidInput, NotFound, Problem
 from genomdb.storage.datasets import DatasetStore, LocalDatasets
+from genomdb.storage.repository import LedgerEntry
 from genomdb.variants import layout
 from genomdb.variants.records import HarmonisedSample, NewBatch, VariantBatch
 
@@ -305,6 +307,25 @@ class VariantStore:
             if self.datasets.exists(f"{name}/{relative}"):
                 found.append(f"{self.datasets.duckdb_path(name)}/{relative}")
         return found
+
+    def stored_objects(self) -> list[LedgerEntry]:
+        """What the integrity ledger holds for the registered batches: each ``batch.json`` with the sha256 the
+        catalog recorded, and each Parquet part with the sha256 its (matching) ``batch.json`` lists."""
+        entries: list[LedgerEntry] = []
+        for batch in self.batches():
+            name = layout.batch_name(batch.batch_id)
+            manifest_name = f"{name}/{layout.BATCH_MANIFEST}"
+            entries.append(LedgerEntry(manifest_name, "batch", batch.manifest_sha256))
+            try:
+                with self.datasets.open_file(manifest_name) as handle:
+                    data = handle.read()
+            except NotFound:
+                continue
+            if hashlib.sha256(data).hexdigest() != batch.manifest_sha256:
+                continue  # the manifest itself is reported; its part list cannot be trusted
+            for part in json.loads(data)["parts"]:
+                entries.append(LedgerEntry(f"{name}/{part['path']}", "batch", part["sha256"]))
+        return entries
 
     # --- writing ---------------------------------------------------------------------------------------------
 
