@@ -22,7 +22,7 @@ from tests.storage.backends import Backend, archive_keys
 
 REPO = Path(__file__).resolve().parents[2]
 BIG = 20 * 1024 * 1024
-"""Larger than one multipart part (8 MiB), so S3 uploads go in several parts."""
+"""Larger than one multipart part (16 MiB), so S3 uploads go in several parts."""
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +148,7 @@ def test_gc_removes_only_unregistered_blobs_older_than_the_grace(backend: Backen
 
 @pytest.mark.parametrize("encrypt", [False, True], ids=["plain", "sealed"])
 def test_concurrent_writers_of_the_same_content(backend: Backend, tmp_path: Path, encrypt: bool) -> None:
-    data = os.urandom(BIG // 2 + 99)
+    data = os.urandom(BIG + 99)
     source = _file(tmp_path, "same.bam", data)
     sha256 = hashlib.sha256(data).hexdigest()
     barrier = threading.Barrier(4)
@@ -203,7 +203,7 @@ _CRASHING_WRITER = textwrap.dedent(
     def progress(n):
         global sent
         sent += n
-        if sent >= 9 * 1024 * 1024:  # past the first multipart part
+        if sent >= 16 * 1024 * 1024:  # the first multipart part is sent
             Path(marker).write_text(str(sent))
             time.sleep(600)
 

@@ -59,8 +59,8 @@ def test_credentials_come_from_the_environment_and_never_print(monkeypatch: pyte
 
 
 def test_part_sizes_keep_100_gb_files_within_the_part_limit() -> None:
-    assert part_size_for(1) == 8 * 1024 * 1024
+    assert part_size_for(1) == 16 * 1024 * 1024
     for size in (10**9, 100 * 10**9, 5 * 10**12):
         part = part_size_for(size)
         assert -(-size // part) <= 9_000
-        assert part % (8 * 1024 * 1024) == 0
+        assert part % (16 * 1024 * 1024) == 0

@@ -25,8 +25,8 @@ from genomdb.errors import InvalidInput, NotFound, Problem, Unavailable
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-MIN_PART_BYTES = 8 * 1024 * 1024
-"""Multipart part size for files up to ~80 GB; larger files get larger parts (S3 allows 10,000 parts)."""
+MIN_PART_BYTES = 16 * 1024 * 1024
+"""Multipart part size for files up to ~150 GB; larger files get larger parts (S3 allows 10,000 parts)."""
 MAX_PARTS = 9_000
 _ALLOWED_QUERY = {"endpoint", "region", "addressing"}
 

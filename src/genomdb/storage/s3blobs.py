@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -41,6 +42,8 @@ from genomdb.storage.s3 import (
     part_size_for,
 )
 
+UPLOAD_CONCURRENCY = 3
+"""Parts in flight at once per upload: memory is at most this many parts."""
 C4GH_SEGMENT = 65536
 C4GH_OVERHEAD = 28
 
@@ -48,9 +51,10 @@ C4GH_OVERHEAD = 28
 class MultipartWriter:
     """A writable stream that uploads what it is given as the parts of one multipart upload.
 
-    Holds at most one part in memory. ``close`` completes the upload (the object appears, whole); ``abort``
-    cancels it (nothing appears). A conditional writer never replaces an existing object (content-addressed
-    keys: the one there has the same content).
+    Up to ``concurrency`` parts are in flight at once (so memory stays at most that many parts, whatever the
+    size). ``close`` completes the upload (the object appears, whole); ``abort`` cancels it (nothing appears).
+    A conditional writer never replaces an existing object (content-addressed keys: the one there has the same
+    content).
     """
 
     def __init__(
@@ -63,14 +67,20 @@ class MultipartWriter:
         metadata: dict[str, str],
         progress: ProgressCallback | None = None,
         conditional: bool = True,
+        concurrency: int = UPLOAD_CONCURRENCY,
     ) -> None:
         self._client, self._bucket, self._key = client, bucket, key
         self._conditional = conditional
         self._part_size = part_size
+        self.part_size = part_size
         self._metadata = metadata
         self._progress = progress
+        self._concurrency = max(1, concurrency)
         self._buffer = bytearray()
         self._parts: list[dict[str, Any]] = []
+        self._pending: list[Future[dict[str, Any]]] = []
+        self._pool: ThreadPoolExecutor | None = None
+        self._n_sent = 0
         self._upload_id: str | None = None
         self.size = 0
 
@@ -78,6 +88,10 @@ class MultipartWriter:
         return True
 
     def write(self, data: bytes | bytearray | memoryview) -> int:
+        if not self._buffer and isinstance(data, bytes) and len(data) == self._part_size:
+            self.size += len(data)
+            self._send(data)  # a whole part as read: no copy
+            return len(data)
         self._buffer += data
         self.size += len(data)
         while len(self._buffer) >= self._part_size:
@@ -89,20 +103,36 @@ class MultipartWriter:
     def flush(self) -> None:
         return None
 
-    def _send(self, chunk: bytes) -> None:
-        if self._upload_id is None:
-            created = self._client.create_multipart_upload(Bucket=self._bucket, Key=self._key, Metadata=self._metadata)
-            self._upload_id = str(created["UploadId"])
-        number = len(self._parts) + 1
+    def _upload_part(self, number: int, chunk: bytes) -> dict[str, Any]:
+        assert self._upload_id is not None
         sent = self._client.upload_part(
             Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=chunk
         )
         expected = '"' + hashlib.md5(chunk, usedforsecurity=False).hexdigest() + '"'
         if sent["ETag"] != expected:
             raise IntegrityError(f"part {number} of {self._key} arrived damaged (ETag {sent['ETag']}, sent {expected})")
-        self._parts.append({"PartNumber": number, "ETag": sent["ETag"]})
-        if self._progress is not None:
-            self._progress(len(chunk))
+        return {"PartNumber": number, "ETag": sent["ETag"], "Size": len(chunk)}
+
+    def _collect(self, *, until: int) -> None:
+        """Wait for finished parts until at most ``until`` are still in flight."""
+        while len(self._pending) > until:
+            done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                self._pending.remove(future)
+                part = future.result()
+                self._parts.append({"PartNumber": part["PartNumber"], "ETag": part["ETag"]})
+                if self._progress is not None:
+                    self._progress(int(part["Size"]))
+
+    def _send(self, chunk: bytes) -> None:
+        if self._upload_id is None:
+            created = self._client.create_multipart_upload(Bucket=self._bucket, Key=self._key, Metadata=self._metadata)
+            self._upload_id = str(created["UploadId"])
+            self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="s3-part")
+        assert self._pool is not None
+        self._collect(until=self._concurrency - 1)
+        self._n_sent += 1
+        self._pending.append(self._pool.submit(self._upload_part, self._n_sent, chunk))
 
     def close(self) -> None:
         """Finish: a single PUT when everything fit in one part, else send the last part and complete."""
@@ -123,12 +153,24 @@ class MultipartWriter:
         if self._buffer:
             self._send(bytes(self._buffer))
             self._buffer.clear()
+        self._collect(until=0)
+        self._shutdown()
         self._client.complete_multipart_upload(
-            Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
+            Bucket=self._bucket,
+            Key=self._key,
+            UploadId=self._upload_id,
+            MultipartUpload={"Parts": sorted(self._parts, key=lambda p: int(p["PartNumber"]))},
         )
+
+    def _shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
     def abort(self) -> None:
         self._buffer.clear()
+        self._shutdown()
+        self._pending.clear()
         if self._upload_id is not None:
             self._client.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
             self._upload_id = None
@@ -244,7 +286,7 @@ class S3BlobStore:
                         recipient_public_key=self._keys.public_key,
                     )
                 else:
-                    while chunk := source.read(CHUNK):
+                    while chunk := source.read(writer.part_size):
                         writer.write(chunk)
             writer.close()
         except BaseException:
