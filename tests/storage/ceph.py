@@ -227,10 +227,19 @@ def start_rgw(root: Path) -> RunningRgw:
 @contextlib.contextmanager
 def running_rgw(root: Path, *, keep_data: bool = False) -> Iterator[RunningRgw]:
     """A cluster for the length of the block; every daemon is stopped by PID when it ends, however it ends."""
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def terminated(signum: int, frame: object) -> None:
+        rgw.stop()  # the daemons run in their own session: a SIGTERM to this process does not reach them
+        signal.signal(signal.SIGTERM, previous)
+        raise SystemExit(128 + signum)
+
     rgw = start_rgw(root)
+    signal.signal(signal.SIGTERM, terminated)
     try:
         yield rgw
     finally:
+        signal.signal(signal.SIGTERM, previous)
         rgw.stop()
         if not keep_data:
             shutil.rmtree(root, ignore_errors=True)
