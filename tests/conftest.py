@@ -2,12 +2,14 @@
 
 Every test that takes ``instance`` runs twice, once per catalog backend. PostgreSQL tests get their own schema
 on the server at ``GENOMDB_TEST_POSTGRES`` (default 127.0.0.1:5432, database ``test``). Without a reachable
-server they are skipped on a developer's machine, and fail in CI (``CI=true``).
+server they are skipped on a developer's machine, and fail in CI (``CI=true``). Likewise the S3 tests' real
+Ceph RADOS Gateway (``rgw``), started once per session from Debian's packages and stopped by PID.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ import pytest
 
 from genomdb.config import Settings
 from genomdb.instance import Instance, init_instance
+from tests.storage.ceph import RunningRgw, environment_problem, running_rgw
 
 POSTGRES_URL = os.environ.get("GENOMDB_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -83,3 +86,34 @@ def shared_dir() -> Path:
             pytest.fail(f"{SHARED} is missing; CI must have shared/ beside the checkout")
         pytest.skip(f"{SHARED} is not present (it sits beside the repository checkout)")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def rgw() -> Iterator[RunningRgw]:
+    """A single-node Ceph cluster with radosgw on 127.0.0.1, started once, stopped by PID at the end."""
+    problem = environment_problem()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"the Ceph RGW tests must run in CI: {problem}")
+        pytest.skip(problem)
+    with (
+        tempfile.TemporaryDirectory(prefix="genomdb-ceph-") as folder,
+        running_rgw(Path(folder) / "cluster") as running,
+    ):
+        yield running
+
+
+@pytest.fixture
+def rgw_bucket(rgw: RunningRgw) -> str:
+    """A new, empty bucket for one test."""
+    name = f"gdb-{uuid.uuid4().hex[:16]}"
+    rgw.create_bucket(name)
+    return name
+
+
+@pytest.fixture
+def rgw_env(rgw: RunningRgw, monkeypatch: pytest.MonkeyPatch) -> RunningRgw:
+    """The S3 credentials in the environment, where genomdb's settings read them."""
+    for key, value in rgw.environment().items():
+        monkeypatch.setenv(key, value)
+    return rgw

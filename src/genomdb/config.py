@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from genomdb.storage.s3 import S3Credentials
 
 DEFAULT_HOME = Path("genomdb-home")
 
@@ -23,7 +27,14 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="catalog URL: sqlite:///… (default, inside home) or postgresql+psycopg://…"
     )
-    store_url: str | None = Field(default=None, description="blob store URL: file:///… (default, inside home)")
+    store_url: str | None = Field(
+        default=None,
+        description="blob store URL: file:///… (default, inside home) or s3://bucket/prefix?endpoint=http://host:port",
+    )
+    s3_access_key_id: SecretStr | None = Field(
+        default=None, description="S3 access key (else boto3's chain: AWS_ACCESS_KEY_ID, ~/.aws); never logged"
+    )
+    s3_secret_access_key: SecretStr | None = Field(default=None, description="S3 secret key; never logged")
     secrets_dir: Path | None = Field(
         default=None, description="folder with the instance secrets (default home/secrets)"
     )
@@ -66,6 +77,11 @@ class Settings(BaseSettings):
         if self.store_url:
             return self.store_url
         return (self.resolved_home() / "blobs").as_uri()
+
+    def s3_credentials(self) -> S3Credentials:
+        from genomdb.storage.s3 import S3Credentials
+
+        return S3Credentials(self.s3_access_key_id, self.s3_secret_access_key)
 
     def resolved_secrets_dir(self) -> Path:
         if self.secrets_dir is not None:

@@ -15,7 +15,8 @@ from genomdb.db.engine import Database, create_database
 from genomdb.errors import InvalidInput, NotFound, Problem, Unavailable
 from genomdb.pseudonyms import Pseudonymizer
 from genomdb.storage.blobs import BlobStore, create_blob_store
-from genomdb.storage.envelope import ARCHIVE_SECRET_KEY, generate_archive_keys, load_archive_keys
+from genomdb.storage.datasets import DatasetStore, create_dataset_store
+from genomdb.storage.envelope import ARCHIVE_SECRET_KEY, ArchiveKeys, generate_archive_keys, load_archive_keys
 
 PSEUDONYM_KEY = "pseudonym.key"
 AUDIT_KEY = "audit.key"
@@ -67,22 +68,42 @@ def init_instance(settings: Settings) -> InitReport:
         seeded = Catalog(db).seed(DANISH_REGIONS, DANISH_DEPARTMENTS)
     finally:
         db.close()
-    create_blob_store(settings.resolved_store_url())
+    open_blob_store(settings)
     return InitReport(home, created_home, created_secrets, seeded)
+
+
+def open_blob_store(settings: Settings, *, archive_keys: ArchiveKeys | None = None) -> BlobStore:
+    """The instance's blob store, with its credentials from the settings and local staging inside the home."""
+    return create_blob_store(
+        settings.resolved_store_url(),
+        archive_keys=archive_keys,
+        encrypt=settings.encrypt_blobs and archive_keys is not None,
+        credentials=settings.s3_credentials(),
+        staging_dir=settings.resolved_home() / "staging",
+    )
 
 
 class Instance:
     """A wired genomdb instance: the database (with the catalogue on it), blob store, pseudonymizer and reference data.
 
-    ``db`` is what every domain's repository is built on; ``catalog`` is the metadata catalogue's repository.
+    ``db`` is what every domain's repository is built on; ``catalog`` is the metadata catalogue's repository;
+    ``datasets`` holds variant-store batches and frequency releases (local, or S3 with a local cache).
     """
 
-    def __init__(self, settings: Settings, db: Database, blobs: BlobStore, pseudonymizer: Pseudonymizer) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        blobs: BlobStore,
+        pseudonymizer: Pseudonymizer,
+        datasets: DatasetStore | None = None,
+    ) -> None:
         self.settings = settings
         self.db = db
         self.catalog = Catalog(db)
         self.blobs = blobs
         self.pseudonymizer = pseudonymizer
+        self.datasets: DatasetStore = datasets or create_dataset_store("file:", home=settings.resolved_home())
 
     @classmethod
     def open(cls, settings: Settings) -> Instance:
@@ -97,8 +118,9 @@ class Instance:
         if not db.is_current():
             db.migrate()
         keys = load_archive_keys(secrets_dir)
-        blobs = create_blob_store(settings.resolved_store_url(), archive_keys=keys, encrypt=settings.encrypt_blobs)
-        return cls(settings, db, blobs, Pseudonymizer(key))
+        blobs = open_blob_store(settings, archive_keys=keys)
+        datasets = create_dataset_store(settings.resolved_store_url(), home=home, credentials=settings.s3_credentials())
+        return cls(settings, db, blobs, Pseudonymizer(key), datasets)
 
     def close(self) -> None:
         self.db.close()

@@ -55,6 +55,32 @@ class World:
         return bytes(get_private_key(str(self.keys[username][0]), lambda: ""))
 
 
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param("postgresql", marks=pytest.mark.integration),
+        pytest.param("s3", marks=pytest.mark.rgw),
+    ]
+)
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Data-out runs on each catalog backend and on the S3 store (SQLite catalog, blobs in the real Ceph RGW)."""
+    home = tmp_path / "home"
+    if request.param == "postgresql":
+        return Settings(home=home, database_url=request.getfixturevalue("postgres_url"), gc_grace_seconds=0)
+    if request.param == "s3":
+        from pydantic import SecretStr
+
+        rgw = request.getfixturevalue("rgw")
+        return Settings(
+            home=home,
+            gc_grace_seconds=0,
+            store_url=rgw.store_url(request.getfixturevalue("rgw_bucket"), "genomdb"),
+            s3_access_key_id=SecretStr(rgw.access_key),
+            s3_secret_access_key=SecretStr(rgw.secret_key),
+        )
+    return Settings(home=home, gc_grace_seconds=0)
+
+
 @pytest.fixture(scope="session")
 def demo_cohort(tmp_path_factory: pytest.TempPathFactory) -> DemoCohort:
     return generate_demo(

@@ -31,6 +31,12 @@ def _env(settings: Settings, user: str | None) -> dict[str, str]:
     env = {**os.environ, "GENOMDB_HOME": str(settings.resolved_home()), "COLUMNS": "200"}
     if settings.database_url:
         env["GENOMDB_DATABASE_URL"] = settings.database_url
+    if settings.store_url:
+        env["GENOMDB_STORE_URL"] = settings.store_url
+    for name in ("s3_access_key_id", "s3_secret_access_key"):
+        secret = getattr(settings, name)
+        if secret is not None:
+            env[f"GENOMDB_{name.upper()}"] = secret.get_secret_value()
     if user:
         env["GENOMDB_USER"] = user
     return env

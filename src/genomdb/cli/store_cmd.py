@@ -1,4 +1,4 @@
-"""Commands of the blob store: gc and verify."""
+"""Commands of the store: gc, verify and scrub."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from genomdb.errors import IntegrityError
 from genomdb.frequency.publish import collect_unregistered_releases
 from genomdb.variants.store import collect_unregistered_batches
 
-app = typer.Typer(help="The blob store: garbage collection and integrity checks.", no_args_is_help=True)
+app = typer.Typer(help="The store: garbage collection and integrity checks.", no_args_is_help=True)
 
 
 @app.command("gc")
@@ -27,7 +27,7 @@ def gc(
         seconds = instance.settings.gc_grace_seconds if grace is None else grace
         report = instance.blobs.gc(instance.catalog.registered_blobs(), grace_seconds=seconds)
         batches = collect_unregistered_batches(
-            instance.settings.resolved_home(), instance.catalog, grace_seconds=seconds
+            instance.settings.resolved_home(), instance.catalog, grace_seconds=seconds, datasets=instance.datasets
         )
         releases = collect_unregistered_releases(instance, grace_seconds=seconds)
     console.print(
@@ -59,3 +59,39 @@ def verify() -> None:
     console.print(f"verified {len(registered) - len(bad)} of {len(registered)} blob(s)")
     if bad:
         raise IntegrityError(f"{len(bad)} blob(s) failed verification")
+
+
+@app.command("scrub")
+def scrub(
+    sample: Annotated[
+        float,
+        typer.Option(
+            "--sample", min=0.0001, max=1.0, help="fraction of the objects to re-read, least recently checked first"
+        ),
+    ] = 1.0,
+    rate: Annotated[
+        float | None, typer.Option("--rate", min=0.01, help="read at most this many MB/s (spares production I/O)")
+    ] = None,
+) -> None:
+    """Re-read stored objects (blobs, batch and release files) and compare each with the ledger's sha256."""
+    from genomdb.frequency.publish import release_objects
+    from genomdb.storage.scrub import blob_entries
+    from genomdb.storage.scrub import scrub as run_scrub
+    from genomdb.variants.store import VariantStore
+
+    with state.open() as instance:
+        expected = [
+            *blob_entries(instance.catalog.registered_blobs()),
+            *VariantStore.of(instance).stored_objects(),
+            *release_objects(instance),
+        ]
+        report = run_scrub(instance.db, instance.blobs, instance.datasets, expected, sample=sample, mb_per_second=rate)
+    for drift in report.drift:
+        console.print(f"[red]✗[/] {drift.name}: {drift.state} — {drift.detail}")
+    speed = report.n_bytes / 1e6 / report.seconds if report.seconds > 0 else 0.0
+    console.print(
+        f"scrubbed {report.n_checked} of {report.n_objects} object(s), {report.n_bytes / 1e6:.1f} MB "
+        f"in {report.seconds:.1f} s ({speed:.1f} MB/s); {len(report.drift)} with drift"
+    )
+    if report.drift:
+        raise IntegrityError(f"{len(report.drift)} object(s) drifted from the ledger")

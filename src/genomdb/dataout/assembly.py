@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from genomdb.access.records import (
     Actor,
@@ -51,7 +51,7 @@ def package_dir(instance: Instance, request_id: str) -> Path:
 class _VerifyingReader(io.RawIOBase):
     """Reads a stored plaintext while hashing it, so a copy is proven identical to what was submitted."""
 
-    def __init__(self, source: io.BufferedReader) -> None:
+    def __init__(self, source: BinaryIO) -> None:
         super().__init__()
         self._source = source
         self.sha256 = hashlib.sha256()
@@ -60,7 +60,7 @@ class _VerifyingReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        n = self._source.readinto(buffer)
+        n = self._source.readinto(buffer)  # type: ignore[attr-defined]
         if n:
             self.sha256.update(memoryview(buffer)[:n])
         return n or 0
@@ -90,7 +90,7 @@ def _part_name(planned: PlannedFile, taken: set[str], *, research: bool) -> str:
 
 def _seal_blob(instance: Instance, sha256: str, target: Path, keys: ArchiveKeys, recipient: bytes) -> tuple[str, int]:
     blob = stored_blob(instance, sha256)
-    with blob.path.open("rb") as source:
+    with instance.blobs.open_stored(sha256) as source:
         if blob.sealed:
             return reseal_for_recipient(source, target, keys=keys, recipient=recipient)
         reader = _VerifyingReader(source)

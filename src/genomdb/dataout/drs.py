@@ -73,7 +73,7 @@ def drs_object(
         mime = "application/octet-stream"
         description = f"index of the {index_of.format} of sample {facts.submitter_sample_id}"
     blob = stored_blob(instance, object_id)
-    if base_url is None and not blob.sealed:
+    if base_url is None and not blob.sealed and blob.path is not None:
         access_url = {"url": blob.path.as_uri()}
         method_type = "file"
     else:

@@ -157,23 +157,24 @@ class PlainRangeReader:
 class SealedRangeReader:
     """Byte ranges of the plaintext of a crypt4gh file, decrypting only the 64 KiB segments they touch."""
 
-    def __init__(self, path: Path, keys: ArchiveKeys) -> None:
+    def __init__(self, source: Path | BinaryIO, keys: ArchiveKeys, *, size: int | None = None) -> None:
+        """``source``: the sealed file, or an open seekable stream of it whose total ``size`` is given."""
         from crypt4gh import header
 
-        self._handle = path.open("rb")
+        self._handle: BinaryIO = source.open("rb") if isinstance(source, Path) else source
+        name = source.name if isinstance(source, Path) else "sealed blob"
         try:
             with _quiet_crypt4gh():
                 self._session_keys, edit_list = header.deconstruct(self._handle, [(0, keys.secret_key, None)])
         except ValueError as exc:
             self._handle.close()
-            raise IntegrityError(
-                f"{path.name}: the crypt4gh header cannot be opened with the archive key: {exc}"
-            ) from None
+            raise IntegrityError(f"{name}: the crypt4gh header cannot be opened with the archive key: {exc}") from None
         if edit_list is not None:
             self._handle.close()
-            raise IntegrityError(f"{path.name}: stored blobs never carry a crypt4gh edit list")
+            raise IntegrityError(f"{name}: stored blobs never carry a crypt4gh edit list")
         self._body_start = self._handle.tell()
-        body = os.fstat(self._handle.fileno()).st_size - self._body_start
+        total = os.fstat(self._handle.fileno()).st_size if size is None else size
+        body = total - self._body_start
         n_full, rest = divmod(body, CIPHER_SEGMENT_SIZE)
         self.size = n_full * SEGMENT_SIZE + max(0, rest - CIPHER_OVERHEAD)
         self._cache: tuple[int, bytes] | None = None

@@ -6,7 +6,7 @@ from genomdb.frequency.records import BatchSource, CohortMember
 from genomdb.frequency.strata import SampleLabels
 from genomdb.instance import Instance
 from genomdb.variants.cohort import frequency_cohort
-from genomdb.variants.layout import batch_dir
+from genomdb.variants.layout import batch_dir, batch_name
 from genomdb.variants.records import CohortSample
 from genomdb.variants.repository import variant_batches
 
@@ -32,8 +32,12 @@ def cohort_member(sample: CohortSample) -> CohortMember:
 
 
 def harmonised_inputs(instance: Instance) -> tuple[list[BatchSource], list[CohortMember]]:
-    """Every registered variant-store batch and every harmonised sample version of the instance."""
+    """Every registered variant-store batch and every harmonised sample version of the instance.
+
+    On an S3 store each batch is read from its verified local cache, fetched once when missing."""
     home = instance.settings.resolved_home()
+    for batch in variant_batches(instance.db):
+        instance.datasets.materialise(batch_name(batch.batch_id), batch_dir(home, batch.batch_id))
     batches = [
         BatchSource(
             batch_id=batch.batch_id,

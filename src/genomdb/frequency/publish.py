@@ -15,6 +15,8 @@ leftovers of a crash, ignored by every reader.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import shutil
 import time
 import uuid
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from genomdb.errors import Conflict, IntegrityError, InvalidInput, Problem
+from genomdb.errors import Conflict, IntegrityError, InvalidInput, NotFound, Problem
 from genomdb.frequency.aggregate import quote, sha256_file
 from genomdb.frequency.inputs import harmonised_inputs
 from genomdb.frequency.manifest import MANIFEST_NAME, ReleaseManifest, read_manifest, write_manifest
@@ -44,6 +46,7 @@ from genomdb.frequency.repository import (
 )
 from genomdb.frequency.strata import stratum_slug
 from genomdb.instance import Instance
+from genomdb.storage.repository import LedgerEntry
 from genomdb.variants.engine import check_engine
 
 FREQUENCY_DIR = "frequency"
@@ -58,6 +61,11 @@ def frequency_home(instance: Instance) -> Path:
     return instance.settings.resolved_home() / FREQUENCY_DIR
 
 
+def release_name(release_id: str) -> str:
+    """A release's dataset name on the instance's store (its folder relative to the home)."""
+    return f"{FREQUENCY_DIR}/{RELEASES_DIR}/{release_id}"
+
+
 def release_id_for(created: dt.datetime, sequence: int) -> str:
     """``GDB-FREQ-<year>-<month>-R<sequence>``: the month it was built and its place in the series."""
     return f"GDB-FREQ-{created:%Y-%m}-R{sequence}"
@@ -66,6 +74,7 @@ def release_id_for(created: dt.datetime, sequence: int) -> str:
 def open_release(instance: Instance, release_id: str | None = None) -> tuple[ReleaseInfo, ReleaseManifest]:
     """A registered release (the newest by default) with its manifest, checked against the catalog's sha256."""
     info = frequency_release(instance.db, release_id, home=instance.settings.resolved_home())
+    instance.datasets.materialise(release_name(info.release_id), info.path)
     manifest_path = info.path / MANIFEST_NAME
     if not manifest_path.exists() or sha256_file(manifest_path) != info.manifest_sha256:
         raise IntegrityError(f"release {info.release_id}: {manifest_path} is missing or differs from the catalog")
@@ -98,6 +107,8 @@ def build_release(
     if not batches:
         raise Conflict("no harmonised batches yet: run `genomdb harmonize` first")
     releases = frequency_releases(instance.db, home=home)
+    if releases:
+        instance.datasets.materialise(release_name(releases[-1].release_id), releases[-1].path)
     previous = PreviousRelease.open(releases[-1].path) if releases else None
     if previous is not None:
         open_release(instance, previous.manifest.release_id)
@@ -145,6 +156,7 @@ def build_release(
         strata=plan.strata,
     )
     try:
+        instance.datasets.publish(target, release_name(release_id))  # objects first, the catalog row second
         register_release(
             instance.db,
             info,
@@ -232,13 +244,39 @@ def diff_releases(instance: Instance, old_id: str, new_id: str | None = None) ->
     )
 
 
+def release_objects(instance: Instance) -> list[LedgerEntry]:
+    """What the integrity ledger holds for the registered releases: each ``manifest.json`` with the catalog's
+    sha256, and each file with the sha256 its (matching) manifest lists."""
+    entries: list[LedgerEntry] = []
+    for info in list_releases(instance):
+        name = release_name(info.release_id)
+        manifest_name = f"{name}/{MANIFEST_NAME}"
+        entries.append(LedgerEntry(manifest_name, "release", info.manifest_sha256))
+        try:
+            with instance.datasets.open_file(manifest_name) as handle:
+                data = handle.read()
+        except NotFound:
+            continue
+        if hashlib.sha256(data).hexdigest() != info.manifest_sha256:
+            continue
+        for file_name, sha256 in sorted(json.loads(data)["files"].items()):
+            entries.append(LedgerEntry(f"{name}/{file_name}", "release", sha256))
+    return entries
+
+
 def collect_unregistered_releases(instance: Instance, *, grace_seconds: float | None = None) -> list[Path]:
-    """Remove release folders no catalog row names (crashed builds), older than the grace period; list them."""
+    """Remove release folders no catalog row names (crashed builds), older than the grace period; list them.
+
+    On an S3 store their objects are removed too (listed as ``s3:`` names)."""
     grace = instance.settings.gc_grace_seconds if grace_seconds is None else grace_seconds
+    registered = {info.path.name for info in list_releases(instance)}
+    remote = [
+        Path(f"s3:{name}")
+        for name in instance.datasets.collect(f"{FREQUENCY_DIR}/{RELEASES_DIR}", registered, grace_seconds=grace)
+    ]
     releases_dir = frequency_home(instance) / RELEASES_DIR
     if not releases_dir.is_dir():
-        return []
-    registered = {info.path.name for info in list_releases(instance)}
+        return remote
     now = time.time()
     removed = []
     for folder in sorted(releases_dir.iterdir()):
@@ -246,4 +284,4 @@ def collect_unregistered_releases(instance: Instance, *, grace_seconds: float | 
             continue
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
-    return removed
+    return remote + removed

@@ -15,18 +15,23 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 from urllib.parse import unquote, urlparse
 
 from genomdb.errors import IntegrityError, NotFound, Unavailable
 from genomdb.storage.checksums import copy_with_checksums
 from genomdb.storage.envelope import ArchiveKeys, decrypt_stream, encrypt_stream
 
+if TYPE_CHECKING:
+    from genomdb.storage.s3 import S3Credentials
+
 CHUNK = 4 * 1024 * 1024
+ProgressCallback = Callable[[int], None]
+"""Told how many more bytes were written; for progress bars of large commits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +40,20 @@ class StagedBlob:
     sha256: str
     md5: str
     size: int
+
+
+@dataclass(frozen=True, slots=True)
+class BlobEntry:
+    """One stored object as its backend lists it."""
+
+    sha256: str
+    size: int
+    """Bytes as stored (ciphertext size for sealed blobs)."""
+    modified: float
+    """POSIX time of the last write."""
+    encrypted: bool
+    location: str
+    """Where it is: a local path or ``s3://bucket/key``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +74,9 @@ class BlobStore(Protocol):
 
     def stage(self, source: Path, workspace: Path, *, name: str) -> StagedBlob: ...
 
-    def commit(self, staged: StagedBlob) -> bool: ...
+    def commit(self, staged: StagedBlob, *, progress: ProgressCallback | None = None) -> bool: ...
+
+    def put_file(self, path: Path, *, sha256: str, size: int, progress: ProgressCallback | None = None) -> bool: ...
 
     def exists(self, sha256: str) -> bool: ...
 
@@ -63,9 +84,11 @@ class BlobStore(Protocol):
 
     def open(self, sha256: str) -> AbstractContextManager[BinaryIO]: ...
 
+    def open_stored(self, sha256: str) -> AbstractContextManager[BinaryIO]: ...
+
     def verify(self, sha256: str) -> None: ...
 
-    def iter_blobs(self) -> Iterator[tuple[str, Path]]: ...
+    def list_blobs(self) -> Iterator[BlobEntry]: ...
 
     def gc(self, registered: set[str], *, grace_seconds: float) -> GcReport: ...
 
@@ -117,22 +140,48 @@ class LocalBlobStore:
         sha256, md5, size = copy_with_checksums(source, target)
         return StagedBlob(path=target, sha256=sha256, md5=md5, size=size)
 
-    def commit(self, staged: StagedBlob) -> bool:
+    def commit(self, staged: StagedBlob, *, progress: ProgressCallback | None = None) -> bool:
         """Move a staged blob into place; return False when identical content was stored already."""
         if self._existing(staged.sha256) is not None:
             return False
-        final = self._path(staged.sha256, encrypted=self.encrypts)
-        final.parent.mkdir(parents=True, exist_ok=True)
         if self.encrypts:
-            assert self._keys is not None
-            handle, temp_name = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
-            with os.fdopen(handle, "wb") as target, staged.path.open("rb") as source:
-                encrypt_stream(source, target, sender=self._keys, recipient_public_key=self._keys.public_key)
-                target.flush()
-                os.fsync(target.fileno())
+            return self.put_file(staged.path, sha256=staged.sha256, size=staged.size, progress=progress)
+        final = self._path(staged.sha256, encrypted=False)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if progress is not None:
+            progress(staged.size)  # the bytes were written when staged; the rename below makes them visible
+        staged.path.replace(final)
+        _fsync_dir(final.parent)
+        return True
+
+    def put_file(self, path: Path, *, sha256: str, size: int, progress: ProgressCallback | None = None) -> bool:
+        """Copy a local plaintext file whose sha256 is known into place (sealed when the store encrypts):
+        written to a temporary name beside the final one, fsynced, then renamed."""
+        if self._existing(sha256) is not None:
+            return False
+        final = self._path(sha256, encrypted=self.encrypts)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(handle, "wb") as raw, path.open("rb") as source:
+                target = _CountingWriter(raw, progress)
+                if self.encrypts:
+                    assert self._keys is not None
+                    encrypt_stream(
+                        source,
+                        target,  # type: ignore[arg-type]
+                        sender=self._keys,
+                        recipient_public_key=self._keys.public_key,
+                    )
+                else:
+                    while chunk := source.read(CHUNK):
+                        target.write(chunk)
+                raw.flush()
+                os.fsync(raw.fileno())
             Path(temp_name).replace(final)
-        else:
-            staged.path.replace(final)
+        except BaseException:
+            Path(temp_name).unlink(missing_ok=True)
+            raise
         _fsync_dir(final.parent)
         return True
 
@@ -161,16 +210,34 @@ class LocalBlobStore:
             plain.seek(0)
             yield plain
 
+    @contextmanager
+    def open_stored(self, sha256: str) -> Iterator[BinaryIO]:
+        """The stored bytes (ciphertext when sealed), seekable: ranged reads touch only what they read."""
+        path = self._existing(sha256)
+        if path is None:
+            raise NotFound(f"blob {sha256} is not in the store")
+        with path.open("rb") as handle:
+            yield handle
+
     def verify(self, sha256: str) -> None:
         """Re-read a blob and check its content still hashes to its key."""
         digest = hashlib.sha256()
-        with self.open(sha256) as handle:
-            while chunk := handle.read(CHUNK):
-                digest.update(chunk)
+        try:
+            with self.open(sha256) as handle:
+                while chunk := handle.read(CHUNK):
+                    digest.update(chunk)
+        except (ValueError, EOFError) as exc:  # crypt4gh: a sealed segment fails authentication
+            raise IntegrityError(f"blob {sha256} is corrupt: its envelope cannot be opened ({exc})") from None
         if digest.hexdigest() != sha256:
             raise IntegrityError(f"blob {sha256} is corrupt: its content hashes to {digest.hexdigest()}")
 
+    def list_blobs(self) -> Iterator[BlobEntry]:
+        for sha256, path in self.iter_blobs():
+            stat = path.stat()
+            yield BlobEntry(sha256, stat.st_size, stat.st_mtime, path.suffix == ".c4gh", str(path))
+
     def iter_blobs(self) -> Iterator[tuple[str, Path]]:
+        """Every stored blob's sha256 and file (this backend's own layout)."""
         base = self.root / "sha256"
         if not base.exists():
             return
@@ -207,11 +274,51 @@ class LocalBlobStore:
         return GcReport(removed, removed_bytes, removed_staging, kept)
 
 
-def create_blob_store(url: str, *, archive_keys: ArchiveKeys | None = None, encrypt: bool = False) -> BlobStore:
-    """Open the blob store at a URL. ``file:///path`` is the embedded default."""
+class _CountingWriter:
+    """Passes writes through to a file and reports their sizes."""
+
+    def __init__(self, target: BinaryIO, progress: ProgressCallback | None) -> None:
+        self._target, self._progress = target, progress
+
+    def write(self, data: bytes) -> int:
+        n = self._target.write(data)
+        if self._progress is not None:
+            self._progress(len(data))
+        return n
+
+    def flush(self) -> None:
+        self._target.flush()
+
+
+def create_blob_store(
+    url: str,
+    *,
+    archive_keys: ArchiveKeys | None = None,
+    encrypt: bool = False,
+    credentials: S3Credentials | None = None,
+    staging_dir: Path | None = None,
+) -> BlobStore:
+    """Open the blob store at a URL: ``file:///path`` (the embedded default) or ``s3://bucket/prefix?endpoint=…``
+    (credentials from ``credentials`` or boto3's own chain, never from the URL)."""
     parsed = urlparse(url)
     if parsed.scheme == "file":
         root = Path(unquote(parsed.path))
         root.mkdir(parents=True, exist_ok=True)
         return LocalBlobStore(root, archive_keys=archive_keys, encrypt=encrypt)
-    raise Unavailable(f"unsupported blob store URL scheme {parsed.scheme!r}: use file:///absolute/path")
+    if parsed.scheme == "s3":
+        from genomdb.storage.s3 import create_s3_client, parse_s3_url
+        from genomdb.storage.s3blobs import S3BlobStore
+
+        location = parse_s3_url(url)
+        client = create_s3_client(location, credentials)
+        return S3BlobStore(
+            location,
+            client,
+            staging_dir=staging_dir,
+            archive_keys=archive_keys,
+            encrypt=encrypt,
+            credentials=credentials,
+        )
+    raise Unavailable(
+        f"unsupported blob store URL scheme {parsed.scheme!r}: use file:///absolute/path or s3://bucket/prefix"
+    )

@@ -70,6 +70,11 @@ def batches_root(home: Path) -> Path:
     return variants_root(home) / BATCHES_DIR
 
 
+def batch_name(batch_id: str) -> str:
+    """The batch's dataset name on the instance's store (its folder relative to the home)."""
+    return f"{VARIANTS_DIR}/{BATCHES_DIR}/{batch_id}"
+
+
 def batch_dir(home: Path, batch_id: str) -> Path:
     return batches_root(home) / batch_id
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 import json
 import re
 import secrets
@@ -28,7 +29,9 @@ import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from genomdb.catalog.repository import Catalog
-from genomdb.errors import InvalidInput, Problem
+from genomdb.errors import InvalidInput, NotFound, Problem
+from genomdb.storage.datasets import DatasetStore, LocalDatasets
+from genomdb.storage.repository import LedgerEntry
 from genomdb.variants import layout
 from genomdb.variants import repository as variant_repository
 from genomdb.variants.records import HarmonisedSample, NewBatch, VariantBatch
@@ -233,13 +236,14 @@ def _sql_list(values: Sequence[str]) -> str:
 class VariantStore:
     """Registered batches under ``HOME/variants`` and what readers need to query them with DuckDB."""
 
-    def __init__(self, home: Path, catalog: Catalog) -> None:
+    def __init__(self, home: Path, catalog: Catalog, *, datasets: DatasetStore | None = None) -> None:
         self.home = home
         self.catalog = catalog
+        self.datasets: DatasetStore = datasets or LocalDatasets(home)
 
     @classmethod
     def of(cls, instance: Instance) -> VariantStore:
-        return cls(instance.settings.resolved_home(), instance.catalog)
+        return cls(instance.settings.resolved_home(), instance.catalog, datasets=instance.datasets)
 
     # --- reading ---------------------------------------------------------------------------------------------
 
@@ -248,7 +252,10 @@ class VariantStore:
         return variant_repository.variant_batches(self.catalog.db)
 
     def batch_path(self, batch_id: str) -> Path:
-        return layout.batch_dir(self.home, batch_id)
+        """A registered batch's local folder (on an S3 store: its verified read cache, fetched when missing)."""
+        path = layout.batch_dir(self.home, batch_id)
+        self.datasets.materialise(layout.batch_name(batch_id), path)
+        return path
 
     def _globs(self, table: str, batch_ids: Iterable[str] | None) -> list[str]:
         registered = [b.batch_id for b in self.batches()]
@@ -286,11 +293,11 @@ class VariantStore:
                     )
                 ],
             )
-        parts = [layout.part_path(self.batch_path(b.batch_id), layout.CALLS, match["chrom"]) for b in self.batches()]
-        existing = [str(p) for p in parts if p.exists()]
+        existing = self._call_parts(match["chrom"])
         if not existing:
             return []
         con = connect_duckdb(threads=1)
+        self.datasets.attach(con)
         try:
             rows = con.execute(
                 f"SELECT sample_id, alt_count FROM read_parquet({_sql_list(existing)}) "
@@ -306,6 +313,41 @@ class VariantStore:
             found = [(s, n) for s, n in found if s in current]
         return found
 
+    def _call_parts(self, chrom: str) -> list[str]:
+        """The ``calls`` part of one chromosome in every registered batch: local files, or on an S3 store the
+        objects themselves (DuckDB reads just the row groups it needs) unless a verified local copy is cached."""
+        found = []
+        for batch in self.batches():
+            local = layout.part_path(layout.batch_dir(self.home, batch.batch_id), layout.CALLS, chrom)
+            if local.exists() or not self.datasets.remote:
+                if local.exists():
+                    found.append(str(local))
+                continue
+            name = layout.batch_name(batch.batch_id)
+            relative = layout.part_path(Path(), layout.CALLS, chrom).as_posix()
+            if self.datasets.exists(f"{name}/{relative}"):
+                found.append(f"{self.datasets.duckdb_path(name)}/{relative}")
+        return found
+
+    def stored_objects(self) -> list[LedgerEntry]:
+        """What the integrity ledger holds for the registered batches: each ``batch.json`` with the sha256 the
+        catalog recorded, and each Parquet part with the sha256 its (matching) ``batch.json`` lists."""
+        entries: list[LedgerEntry] = []
+        for batch in self.batches():
+            name = layout.batch_name(batch.batch_id)
+            manifest_name = f"{name}/{layout.BATCH_MANIFEST}"
+            entries.append(LedgerEntry(manifest_name, "batch", batch.manifest_sha256))
+            try:
+                with self.datasets.open_file(manifest_name) as handle:
+                    data = handle.read()
+            except NotFound:
+                continue
+            if hashlib.sha256(data).hexdigest() != batch.manifest_sha256:
+                continue  # the manifest itself is reported; its part list cannot be trusted
+            for part in json.loads(data)["parts"]:
+                entries.append(LedgerEntry(f"{name}/{part['path']}", "batch", part["sha256"]))
+        return entries
+
     # --- writing ---------------------------------------------------------------------------------------------
 
     @contextmanager
@@ -320,8 +362,11 @@ class VariantStore:
             raise
 
     def publish(self, written: WrittenBatch, samples: Sequence[HarmonisedSample]) -> VariantBatch:
-        """Register a written batch in one catalog transaction; on failure its folder is removed again."""
+        """Register a written batch in one catalog transaction; on failure its folder is removed again.
+
+        On an S3 store the batch's objects are uploaded first; the local folder stays as the read cache."""
         try:
+            self.datasets.publish(written.path, layout.batch_name(written.batch_id))
             variant_repository.record_batch(
                 self.catalog.db,
                 NewBatch(
@@ -351,14 +396,20 @@ class VariantStore:
         )
 
 
-def collect_unregistered_batches(home: Path, catalog: Catalog, *, grace_seconds: float) -> BatchGcReport:
-    """Remove batch folders no catalog row registers, and abandoned temporary folders, older than the grace."""
+def collect_unregistered_batches(
+    home: Path, catalog: Catalog, *, grace_seconds: float, datasets: DatasetStore | None = None
+) -> BatchGcReport:
+    """Remove batch folders no catalog row registers, and abandoned temporary folders, older than the grace;
+    on an S3 store also the objects of batches uploaded but never registered."""
     cutoff = time.time() - grace_seconds
     registered = variant_repository.registered_batch_ids(catalog.db)
     removed = removed_temporary = kept = 0
+    if datasets is not None:
+        parent = f"{layout.VARIANTS_DIR}/{layout.BATCHES_DIR}"
+        removed += len(datasets.collect(parent, set(registered), grace_seconds=grace_seconds))
     root = layout.variants_root(home)
     if not root.exists():
-        return BatchGcReport(0, 0, 0)
+        return BatchGcReport(removed, 0, 0)
     candidates = [(p, False) for p in root.glob(f"{layout.TEMPORARY_PREFIX}*")]
     batches = layout.batches_root(home)
     if batches.exists():

@@ -1,0 +1,253 @@
+"""A real single-node Ceph cluster with a RADOS Gateway on 127.0.0.1, for the S3 tests and the storage benchmark.
+
+One monitor, one BlueStore OSD on a sparse file and one radosgw, from Debian's ``ceph-mon ceph-osd radosgw``
+packages; authentication off (``auth … required = none`` with ``ms mon client mode = crc``), one replica. Every
+daemon runs in the foreground as a child of this process and is stopped by its PID — also when the caller fails.
+
+    with running_rgw(tmp / "ceph") as rgw:      # about 15 s
+        rgw.store_url("genomdb-test")           # s3://genomdb-test?endpoint=http://127.0.0.1:…
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DAEMONS = ("ceph-mon", "ceph-osd", "radosgw", "radosgw-admin", "monmaptool", "ceph")
+OSD_BYTES = 20 * 1024**3
+"""The sparse file backing the OSD: only what is written takes space."""
+
+
+def missing_binaries() -> list[str]:
+    """The Ceph programs not on PATH (``apt-get install ceph-mon ceph-osd radosgw`` provides them)."""
+    return [name for name in DAEMONS if shutil.which(name) is None]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class RunningRgw:
+    """A started cluster: where its gateway listens and the S3 user's keys."""
+
+    root: Path
+    endpoint: str
+    access_key: str
+    secret_key: str
+    conf: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def store_url(self, bucket: str, prefix: str = "") -> str:
+        path = f"/{prefix.strip('/')}" if prefix.strip("/") else ""
+        return f"s3://{bucket}{path}?endpoint={self.endpoint}"
+
+    def environment(self) -> dict[str, str]:
+        """The credentials as genomdb reads them (never part of a store URL)."""
+        return {"GENOMDB_S3_ACCESS_KEY_ID": self.access_key, "GENOMDB_S3_SECRET_ACCESS_KEY": self.secret_key}
+
+    def client(self) -> object:
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name="us-east-1",
+            config=Config(
+                s3={"addressing_style": "path"},
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
+        )
+
+    def create_bucket(self, bucket: str) -> None:
+        self.client().create_bucket(Bucket=bucket)  # type: ignore[attr-defined]
+
+    def ceph(self, *args: str) -> str:
+        return _run(["ceph", "-c", str(self.conf), *args])
+
+    def stop(self) -> None:
+        """Stop the gateway, then the OSD, then the monitor, each by its PID; kill what does not stop in 20 s."""
+        for name in ("radosgw", "ceph-osd", "ceph-mon"):
+            process = self.processes.pop(name, None)
+            if process is None or process.poll() is not None:
+                continue
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def _run(command: list[str], *, timeout: float = 60) -> str:
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:4])} … failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
+    return done.stdout
+
+
+def _config(root: Path, fsid: str, mon_port: int, rgw_port: int) -> str:
+    return f"""[global]
+fsid = {fsid}
+mon host = v2:127.0.0.1:{mon_port}
+mon initial members = a
+auth cluster required = none
+auth service required = none
+auth client required = none
+ms mon client mode = crc
+ms bind ipv6 = false
+public addr = 127.0.0.1
+osd pool default size = 1
+osd pool default min size = 1
+mon allow pool size one = true
+mon warn on pool no redundancy = false
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd pool default pg autoscale mode = off
+osd crush chooseleaf type = 0
+run dir = {root}/run
+admin socket = {root}/run/$name.asok
+log file = {root}/log/$name.log
+mon data = {root}/mon/$name
+osd data = {root}/osd/$name
+keyring = {root}/keyring
+osd objectstore = bluestore
+bluestore block create = true
+bluestore block size = {OSD_BYTES}
+osd memory target = 939524096
+bluestore cache autotune = false
+bluestore cache size = 134217728
+mon data avail warn = 1
+mon data avail crit = 0
+[client.rgw]
+rgw frontends = beast endpoint=127.0.0.1:{rgw_port}
+rgw data = {root}/rgw
+rgw dns name = 127.0.0.1
+rgw enable usage log = false
+"""
+
+
+def _start(rgw: RunningRgw, name: str, command: list[str]) -> None:
+    log = (rgw.root / "log" / f"{name}.out").open("wb")
+    rgw.processes[name] = subprocess.Popen(
+        command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+    )
+    log.close()
+
+
+def _wait(what: str, rgw: RunningRgw, check: object, *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name, process in rgw.processes.items():
+            if process.poll() is not None:
+                tail = (rgw.root / "log" / f"{name}.out").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"{name} exited ({process.returncode}) while waiting for {what}: {tail}")
+        if check():  # type: ignore[operator]
+            return
+        time.sleep(0.25)
+    raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what} (logs in {rgw.root / 'log'})")
+
+
+def _osd_up(rgw: RunningRgw) -> bool:
+    try:
+        dump = json.loads(rgw.ceph("osd", "dump", "--format", "json"))
+    except (RuntimeError, subprocess.TimeoutExpired, json.JSONDecodeError):
+        return False
+    return any(osd.get("up") == 1 for osd in dump.get("osds", []))
+
+
+def _gateway_answers(endpoint: str) -> bool:
+    try:
+        with urllib.request.urlopen(endpoint + "/", timeout=2) as response:
+            return int(response.status) == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start_rgw(root: Path) -> RunningRgw:
+    """Bootstrap and start monitor, OSD and gateway under ``root``; create an S3 user. Stops all on failure."""
+    root.mkdir(parents=True, exist_ok=True)
+    for sub in ("run", "log", "mon/mon.a", "osd/osd.0", "rgw"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    (root / "keyring").touch()
+    fsid, mon_port, rgw_port = str(uuid.uuid4()), free_port(), free_port()
+    conf = root / "ceph.conf"
+    conf.write_text(_config(root, fsid, mon_port, rgw_port))
+    rgw = RunningRgw(
+        root=root,
+        endpoint=f"http://127.0.0.1:{rgw_port}",
+        access_key="GDB" + secrets.token_hex(8).upper(),
+        secret_key=secrets.token_urlsafe(30),
+        conf=conf,
+    )
+    atexit.register(rgw.stop)
+    try:
+        c = str(conf)
+        _run(["monmaptool", "--create", "--add", "a", f"v2:127.0.0.1:{mon_port}", "--fsid", fsid, str(root / "monmap")])
+        _run(["ceph-mon", "-c", c, "--mkfs", "-i", "a", "--monmap", str(root / "monmap")])
+        _start(rgw, "ceph-mon", ["ceph-mon", "-c", c, "-i", "a", "-f"])
+        osd_uuid = str(uuid.uuid4())
+        osd_id = rgw.ceph("osd", "new", osd_uuid).strip()
+        _run(["ceph-osd", "-c", c, "-i", osd_id, "--mkfs", "--osd-uuid", osd_uuid], timeout=120)
+        _start(rgw, "ceph-osd", ["ceph-osd", "-c", c, "-i", osd_id, "-f"])
+        _wait("the OSD to come up", rgw, lambda: _osd_up(rgw), timeout=90)
+        _start(rgw, "radosgw", ["radosgw", "-c", c, "-n", "client.rgw", "-f"])
+        _wait("the gateway to answer", rgw, lambda: _gateway_answers(rgw.endpoint), timeout=120)
+        _run(
+            [
+                "radosgw-admin", "-c", c, "user", "create", "--uid=genomdb", "--display-name=genomdb tests",
+                f"--access-key={rgw.access_key}", f"--secret-key={rgw.secret_key}",
+            ]
+        )  # fmt: skip
+    except BaseException:
+        rgw.stop()
+        raise
+    return rgw
+
+
+@contextlib.contextmanager
+def running_rgw(root: Path, *, keep_data: bool = False) -> Iterator[RunningRgw]:
+    """A cluster for the length of the block; every daemon is stopped by PID when it ends, however it ends."""
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def terminated(signum: int, frame: object) -> None:
+        rgw.stop()  # the daemons run in their own session: a SIGTERM to this process does not reach them
+        signal.signal(signal.SIGTERM, previous)
+        raise SystemExit(128 + signum)
+
+    rgw = start_rgw(root)
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield rgw
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        rgw.stop()
+        if not keep_data:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def environment_problem() -> str | None:
+    """Why the RGW cannot be started here, or None."""
+    missing = missing_binaries()
+    if missing:
+        return f"Ceph is not installed (missing {', '.join(missing)}): apt-get install ceph-mon ceph-osd radosgw"
+    return None
