@@ -59,3 +59,12 @@ def verify() -> None:
     console.print(f"verified {len(registered) - len(bad)} of {len(registered)} blob(s)")
     if bad:
         raise IntegrityError(f"{len(bad)} blob(s) failed verification")
+
+
+def _register_tier() -> None:
+    from genomdb.cli.dataout_cmd import tier
+
+    app.command("tier")(tier)
+
+
+_register_tier()
