@@ -105,3 +105,96 @@ class RichProgress:
         if self._task is not None:
             self._progress.stop()
         self._task = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    """A listing column. Identifiers are never cut; other columns wrap, and the least important are dropped."""
+
+    header: str
+    identifier: bool = False
+    drop_order: int = 0
+    """0: always kept; otherwise dropped (highest first) when the table does not fit the terminal."""
+    justify: str = "left"
+
+
+def _tsv_cell(value: str) -> str:
+    return escape_controls(value.replace("\t", " ").replace("\n", " "))
+
+
+def write_tsv(columns: list[Column], rows: list[list[str]]) -> None:
+    """Tab-separated values with a header line on stdout: every column, nothing dropped or cut."""
+    sys.stdout.write("\t".join(c.header for c in columns) + "\n")
+    for row in rows:
+        sys.stdout.write("\t".join(_tsv_cell(cell) for cell in row) + "\n")
+
+
+GUTTER = 2
+MIN_FOLDED = 4
+"""Spaces between listing columns (listings have no borders: the width goes to the data)."""
+
+
+def listing_table(
+    columns: list[Column], rows: list[list[str]], *, width: int, title: str | None = None
+) -> tuple[Any, list[str]]:
+    """A Rich table that fits ``width`` without cutting an identifier, and the headers of columns it dropped.
+
+    Identifier columns never wrap and are as wide as their longest value; the others wrap between words only, never
+    inside one. When that does not fit, columns are dropped in their ``drop_order`` (highest first).
+    """
+    from rich.table import Table
+
+    def narrowest(index: int) -> int:
+        cells = [columns[index].header, *(row[index] for row in rows)]
+        if columns[index].identifier:
+            return max(len(cell) for cell in cells)
+        return max(len(word) for cell in cells for word in (cell.split() or [""]))
+
+    kept = list(range(len(columns)))
+    dropped: list[str] = []
+    while True:
+        needed = sum(narrowest(i) for i in kept) + GUTTER * (len(kept) - 1)
+        droppable = [i for i in kept if columns[i].drop_order > 0]
+        if needed <= width or not droppable:
+            break
+        victim = max(droppable, key=lambda i: (columns[i].drop_order, i))
+        kept.remove(victim)
+        dropped.append(columns[victim].header)
+    widths = {i: max(len(c) for c in [columns[i].header, *(row[i] for row in rows)]) for i in kept}
+    while sum(widths.values()) + GUTTER * (len(kept) - 1) > width:
+        shrinkable = [i for i in kept if not columns[i].identifier and widths[i] > narrowest(i)]
+        if not shrinkable:  # last resort: fold words of the other columns, never an identifier
+            shrinkable = [i for i in kept if not columns[i].identifier and widths[i] > MIN_FOLDED]
+        if not shrinkable:
+            break
+        widest = max(shrinkable, key=lambda i: widths[i])
+        widths[widest] -= 1
+    table = Table(title=title, header_style="bold", box=None, padding=(0, GUTTER, 0, 0), pad_edge=False)
+    for index in kept:
+        column = columns[index]
+        table.add_column(
+            column.header,
+            no_wrap=column.identifier,
+            overflow="fold",
+            width=widths[index],
+            justify=column.justify,  # type: ignore[arg-type]
+        )
+    for row in rows:
+        table.add_row(*(escape(row[index]) for index in kept))
+    return table, dropped
+
+
+def print_listing(
+    columns: list[Column], rows: list[list[str]], *, as_tsv: bool = False, title: str | None = None
+) -> None:
+    """A listing on stdout: TSV when asked, else a table fitted to the terminal (80 columns when piped)."""
+    if as_tsv:
+        write_tsv(columns, rows)
+        return
+    table, dropped = listing_table(columns, rows, width=console.width, title=title)
+    console.print(table)
+    if dropped:
+        console.print(
+            f"[dim]not shown at {console.width} columns: {', '.join(dropped)} (wider terminal, --tsv or --json)[/]",
+            highlight=False,
+        )
