@@ -8,13 +8,41 @@ package it needs.
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import typer
 import typer.main
 import typer.models
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperCommand, TyperGroup, TyperOption
+
+_PARAGRAPH = re.compile(r"\n\s*\n")
+
+
+def reflow(text: str | None) -> str | None:
+    """Docstring paragraphs as single lines, so the terminal wraps them (no ragged breaks from the source)."""
+    if text is None:
+        return None
+    return "\n\n".join(" ".join(part.split()) for part in _PARAGRAPH.split(text.strip()))
+
+
+def tidy(command: Any) -> None:
+    """Reflow the help of a command and of its subcommands, options and arguments."""
+    command.help = reflow(command.help)
+    for param in getattr(command, "params", []):
+        if getattr(param, "help", None):
+            param.help = reflow(param.help)
+    for sub in getattr(command, "commands", {}).values():
+        tidy(sub)
+
+
+def _flag_type(self: TyperOption, ctx: Any) -> str | None:
+    """A flag takes no value, so its help shows no type (Typer prints ``<bool>`` beside every flag)."""
+    return None if self.is_flag else _typed(self, ctx)
+
+
+_typed = TyperOption.display_type_rich
 
 
 @dataclass(frozen=True)
@@ -29,18 +57,25 @@ class LazyCommand:
         """Import the module and build the click command (a group for a Typer app)."""
         target = getattr(importlib.import_module(self.module), self.attribute)
         if isinstance(target, typer.Typer):
-            return typer.main.get_group(target)
-        return typer.main.get_command_from_info(
-            typer.models.CommandInfo(name=name, callback=target),
-            pretty_exceptions_short=True,
-            rich_markup_mode="rich",
-        )
+            command: Any = typer.main.get_group(target)
+        else:
+            command = typer.main.get_command_from_info(
+                typer.models.CommandInfo(name=name, callback=target),
+                pretty_exceptions_short=True,
+                rich_markup_mode="rich",
+            )
+        tidy(command)
+        return command
 
 
 class LazyGroup(TyperGroup):
     """A Typer group whose subcommands named in ``lazy_commands`` are imported on first use."""
 
     lazy_commands: ClassVar[dict[str, LazyCommand]] = {}
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
 
     def list_commands(self, ctx: Any) -> list[str]:
         return [*super().list_commands(ctx), *(n for n in self.lazy_commands if n not in self.commands)]
