@@ -6,16 +6,19 @@ import dataclasses
 import datetime as dt
 import json
 import sys
+import time
 from collections.abc import Iterable
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     TextColumn,
     TimeRemainingColumn,
@@ -76,35 +79,71 @@ def report_error(exc: GenomdbError) -> None:
 
 
 class RichProgress:
-    """A ProgressSink drawing a byte-counting bar on stderr (quiet when stderr is not a terminal)."""
+    """A ProgressSink: a bar on a terminal, else one line per step on stderr (at most every ``log_every`` seconds).
 
-    def __init__(self) -> None:
+    ``unit`` is ``"bytes"`` (files read) or ``"steps"``.
+    """
+
+    def __init__(self, unit: str = "bytes", *, log_every: float = 5.0, stream: Any = None) -> None:
+        self._unit = unit
+        self._log_every = log_every
+        self._stream = stream
+        self._terminal = stream is None and err_console.is_terminal
+        amount = [DownloadColumn(), TransferSpeedColumn()] if unit == "bytes" else [MofNCompleteColumn()]
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
+            *amount,
             TimeRemainingColumn(),
             TextColumn("{task.fields[note]}", style="dim"),
             console=err_console,
             transient=True,
         )
         self._task: Any = None
+        self._description = ""
+        self._total = 0
+        self._done = 0
+        self._started = 0.0
+        self._logged = 0.0
+
+    def _amount(self, value: int) -> str:
+        return f"{value / 1e6:,.1f} MB" if self._unit == "bytes" else f"{value:,}"
+
+    def _log(self, text: str) -> None:
+        stream = self._stream or sys.stderr
+        stream.write(redact(escape_controls(text)) + "\n")
+        stream.flush()
 
     def begin(self, description: str, total: int) -> None:
-        if not err_console.is_terminal:
-            return
-        self._progress.start()
-        self._task = self._progress.add_task(description, total=total or None, note="")
+        self._description, self._total, self._done = description, total, 0
+        self._started = self._logged = time.monotonic()
+        if self._terminal:
+            self._progress.start()
+            self._task = self._progress.add_task(description, total=total or None, note="")
+        else:
+            self._log(f"{description}: started ({self._amount(total)} to do)")
 
     def advance(self, amount: int = 1, *, note: str | None = None) -> None:
+        self._done += amount
         if self._task is not None:
             self._progress.update(self._task, advance=amount, note=(note or "")[-50:])
+            return
+        now = time.monotonic()
+        if not self._terminal and self._description and now - self._logged >= self._log_every:
+            self._logged = now
+            share = f" ({100 * self._done / self._total:.0f}%)" if self._total else ""
+            self._log(
+                f"{self._description}: {self._amount(self._done)} of {self._amount(self._total)}{share}"
+                + (f", {note}" if note else "")
+            )
 
     def end(self) -> None:
         if self._task is not None:
             self._progress.stop()
+        elif not self._terminal and self._description:
+            self._log(f"{self._description}: done in {time.monotonic() - self._started:.1f} s")
         self._task = None
+        self._description = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,6 +155,9 @@ class Column:
     drop_order: int = 0
     """0: always kept; otherwise dropped (highest first) when the table does not fit the terminal."""
     justify: str = "left"
+
+
+TsvFlag = Annotated[bool, typer.Option("--tsv", help="print tab-separated values, every column")]
 
 
 def _tsv_cell(value: str) -> str:

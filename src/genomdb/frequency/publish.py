@@ -43,6 +43,7 @@ from genomdb.frequency.repository import (
     register_release,
 )
 from genomdb.frequency.strata import stratum_slug
+from genomdb.ingest.progress import ProgressSink
 from genomdb.instance import Instance
 
 FREQUENCY_DIR = "frequency"
@@ -79,6 +80,7 @@ def build_release(
     now: dt.datetime | None = None,
     threads: int | None = None,
     memory_limit: str | None = None,
+    progress: ProgressSink | None = None,
 ) -> BuildReport:
     """Build the next release from the registered batches and cohort, register it, and describe what happened.
 
@@ -115,6 +117,7 @@ def build_release(
             work_dir=root / WORK_DIR,
             threads=threads,
             memory_limit=memory_limit,
+            progress=progress,
         )
         document = release_document(plan, assembled, release_id=release_id, created=created)
         manifest_sha256 = write_manifest(scratch, document)

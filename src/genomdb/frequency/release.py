@@ -41,6 +41,7 @@ from genomdb.frequency.inclusion import POLICY_DESCRIPTION, InclusionDecision, s
 from genomdb.frequency.manifest import SCHEMA_VERSION, ReleaseManifest, read_manifest, sample_entry
 from genomdb.frequency.records import BatchSource, CohortMember, IncludedSample
 from genomdb.frequency.strata import SampleLabels, strata_of_cells
+from genomdb.ingest.progress import ProgressSink, SilentProgress
 
 PARTIAL_MANIFEST = "partial.json"
 UNLABELLED = SampleLabels(None, None, None)
@@ -297,9 +298,15 @@ def assemble_release(
     threads: int | None = None,
     memory_limit: str | None = None,
     build: str = "GRCh38",
+    progress: ProgressSink | None = None,
 ) -> AssembledRelease:
-    """Compute the release tables of ``plan`` into ``out_dir`` (see the module docs for the two modes)."""
+    """Compute the release tables of ``plan`` into ``out_dir`` (see the module docs for the two modes).
+
+    ``progress`` counts steps: one per new batch, one for samples joining or leaving, one for the final tables.
+    """
     started = time.perf_counter()
+    progress = progress or SilentProgress()
+    progress.begin("building the frequency release", len(plan.new_batches) + 2)
     layout = agg.StrataLayout(plan.strata)
     con = agg.open_engine(work_dir, threads=threads, memory_limit=memory_limit)
     partials: list[dict[str, Any]] = []
@@ -314,6 +321,7 @@ def assemble_release(
             v, d = _add_samples(con, layout, plan, counted, "counted_samples", +1)
             variant_sources += v
             delta_sources += d
+            progress.advance(len(plan.new_batches) + 1, note=f"{len(counted)} samples counted")
         else:
             if plan.previous is not None:
                 previous_strata = plan.previous.manifest.strata
@@ -334,10 +342,12 @@ def assemble_release(
                 cells_d = f"SELECT * FROM read_parquet({agg.quote(str(folder / 'coverage.parquet'))})"
                 variant_sources.append(layout.variants_from_cells(cells_v, +1))
                 delta_sources.append(layout.deltas_from_cells(cells_d, +1))
+                progress.advance(1, note=f"batch {batch.batch_id}")
             for samples, table, sign in ((plan.leaving, "leaving_samples", -1), (plan.joining, "joining_samples", +1)):
                 v, d = _add_samples(con, layout, plan, samples, table, sign)
                 variant_sources += v
                 delta_sources += d
+            progress.advance(1, note=f"+{len(plan.joining)} / -{len(plan.leaving)} samples")
         if fold or plan.previous is None:
             tables = agg.finalize(con, layout, variant_sources, delta_sources, out_dir, build=build, cache_dir=work_dir)
             layers: tuple[LayerInfo, ...] = (LayerInfo(BASE_LAYER, tables.n_coverage_runs),)
@@ -356,8 +366,10 @@ def assemble_release(
                 cache_dir=work_dir,
             )
             layers = (*previous_layers, LayerInfo(name, tables.n_coverage_runs))
+        progress.advance(1, note="tables written")
     finally:
         con.close()
+        progress.end()
     files = inherited | {
         path.name: agg.sha256_file(path)
         for path in (tables.variants, tables.coverage, tables.variants_ipc, tables.coverage_ipc)
