@@ -131,3 +131,12 @@ document.querySelectorAll("table.variants").forEach(function (table) {
   [text, minAf, status].forEach(function (input) { if (input) { input.addEventListener("input", apply); } });
 });
 """
+
+FAVICON = """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">
+<rect width="32" height="32" rx="6" fill="#1f4e79"/>
+<path d="M10 5c0 8 12 14 12 22M22 5c0 8-12 14-12 22" stroke="#fff" stroke-width="2.5" fill="none"
+ stroke-linecap="round"/>
+<path d="M12 10h8M12 22h8M14 16h4" stroke="#9cc3e6" stroke-width="2" stroke-linecap="round"/>
+</svg>
+"""
+"""The site icon: a double helix, as SVG (every current browser takes an SVG favicon)."""

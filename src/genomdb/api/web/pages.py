@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from genomdb.api.context import Caller
 from genomdb.api.services.browser import ClassificationPanel, RegionPage, Understood, VariantPage
+from genomdb.api.web.links import external_links
 from genomdb.api.web.plot import frequency_plot
 from genomdb.classification.consensus import criteria_labels
 from genomdb.frequency.records import FrequencyStatus, ReleaseInfo, StratumFrequency, VariantFrequency
@@ -53,7 +54,8 @@ def layout(title: str, body: str, caller: Caller | None, *, query: str = "") -> 
     notice = f'<p class="note warn">{e(caller.notice)}</p>' if caller is not None and caller.notice else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(title)} · {SITE}</title><link rel="stylesheet" href="/static/genomdb.css"></head>
+<title>{e(title)} · {SITE}</title><link rel="stylesheet" href="/static/genomdb.css">
+<link rel="icon" type="image/svg+xml" href="/static/favicon.svg"></head>
 <body><header><a class="brand" href="/">{SITE}</a>
 <form class="search" method="get" action="/search" role="search">
 <input type="search" name="q" value="{e(query)}" placeholder="chr19-11089362-G-A · chr19:11080000-11100000 · LDLR"
@@ -188,6 +190,10 @@ def variant_page(caller: Caller, page: VariantPage, *, query: str | None = None)
     v = found.variant
     genes = " ".join(f'<a href="{url("/gene/" + g.symbol)}">{e(g.symbol)}</a>' for g in page.genes)
     region = f"{v.chrom}:{max(1, v.pos_1based - 25_000)}-{v.pos_1based + 25_000}"
+    links = " · ".join(
+        f'<a href="{e(href)}" rel="noopener noreferrer" target="_blank">{e(name)}</a>'
+        for name, href in external_links(v)
+    )
     collapsed = (
         '<p class="muted">Strata other than all are withheld at this tier because at least one of them is small.</p>'
         if found.collapsed
@@ -197,6 +203,7 @@ def variant_page(caller: Caller, page: VariantPage, *, query: str | None = None)
 <h1>{e(v.key)}</h1>
 <p class="muted">{e(v.chrom)}:{v.pos_1based:,} {e(v.ref)}&gt;{e(v.alt)} (GRCh38){" · gene " + genes if genes else ""} ·
 <a href="{url("/region/" + region)}">region around it</a></p>
+<p class="links">Elsewhere: {links}</p>
 {_statement(found)}
 <h2>Frequency by stratum</h2>{frequency_table(found)}
 {collapsed}
