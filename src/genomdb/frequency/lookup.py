@@ -135,7 +135,7 @@ class FrequencyDatabase:
     """
 
     def __init__(self, instance: Instance, release_id: str | None = None) -> None:
-        from genomdb.frequency.publish import open_release
+        from genomdb.frequency.registered import open_release
 
         info, manifest = open_release(instance, release_id)
         self.release: ReleaseInfo = info

@@ -24,11 +24,12 @@ from pathlib import Path
 
 import duckdb
 
-from genomdb.errors import Conflict, IntegrityError, InvalidInput, Problem
-from genomdb.frequency.aggregate import quote, sha256_file
+from genomdb.errors import Conflict, InvalidInput, Problem
+from genomdb.frequency.aggregate import quote
 from genomdb.frequency.inputs import harmonised_inputs
-from genomdb.frequency.manifest import MANIFEST_NAME, ReleaseManifest, read_manifest, write_manifest
+from genomdb.frequency.manifest import write_manifest
 from genomdb.frequency.records import BatchSource, BuildReport, CohortMember, ReleaseInfo
+from genomdb.frequency.registered import open_release
 from genomdb.frequency.release import (
     PreviousRelease,
     assemble_release,
@@ -37,7 +38,6 @@ from genomdb.frequency.release import (
     release_document,
 )
 from genomdb.frequency.repository import (
-    frequency_release,
     frequency_releases,
     next_release_sequence,
     register_release,
@@ -51,6 +51,8 @@ RELEASES_DIR = "releases"
 PARTIALS_DIR = "partials"
 WORK_DIR = "work"
 
+__all__ = ["build_release", "diff_releases", "list_releases", "open_release"]
+
 ReleaseInputs = Callable[[Instance], tuple[list[BatchSource], list[CohortMember]]]
 
 
@@ -61,15 +63,6 @@ def frequency_home(instance: Instance) -> Path:
 def release_id_for(created: dt.datetime, sequence: int) -> str:
     """``GDB-FREQ-<year>-<month>-R<sequence>``: the month it was built and its place in the series."""
     return f"GDB-FREQ-{created:%Y-%m}-R{sequence}"
-
-
-def open_release(instance: Instance, release_id: str | None = None) -> tuple[ReleaseInfo, ReleaseManifest]:
-    """A registered release (the newest by default) with its manifest, checked against the catalog's sha256."""
-    info = frequency_release(instance.db, release_id, home=instance.settings.resolved_home())
-    manifest_path = info.path / MANIFEST_NAME
-    if not manifest_path.exists() or sha256_file(manifest_path) != info.manifest_sha256:
-        raise IntegrityError(f"release {info.release_id}: {manifest_path} is missing or differs from the catalog")
-    return info, read_manifest(info.path)
 
 
 def build_release(
