@@ -85,6 +85,8 @@ def test_login_shows_classifications_to_clinicians(browser, served: Served) -> N
     page.goto(f"{served.base_url}/variant/{world.classified}")
     assert "shown to clinical users" in page.inner_text("#classification ~ p")
     page.click("text=Log in")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "login-page.png"), full_page=True)
     page.fill("input[name=token]", world.tokens["clin-rh"])
     page.click("form.login button")
     page.goto(f"{served.base_url}/variant/{world.classified}")
@@ -92,6 +94,12 @@ def test_login_shows_classifications_to_clinicians(browser, served: Served) -> N
     panel = page.inner_text("main")
     assert "National consensus" in panel and "RH-KG" in panel and "RM-KG" in panel
     assert page.locator("#history li").count() == 2
+    links = page.locator("p.links a")
+    assert [links.nth(i).inner_text() for i in range(links.count())] == ["ClinVar", "gnomAD", "dbSNP", "UCSC"]
+    chrom, pos = world.classified.split("-")[:2]
+    assert f"/variant/{chrom.removeprefix('chr')}-{pos}-" in (links.nth(1).get_attribute("href") or "")
+    icon = page.locator("link[rel=icon]").get_attribute("href") or ""
+    assert icon and context.request.get(served.base_url + icon).headers["content-type"] == "image/svg+xml"
     page.screenshot(path=str(ARTIFACTS / "variant-page-clinician.png"), full_page=True)
     page.click("text=Log out")
     assert "public view" in page.inner_text("header")

@@ -90,8 +90,19 @@ svg.plot .observed { fill: var(--accent); fill-opacity: .75; }
 svg.plot .withheld { fill: #999; }
 svg.plot text { font-size: 11px; fill: var(--muted); }
 footer { max-width: 1100px; margin: 2rem auto; padding: 0 1.2rem; color: var(--muted); font-size: .85rem; }
-form.login { display: grid; gap: .6rem; max-width: 32rem; }
-form.login input { padding: .5rem; font-family: monospace; }
+form.login {
+  display: grid; gap: .8rem; max-width: 30rem; padding: 1.2rem 1.4rem;
+  border: 1px solid var(--line); border-radius: 6px; background: var(--bg);
+}
+form.login label { display: grid; gap: .3rem; font-weight: 600; }
+form.login input[type=password] {
+  padding: .5rem .6rem; font-family: monospace; font-size: 1rem; border: 1px solid #8c959f; border-radius: 4px;
+}
+form.login button {
+  justify-self: start; background: var(--accent); color: #fff; border: 0; border-radius: 4px;
+  padding: .5rem 1.2rem; font-size: 1rem; cursor: pointer;
+}
+p.links a { margin: 0 .1rem; }
 """
 
 SCRIPT = """
