@@ -84,6 +84,7 @@ def test_login_shows_classifications_to_clinicians(browser, served: Served) -> N
     page = context.new_page()
     page.goto(f"{served.base_url}/variant/{world.classified}")
     assert "shown to clinical users" in page.inner_text("#classification ~ p")
+    assert page.locator("#frequency-evidence").count() == 0  # clinical roles only
     page.click("text=Log in")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "login-page.png"), full_page=True)
@@ -94,6 +95,9 @@ def test_login_shows_classifications_to_clinicians(browser, served: Served) -> N
     panel = page.inner_text("main")
     assert "National consensus" in panel and "RH-KG" in panel and "RM-KG" in panel
     assert page.locator("#history li").count() == 2
+    evidence = page.inner_text("#frequency-evidence")
+    assert "suggested, not applied" in evidence and "National frequency at tier" in evidence
+    assert re.search(r"\b(BA1|BS1|PM2\w*)\b", evidence) or "No frequency criterion is suggested" in evidence
     links = page.locator("p.links a")
     assert [links.nth(i).inner_text() for i in range(links.count())] == ["ClinVar", "gnomAD", "dbSNP", "UCSC"]
     chrom, pos = world.classified.split("-")[:2]

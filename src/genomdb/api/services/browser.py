@@ -14,6 +14,7 @@ from genomdb.access.records import Action
 from genomdb.api.context import Caller, ServiceContext
 from genomdb.api.services import frequency
 from genomdb.classification.database import ClassificationDatabase
+from genomdb.classification.frequency_evidence import FrequencyObservation, FrequencySuggestion
 from genomdb.classification.model import AssertionVersion, NationalView
 from genomdb.errors import InvalidInput, NotFound, Problem
 from genomdb.frequency.keys import looks_like_interval, parse_interval, parse_variant_key
@@ -79,6 +80,10 @@ class ClassificationPanel:
     history: tuple[AssertionVersion, ...]
     regions: dict[str, str]
     """Department code → its region's code."""
+    observation: FrequencyObservation | None = None
+    """The national frequency the suggestions rest on (None when the release does not cover the variant)."""
+    suggestions: tuple[FrequencySuggestion, ...] = ()
+    """BA1/BS1/PM2 the national frequency supports: a suggestion to the classifier, never applied."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +111,9 @@ def _genes_at(chrom: str, pos_1based: int) -> tuple[Gene, ...]:
     )
 
 
-def _classification(context: ServiceContext, caller: Caller, key: str) -> tuple[ClassificationPanel | None, str]:
+def _classification(
+    context: ServiceContext, caller: Caller, key: str, *, gene: str | None = None
+) -> tuple[ClassificationPanel | None, str]:
     if caller.role not in CLASSIFICATION_ROLES:
         return None, "Classifications from the national variant database are shown to clinical users: log in."
     regions = {d.code: d.region.code for d in context.instance.catalog.departments()}
@@ -114,9 +121,10 @@ def _classification(context: ServiceContext, caller: Caller, key: str) -> tuple[
         with ClassificationDatabase(context.instance) as database:
             view = database.national_view(key)
             history = tuple(database.history(key))
+            observation, suggestions = database.frequency_evidence(key, gene=gene)
     except (InvalidInput, NotFound) as exc:
         return None, f"The national variant database cannot look this variant up: {exc.message}"
-    return ClassificationPanel(view, history, regions), ""
+    return ClassificationPanel(view, history, regions, observation, suggestions), ""
 
 
 def _reading(query: str | None) -> Understood | None:
@@ -143,11 +151,12 @@ def variant_page(
     around = database.lookup_region(f"{variant.chrom}:{low}-{high}", caller.tier()).variants
     before = [v for v in around if v.variant < variant]
     after = [v for v in around if v.variant > variant]
-    panel, note = _classification(context, caller, variant.key)
+    genes = _genes_at(variant.chrom, variant.pos_1based)
+    panel, note = _classification(context, caller, variant.key, gene=genes[0].symbol if genes else None)
     return VariantPage(
         frequency=found,
         release=context.releases.info(found.release_id),
-        genes=_genes_at(variant.chrom, variant.pos_1based),
+        genes=genes,
         previous=before[-1] if before else None,
         next=after[0] if after else None,
         classification=panel,

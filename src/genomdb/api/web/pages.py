@@ -182,7 +182,31 @@ def classification_section(panel: ClassificationPanel | None, note: str) -> str:
         for v in panel.history
     )
     timeline = f'<h3>History</h3><ol class="timeline" id="history">{events}</ol>' if events else ""
-    return f'<h2 id="classification">Classification (national variant database)</h2>{summary}{table}{timeline}'
+    return (
+        f'<h2 id="classification">Classification (national variant database)</h2>{summary}{table}'
+        f"{_frequency_evidence(panel)}{timeline}"
+    )
+
+
+def _frequency_evidence(panel: ClassificationPanel) -> str:
+    """The BA1/BS1/PM2 the national frequency supports, with its numbers and tier: a suggestion, not applied."""
+    seen = panel.observation
+    if seen is None:
+        basis = "The national frequency release does not cover this variant."
+    else:
+        faf = "–" if seen.faf95 is None else f"{seen.faf95:.4g}"
+        basis = (
+            f"National frequency at tier {e(seen.tier)}: AC {seen.allele_count:,} of AN {seen.allele_number:,}, "
+            f"FAF95 {e(faf)} (4 significant digits)" + (f", release {e(seen.release)}" if seen.release else "") + "."
+        )
+    items = "".join(
+        f'<li><strong class="criterion">{e(s.criterion.label)}</strong> — {e(s.reason)}</li>' for s in panel.suggestions
+    )
+    listed = f"<ul>{items}</ul>" if items else "<p>No frequency criterion is suggested.</p>"
+    return (
+        '<section id="frequency-evidence"><h3>Frequency evidence (suggested, not applied)</h3>'
+        f'<p class="muted">{basis}</p>{listed}</section>'
+    )
 
 
 def variant_page(caller: Caller, page: VariantPage, *, query: str | None = None) -> str:
