@@ -56,6 +56,13 @@ def test_search_variant_gene_and_csv(browser, served: Served) -> None:  # type: 
     table_rows = page.locator("#variants tbody tr")
     total = table_rows.count()
     assert total >= 2
+    visible = page.locator("#variants tbody tr:not([hidden])")
+    assert visible.count() == min(total, 25)  # paged, not one long table
+    if total > 25:
+        assert "of " + str(total) in page.inner_text("nav.pager")
+        page.click("nav.pager >> text=next ›")
+        assert visible.count() == min(total - 25, 25)
+        page.click("nav.pager >> text=‹ previous")
     af_header = page.locator("#variants th", has_text=re.compile(r"^AF$"))
     af_header.click()
     af_header.click()
