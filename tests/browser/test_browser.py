@@ -53,6 +53,8 @@ def test_search_variant_gene_and_csv(browser, served: Served) -> None:  # type: 
     page.wait_for_url("**/gene/LDLR?q=ldlr")
     assert "understood as gene LDLR" in page.inner_text("main")
     assert page.locator("svg.plot circle").count() >= 1
+    track = page.locator("svg.coverage polygon")
+    assert track.count() == 1 and "callable individuals" in page.inner_html("svg.coverage")
     table_rows = page.locator("#variants tbody tr")
     total = table_rows.count()
     assert total >= 2

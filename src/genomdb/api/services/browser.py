@@ -103,6 +103,8 @@ class RegionPage:
     frequencies: RegionFrequencies
     release: ReleaseInfo
     understood: Understood | None = None
+    coverage: tuple[tuple[int, int], ...] = ()
+    """(position, callable individuals) along the interval."""
 
 
 def _genes_at(chrom: str, pos_1based: int) -> tuple[Gene, ...]:
@@ -178,7 +180,8 @@ def gene_page(
 ) -> RegionPage:
     """Every variant of a gene, for the table, the plot and the CSV."""
     found = frequency.lookup_gene(context, caller, symbol, release=release)
-    return RegionPage(found, context.releases.info(found.release_id), _reading(query))
+    coverage = context.releases.database(found.release_id).callable_track(found.interval)
+    return RegionPage(found, context.releases.info(found.release_id), _reading(query), coverage)
 
 
 def home(context: ServiceContext, caller: Caller) -> list[ReleaseInfo]:

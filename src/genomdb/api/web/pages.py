@@ -10,7 +10,7 @@ from urllib.parse import quote
 from genomdb.api.context import Caller
 from genomdb.api.services.browser import ClassificationPanel, RegionPage, Understood, VariantPage
 from genomdb.api.web.links import external_links
-from genomdb.api.web.plot import frequency_plot
+from genomdb.api.web.plot import coverage_track, frequency_plot
 from genomdb.classification.consensus import criteria_labels
 from genomdb.frequency.records import FrequencyStatus, ReleaseInfo, StratumFrequency, VariantFrequency
 
@@ -271,6 +271,7 @@ def region_page(caller: Caller, page: RegionPage, *, csv_path: str, query: str |
 <h1>{e(title)}</h1><p class="muted">{e(subtitle)} · GRCh38</p>
 <h2>Allele frequency along the {"gene" if gene is not None else "region"}</h2>
 {frequency_plot(found.variants, found.interval, gene)}
+{coverage_track(page.coverage, found.interval)}
 <h2>Variants (<span id="shown-count">{len(found.variants)}</span> of {len(found.variants)})</h2>
 <div class="filters"><label>Variant contains <input id="filter-text" type="text" size="16"></label>
 <label>AF at least <input id="filter-af" type="number" step="any" min="0" max="1" size="8"></label>
