@@ -181,6 +181,8 @@ def _cli_targets() -> list[tuple[list[str], list[str]]]:
     def walk(command: Any, words: list[str]) -> None:
         # duck-typed: Typer vendors its own copy of click
         if hasattr(command, "commands"):
+            for lazy in getattr(command, "lazy_commands", {}):  # the root imports its groups on first use
+                command.load_command(lazy)
             for name, sub in sorted(command.commands.items()):
                 walk(sub, [*words, name])
             return

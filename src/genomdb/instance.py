@@ -10,7 +10,7 @@ from pathlib import Path
 
 from genomdb.catalog.repository import Catalog
 from genomdb.catalog.seed import DANISH_DEPARTMENTS, DANISH_REGIONS
-from genomdb.config import Settings
+from genomdb.config import DEFAULT_HOME, Settings
 from genomdb.db.engine import Database, create_database
 from genomdb.errors import InvalidInput, NotFound, Problem, Unavailable
 from genomdb.pseudonyms import Pseudonymizer
@@ -112,7 +112,11 @@ class Instance:
         secrets_dir = settings.resolved_secrets_dir()
         key_path = secrets_dir / PSEUDONYM_KEY
         if not key_path.exists():
-            raise Unavailable(f"no genomdb instance at {home}: run `genomdb init --home {home}` first")
+            raise Unavailable(
+                f"no genomdb instance at {home}. Point GENOMDB_HOME (or --home) at an instance's folder — "
+                f"`genomdb demo` builds one in ./{DEFAULT_HOME} unless told otherwise — "
+                f"or create an empty one with `genomdb init --home {home}`"
+            )
         key = bytes.fromhex(key_path.read_text().strip())
         db = create_database(settings.resolved_database_url())
         if not db.is_current():

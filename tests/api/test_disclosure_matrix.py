@@ -202,7 +202,8 @@ def web_variant_page(client: TestClient, world: World, trio: Trio, tier: Tier, k
     html = _page(client, world, tier, f"/variant/{key}")
     assert f"shown at tier <strong>{tier.value}</strong>" in html
     v = parse_variant_key(key)
-    return html.replace(key, "<KEY>").replace(f"{v.ref}&gt;{v.alt}", "<CHANGE>").replace(f"{v.ref}>{v.alt}", "<C>")
+    html = html.replace(key, "<KEY>").replace(key.removeprefix("chr"), "<KEY>")  # links out name it without chr
+    return html.replace(f"{v.ref}&gt;{v.alt}", "<CHANGE>").replace(f"{v.ref}>{v.alt}", "<C>")
 
 
 def web_neighbours(client: TestClient, world: World, trio: Trio, tier: Tier, key: str) -> Answer:

@@ -234,6 +234,7 @@ ROUTES: dict[tuple[str, str], tuple[Callable[[World, Role | None], Request], dic
     ("POST", "/logout"): (lambda w, r: ("/logout", {}), everyone(303)),
     ("GET", "/static/genomdb.css"): (lambda w, r: ("/static/genomdb.css", {}), everyone(200)),
     ("GET", "/static/genomdb.js"): (lambda w, r: ("/static/genomdb.js", {}), everyone(200)),
+    ("GET", "/static/favicon.svg"): (lambda w, r: ("/static/favicon.svg", {}), everyone(200)),
 }
 
 

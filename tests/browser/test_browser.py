@@ -53,9 +53,18 @@ def test_search_variant_gene_and_csv(browser, served: Served) -> None:  # type: 
     page.wait_for_url("**/gene/LDLR?q=ldlr")
     assert "understood as gene LDLR" in page.inner_text("main")
     assert page.locator("svg.plot circle").count() >= 1
+    track = page.locator("svg.coverage polygon")
+    assert track.count() == 1 and "callable individuals" in page.inner_html("svg.coverage")
     table_rows = page.locator("#variants tbody tr")
     total = table_rows.count()
     assert total >= 2
+    visible = page.locator("#variants tbody tr:not([hidden])")
+    assert visible.count() == min(total, 25)  # paged, not one long table
+    if total > 25:
+        assert "of " + str(total) in page.inner_text("nav.pager")
+        page.click("nav.pager >> text=next ›")
+        assert visible.count() == min(total - 25, 25)
+        page.click("nav.pager >> text=‹ previous")
     af_header = page.locator("#variants th", has_text=re.compile(r"^AF$"))
     af_header.click()
     af_header.click()
@@ -89,7 +98,10 @@ def test_login_shows_classifications_to_clinicians(browser, served: Served) -> N
     page = context.new_page()
     page.goto(f"{served.base_url}/variant/{world.classified}")
     assert "shown to clinical users" in page.inner_text("#classification ~ p")
+    assert page.locator("#frequency-evidence").count() == 0  # clinical roles only
     page.click("text=Log in")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "login-page.png"), full_page=True)
     page.fill("input[name=token]", world.tokens["clin-rh"])
     page.click("form.login button")
     page.goto(f"{served.base_url}/variant/{world.classified}")
@@ -97,6 +109,15 @@ def test_login_shows_classifications_to_clinicians(browser, served: Served) -> N
     panel = page.inner_text("main")
     assert "National consensus" in panel and "RH-KG" in panel and "RM-KG" in panel
     assert page.locator("#history li").count() == 2
+    evidence = page.inner_text("#frequency-evidence")
+    assert "suggested, not applied" in evidence and "National frequency at tier" in evidence
+    assert re.search(r"\b(BA1|BS1|PM2\w*)\b", evidence) or "No frequency criterion is suggested" in evidence
+    links = page.locator("p.links a")
+    assert [links.nth(i).inner_text() for i in range(links.count())] == ["ClinVar", "gnomAD", "dbSNP", "UCSC"]
+    chrom, pos = world.classified.split("-")[:2]
+    assert f"/variant/{chrom.removeprefix('chr')}-{pos}-" in (links.nth(1).get_attribute("href") or "")
+    icon = page.locator("link[rel=icon]").get_attribute("href") or ""
+    assert icon and context.request.get(served.base_url + icon).headers["content-type"] == "image/svg+xml"
     page.screenshot(path=str(ARTIFACTS / "variant-page-clinician.png"), full_page=True)
     page.click("text=Log out")
     assert "public view" in page.inner_text("header")

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
@@ -37,6 +38,22 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoCohort:
     )
 
 
+class RecordingProgress:
+    """A ProgressSink that keeps what the domain reported."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[Any, ...]] = []
+
+    def begin(self, description: str, total: int) -> None:
+        self.events.append(("begin", description, total))
+
+    def advance(self, amount: int = 1, *, note: str | None = None) -> None:
+        self.events.append(("advance", amount, note))
+
+    def end(self) -> None:
+        self.events.append(("end",))
+
+
 def _cli(instance: Instance, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GENOMDB_HOME": str(instance.settings.resolved_home()), "COLUMNS": "200"}
     if instance.settings.database_url:
@@ -64,7 +81,10 @@ def test_demo_to_release_to_lookups(instance: Instance, demo: DemoCohort, tmp_pa
 
     with pytest.raises(Conflict, match="nothing changed"):
         build_release(instance)
-    full = build_release(instance, full=True).release
+    steps = RecordingProgress()
+    full = build_release(instance, full=True, progress=steps).release
+    assert steps.events[0][0] == "begin" and steps.events[-1] == ("end",)
+    assert sum(e[1] for e in steps.events if e[0] == "advance") == steps.events[0][2]  # every step reported
     for name in ("variants.parquet", "coverage.parquet"):
         assert pq.read_table(full.path / name).equals(pq.read_table(release.path / name))
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from genomdb.access.audit import AuditLog
 from genomdb.access.grants import create_grant, list_grants, revoke_grant
@@ -25,7 +24,7 @@ from genomdb.access.records import (
 )
 from genomdb.access.users import add_user, list_users, register_key, set_user_active
 from genomdb.cli.context import AsUser, acting, state
-from genomdb.cli.output import console, print_json
+from genomdb.cli.output import Column, TsvFlag, console, print_json, print_listing
 from genomdb.errors import IntegrityError
 
 users_app = typer.Typer(
@@ -67,26 +66,33 @@ def users_add(
 
 
 @users_app.command("list")
-def users_list(as_user: AsUser = None, as_json: JsonFlag = False) -> None:
+def users_list(as_user: AsUser = None, as_json: JsonFlag = False, as_tsv: TsvFlag = False) -> None:
     """List users (stewards and admins)."""
     with state.open() as instance:
         users = list_users(instance, acting(instance, as_user))
     if as_json:
         print_json(users)
         return
-    table = Table(header_style="bold")
-    for column in ("user", "role", "department", "region", "active", "delivery key"):
-        table.add_column(column)
-    for user in users:
-        table.add_row(
+    columns = [
+        Column("user", identifier=True),
+        Column("role"),
+        Column("department"),
+        Column("region", drop_order=1),
+        Column("active"),
+        Column("delivery key", drop_order=2),
+    ]
+    rows = [
+        [
             user.username,
             user.role,
             user.department or "–",
             user.region or "–",
             "yes" if user.active else "no",
             "yes" if user.has_key else "no",
-        )
-    console.print(table)
+        ]
+        for user in users
+    ]
+    print_listing(columns, rows, as_tsv=as_tsv)
 
 
 @users_app.command("key")
@@ -184,6 +190,7 @@ def grants_list(
     include_inactive: Annotated[bool, typer.Option("--all", help="also expired and revoked grants")] = False,
     as_user: AsUser = None,
     as_json: JsonFlag = False,
+    as_tsv: TsvFlag = False,
 ) -> None:
     """Grants: all of them for a steward, your own (and your department's) otherwise."""
     with state.open() as instance:
@@ -192,11 +199,18 @@ def grants_list(
         print_json(grants)
         return
     now = dt.datetime.now(dt.UTC)
-    table = Table(header_style="bold")
-    for column in ("grant", "to", "purpose", "reference", "scope", "expires", "state", "by"):
-        table.add_column(column)
-    for grant in grants:
-        table.add_row(
+    columns = [
+        Column("grant", identifier=True),
+        Column("to", identifier=True),
+        Column("purpose", drop_order=2),
+        Column("reference", identifier=True, drop_order=3),
+        Column("scope"),
+        Column("expires"),
+        Column("state"),
+        Column("by", identifier=True, drop_order=1),
+    ]
+    rows = [
+        [
             grant.grant_id,
             grant.grantee,
             grant.purpose + (f" {grant.project}" if grant.project else ""),
@@ -205,8 +219,10 @@ def grants_list(
             f"{grant.expires_at:%Y-%m-%d}",
             grant.state(now),
             grant.granted_by,
-        )
-    console.print(table)
+        ]
+        for grant in grants
+    ]
+    print_listing(columns, rows, as_tsv=as_tsv)
 
 
 @grants_app.command("revoke")
@@ -251,6 +267,7 @@ def audit_show(
     limit: Annotated[int, typer.Option(help="at most this many entries")] = 1000,
     as_user: AsUser = None,
     as_json: JsonFlag = False,
+    as_tsv: TsvFlag = False,
 ) -> None:
     """Who did, or was refused, what: e.g. `--person GDB-…` answers who saw this person's data (stewards)."""
     filters = AuditFilters(
@@ -273,19 +290,29 @@ def audit_show(
     if as_json:
         print_json(entries)
         return
-    table = Table(header_style="bold")
-    for column in ("#", "when (UTC)", "user", "action", "resource", "person", "decision", "rule / grant"):
-        table.add_column(column, no_wrap=column in ("#", "person"))
-    for entry in entries:
-        table.add_row(
+    columns = [
+        Column("#", identifier=True, justify="right"),
+        Column("when (UTC)", drop_order=1),
+        Column("user", identifier=True),
+        Column("action"),
+        Column("resource"),
+        Column("person", identifier=True),
+        Column("decision"),
+        Column("rule / grant", drop_order=2),
+    ]
+    rows = [
+        [
             str(entry.seq),
             entry.at.strftime("%Y-%m-%d %H:%M"),
             entry.actor,
             entry.action,
             f"{entry.resource_kind} {entry.resource_id}",
             entry.person or "",
-            ("[green]" if entry.decision == "allowed" else "[red]") + entry.decision + "[/]",
+            entry.decision,
             entry.rule + (f" {entry.grant_id}" if entry.grant_id else ""),
-        )
-    console.print(table)
-    console.print(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}")
+        ]
+        for entry in entries
+    ]
+    print_listing(columns, rows, as_tsv=as_tsv)
+    if not as_tsv:
+        console.print(f"{len(entries)} entr{'y' if len(entries) == 1 else 'ies'}")

@@ -1,4 +1,4 @@
-"""The ``genomdb`` command: one Typer app, one module per command group."""
+"""The ``genomdb`` command: one Typer app, one module per command group, each imported only when used."""
 
 from __future__ import annotations
 
@@ -10,14 +10,96 @@ from typing import Annotated
 import typer
 
 from genomdb import __version__
-from genomdb.cli import catalog_cmd, classify_cmd, demo_cmd, ingest_cmd, store_cmd
 from genomdb.cli.context import state
-from genomdb.cli.output import console, report_error
+from genomdb.cli.lazy import LazyCommand, LazyGroup
 from genomdb.errors import GenomdbError
 from genomdb.privacy import check_arguments
 
+COMMANDS: dict[str, LazyCommand] = {
+    "init": LazyCommand(
+        "genomdb.cli.ingest_cmd",
+        "init",
+        "Create the instance home: catalog, blob store, and secrets (kept outside the catalog, mode 0600).",
+    ),
+    "submit": LazyCommand(
+        "genomdb.cli.ingest_cmd",
+        "submit",
+        "Validate a submission and store it; bad input is rejected as a whole with a full report.",
+    ),
+    "demo": LazyCommand(
+        "genomdb.cli.demo_cmd",
+        "demo",
+        "Simulate a cohort, submit it, harmonise it, build a frequency release and load classifications.",
+    ),
+    "serve": LazyCommand(
+        "genomdb.cli.serve_cmd",
+        "serve",
+        "Serve the instance: REST API (/docs), GA4GH Beacon v2 (/api/beacon) and the variant browser (/).",
+    ),
+    "harmonize": LazyCommand(
+        "genomdb.cli.harmonize_cmd",
+        "harmonize",
+        "Normalise accepted VCF/gVCF files not yet harmonised into one new variant-store batch, with sample QC.",
+    ),
+    "freq": LazyCommand(
+        "genomdb.cli.frequency_cmd",
+        "freq_app",
+        "Allele frequencies: `genomdb freq chr19-11089362-G-A`, `… chr19:11.08M-11.10M`, `… --gene LDLR`.",
+    ),
+    "catalog": LazyCommand("genomdb.cli.catalog_cmd", "app", "Search and inspect the metadata catalogue."),
+    "classify": LazyCommand(
+        "genomdb.cli.classify_cmd",
+        "app",
+        "The national variant database: departments' classifications, the national view, conflicts.",
+    ),
+    "release": LazyCommand("genomdb.cli.frequency_cmd", "release_app", "Build and inspect frequency releases."),
+    "qc": LazyCommand(
+        "genomdb.cli.harmonize_cmd",
+        "qc_app",
+        "Sample QC of harmonised samples: genetic sex, call rate, Ti/Tv, flags.",
+    ),
+    "manifest": LazyCommand("genomdb.cli.ingest_cmd", "manifest_app", "The submission manifest: its JSON Schema."),
+    "reference": LazyCommand(
+        "genomdb.cli.ingest_cmd", "reference_app", "Reference genome FASTA files of the instance."
+    ),
+    "store": LazyCommand("genomdb.cli.store_cmd", "app", "The blob store: garbage collection and integrity checks."),
+    "tokens": LazyCommand(
+        "genomdb.cli.serve_cmd", "tokens_app", "API tokens of the web service: create, list, revoke."
+    ),
+    "users": LazyCommand(
+        "genomdb.cli.access_cmd",
+        "users_app",
+        "Users: who acts, in which role, for which department, with which delivery key.",
+    ),
+    "grants": LazyCommand(
+        "genomdb.cli.access_cmd",
+        "grants_app",
+        "Grants: recorded access beyond the automatic rules (stewards).",
+    ),
+    "audit": LazyCommand(
+        "genomdb.cli.access_cmd", "audit_app", "The tamper-evident audit log of every access decision."
+    ),
+    "out": LazyCommand(
+        "genomdb.cli.dataout_cmd",
+        "app",
+        "Working copies: request, check and fetch them; htsget tickets and DRS objects.",
+    ),
+    "pgx": LazyCommand(
+        "genomdb.cli.pgx_cmd",
+        "app",
+        "Pharmacogenetics: diplotypes, phenotypes and CPIC recommendations (PharmCAT semantics).",
+    ),
+}
+"""Every command of the root, in the order ``genomdb --help`` lists them."""
+
+
+class GenomdbGroup(LazyGroup):
+    lazy_commands = COMMANDS
+
+
 app = typer.Typer(
     name="genomdb",
+    cls=GenomdbGroup,
     help="genomdb — the national genome database: data-in, catalogue, frequencies, classifications, data-out.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -27,7 +109,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        console.print(f"genomdb {__version__}")
+        print(f"genomdb {__version__}")
         raise typer.Exit()
 
 
@@ -40,46 +122,6 @@ def _root(
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True)] = False,
 ) -> None:
     state.home = home
-
-
-app.command("init")(ingest_cmd.init)
-app.command("submit")(ingest_cmd.submit)
-app.command("demo")(demo_cmd.demo)
-app.add_typer(ingest_cmd.manifest_app, name="manifest")
-app.add_typer(ingest_cmd.reference_app, name="reference")
-app.add_typer(catalog_cmd.app, name="catalog")
-app.add_typer(store_cmd.app, name="store")
-app.add_typer(classify_cmd.app, name="classify")
-
-
-from genomdb.cli import frequency_cmd  # noqa: E402
-
-app.add_typer(frequency_cmd.release_app, name="release")
-app.add_typer(frequency_cmd.freq_app, name="freq")
-
-from genomdb.cli import serve_cmd  # noqa: E402
-
-app.command("serve")(serve_cmd.serve)
-app.add_typer(serve_cmd.tokens_app, name="tokens")
-
-
-from genomdb.cli import harmonize_cmd  # noqa: E402
-
-app.command("harmonize")(harmonize_cmd.harmonize)
-app.add_typer(harmonize_cmd.qc_app, name="qc")
-
-
-from genomdb.cli import access_cmd, dataout_cmd  # noqa: E402
-
-app.add_typer(access_cmd.users_app, name="users")
-app.add_typer(access_cmd.grants_app, name="grants")
-app.add_typer(access_cmd.audit_app, name="audit")
-app.add_typer(dataout_cmd.app, name="out")
-store_cmd.app.command("tier")(dataout_cmd.tier)
-
-from genomdb.cli import pgx_cmd  # noqa: E402
-
-app.add_typer(pgx_cmd.app, name="pgx")
 
 
 def main() -> None:
@@ -95,5 +137,7 @@ def main() -> None:
         )
         app()
     except GenomdbError as exc:
+        from genomdb.cli.output import report_error
+
         report_error(exc)
         sys.exit(exc.exit_code)

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from genomdb.cli.context import AsUser, acting, state
-from genomdb.cli.output import console, print_json
+from genomdb.cli.output import Column, console, print_json, print_listing
 from genomdb.model.catalog import SampleSummary, SearchFilters
 
 app = typer.Typer(
@@ -19,33 +19,36 @@ app = typer.Typer(
 READS = "person-level reads"
 
 
-def _sample_table(samples: list[SampleSummary], title: str | None = None) -> Table:
-    table = Table(title=title, header_style="bold")
-    for column in (
-        "sample",
-        "department sample id",
-        "person",
-        "region",
-        "department",
-        "platform",
-        "formats",
-        "build",
-        "submission",
-    ):
-        table.add_column(column, no_wrap=column in ("sample", "person", "submission"))
-    for s in samples:
-        table.add_row(
+SAMPLE_COLUMNS = [
+    Column("sample", identifier=True),
+    Column("department sample id", identifier=True, drop_order=4),
+    Column("person", identifier=True),
+    Column("region", drop_order=3),
+    Column("department"),
+    Column("platform", drop_order=2),
+    Column("formats", drop_order=1),
+    Column("build"),
+    Column("submission", identifier=True, drop_order=5),
+]
+"""At 80 columns the submission, the department's own id and the region (the department code starts with it) give
+way first; ids are never cut."""
+
+
+def _sample_rows(samples: list[SampleSummary]) -> list[list[str]]:
+    return [
+        [
             s.sample_key,
             s.submitter_sample_id,
             s.pseudonym,
             s.region,
             s.department,
-            ",".join(s.platforms) or "–",
-            ",".join(s.formats) or "–",
-            ",".join(s.reference_builds) or "–",
+            ", ".join(s.platforms) or "–",
+            ", ".join(s.formats) or "–",
+            ", ".join(s.reference_builds) or "–",
             f"{s.submission_id} v{s.submission_version}",
-        )
-    return table
+        ]
+        for s in samples
+    ]
 
 
 @app.command("search")
@@ -63,6 +66,7 @@ def search(
     limit: Annotated[int, typer.Option(help="at most this many samples")] = 1000,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
     as_user: AsUser = None,
+    as_tsv: Annotated[bool, typer.Option("--tsv", help="print tab-separated values, every column")] = False,
 ) -> None:
     """List the current samples matching every given filter that you may read (your department's and region's,
     those your grants cover; every catalogue record for a steward). Each decision is in the audit log."""
@@ -86,7 +90,9 @@ def search(
     if as_json:
         print_json(samples)
         return
-    console.print(_sample_table(samples))
+    print_listing(SAMPLE_COLUMNS, _sample_rows(samples), as_tsv=as_tsv)
+    if as_tsv:
+        return
     console.print(f"{len(samples)} sample(s)" + (" (limit reached)" if len(samples) == limit else ""))
 
 
@@ -115,7 +121,7 @@ def show(
             )
             for relation, other in person.relatives:
                 console.print(f"  {relation}: {other}")
-            console.print(_sample_table(samples, title="samples"))
+            print_listing(SAMPLE_COLUMNS, _sample_rows(samples), title="samples")
         elif identifier.startswith("SUB-"):
             submission = catalog_reads.show_submission(instance, actor, identifier, via="cli")
             if as_json:

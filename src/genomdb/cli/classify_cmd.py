@@ -34,7 +34,7 @@ from genomdb.classification.model import (
     parse_ontology_id,
 )
 from genomdb.cli.context import AsUser, acting, acting_or_nobody, state
-from genomdb.cli.output import console, print_json
+from genomdb.cli.output import Column, console, print_json, print_listing
 from genomdb.errors import InvalidInput, Problem
 
 app = typer.Typer(
@@ -345,12 +345,22 @@ def history(
     console.print(_versions_table(versions, title=f"history of {subject or department}"))
 
 
-def _conflicts_table(cases: list[ConflictCase]) -> Table:
-    table = Table(header_style="bold")
-    for column in ("case", "variant", "category", "departments", "classes", "state", "opened", "by", "resolution"):
-        table.add_column(column)
-    for case in cases:
-        table.add_row(
+CONFLICT_COLUMNS = [
+    Column("case", identifier=True),
+    Column("variant", identifier=True),
+    Column("category"),
+    Column("departments", drop_order=3),
+    Column("classes"),
+    Column("state"),
+    Column("opened", drop_order=2),
+    Column("by", identifier=True, drop_order=4),
+    Column("resolution", drop_order=1),
+]
+
+
+def _conflict_rows(cases: list[ConflictCase]) -> list[list[str]]:
+    return [
+        [
             case.conflict_id,
             case.variant_key,
             case.category.value,
@@ -360,8 +370,9 @@ def _conflicts_table(cases: list[ConflictCase]) -> Table:
             case.opened_at.strftime("%Y-%m-%d"),
             case.opened_by,
             case.resolution or "",
-        )
-    return table
+        ]
+        for case in cases
+    ]
 
 
 @conflicts_app.callback()
@@ -375,6 +386,7 @@ def conflicts(
     ] = None,
     variant: Annotated[str | None, typer.Option(help="cases about this variant")] = None,
     as_json: AsJson = False,
+    as_tsv: Annotated[bool, typer.Option("--tsv", help="print tab-separated values, every column")] = False,
 ) -> None:
     """Conflict cases, oldest first."""
     if ctx.invoked_subcommand is not None:
@@ -400,8 +412,9 @@ def conflicts(
     if as_json:
         print_json(cases)
         return
-    console.print(_conflicts_table(cases))
-    console.print(f"{len(cases)} case(s)")
+    print_listing(CONFLICT_COLUMNS, _conflict_rows(cases), as_tsv=as_tsv)
+    if not as_tsv:
+        console.print(f"{len(cases)} case(s)")
 
 
 @conflicts_app.command("discuss")

@@ -1,4 +1,8 @@
-"""What the root command learnt (the instance home), how commands open the instance, and who a command acts as."""
+"""What the root command learnt (the instance home), how commands open the instance, and who a command acts as.
+
+Kept cheap to import: the root command loads this module for every invocation, so configuration, the instance and
+the access code are imported by the functions that need them.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from genomdb.config import Settings
-from genomdb.errors import Forbidden
-from genomdb.instance import Instance
-
 if TYPE_CHECKING:
     from genomdb.access.records import Actor
+    from genomdb.config import Settings
+    from genomdb.instance import Instance
 
 
 @dataclass
@@ -21,9 +23,13 @@ class CliState:
     home: Path | None = None
 
     def settings(self) -> Settings:
+        from genomdb.config import Settings
+
         return Settings(home=self.home) if self.home is not None else Settings()
 
     def open(self) -> Instance:
+        from genomdb.instance import Instance
+
         return Instance.open(self.settings())
 
 
@@ -40,6 +46,7 @@ def acting(instance: Instance, username: str | None, *, needed_for: str | None =
     """The active user a command runs as; refused (and audited) when unknown or deactivated. Without a user:
     refused, saying what needs one (``needed_for``, e.g. "person-level reads") and how to give it."""
     from genomdb.access.users import resolve_actor
+    from genomdb.errors import Forbidden
 
     if not username and needed_for is not None:
         raise Forbidden(

@@ -8,13 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from genomdb.access.policy import Policy
 from genomdb.access.records import Action, CatalogQuery, Resource, parse_interval
 from genomdb.cli.access_cmd import JsonFlag, split_values
 from genomdb.cli.context import AsUser, acting, state
-from genomdb.cli.output import console, err_console, print_json
+from genomdb.cli.output import Column, TsvFlag, console, err_console, print_json, print_listing
 from genomdb.dataout.drs import drs_object
 from genomdb.dataout.htsget import fetch_ticket, htsget_ticket, prune_derived_slices
 from genomdb.dataout.packages import fetch_package
@@ -85,6 +84,7 @@ def status(
     request_id: Annotated[str | None, typer.Argument(help="OUT-…; none: list your requests")] = None,
     as_user: AsUser = None,
     as_json: JsonFlag = False,
+    as_tsv: TsvFlag = False,
 ) -> None:
     """Where a request stands (completing it if its cold files have been thawed), or all your requests."""
     with state.open() as instance:
@@ -97,11 +97,17 @@ def status(
     if request_id is not None:
         _print_state(states[0])
         return
-    table = Table(header_style="bold")
-    for column in ("request", "by", "status", "parts", "MB", "created", "note"):
-        table.add_column(column)
-    for item in states:
-        table.add_row(
+    columns = [
+        Column("request", identifier=True),
+        Column("by", identifier=True),
+        Column("status"),
+        Column("parts", justify="right", drop_order=2),
+        Column("MB", justify="right"),
+        Column("created", drop_order=3),
+        Column("note", drop_order=1),
+    ]
+    rows = [
+        [
             item.request_id,
             item.requester,
             item.status,
@@ -109,8 +115,10 @@ def status(
             f"{(item.total_bytes or 0) / 1e6:.2f}",
             item.created_at.strftime("%Y-%m-%d %H:%M"),
             item.message or "",
-        )
-    console.print(table)
+        ]
+        for item in states
+    ]
+    print_listing(columns, rows, as_tsv=as_tsv)
 
 
 @app.command("fetch")

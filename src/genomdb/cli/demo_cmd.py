@@ -15,6 +15,18 @@ from genomdb.instance import Instance, init_instance
 from genomdb.model.catalog import SearchFilters
 from genomdb.model.submission import SubmissionOutcome
 
+DEMO_TIER = "registered"
+"""The tier of the demo's look-ups (``build_demo_release``'s default): what a registered clinician sees."""
+
+EXCLUSION_WORDS = {
+    "not_current": "superseded or withdrawn submission",
+    "withdrawn": "withdrawn",
+    "research_opt_out": "research opt-out",
+    "qc_failed": "failed sample QC",
+    "duplicate_person": "second sample of a person (duplicates)",
+    "batch_not_in_release": "not harmonised yet",
+}
+
 
 def demo(
     individuals: Annotated[int, typer.Option("--individuals", "-n", min=3, help="cohort size")] = 200,
@@ -78,11 +90,26 @@ def demo(
         console.print(f"[green]✓[/] {n_current} samples in the catalog ({time.perf_counter() - started:.0f} s)")
 
         console.print("harmonising, building the frequency release …")
-        release = build_demo_release(instance, example_keys=cohort.example_variant_keys)
+        release = build_demo_release(
+            instance,
+            example_keys=cohort.example_variant_keys,
+            tier=DEMO_TIER,
+            progress=lambda step: RichProgress("steps" if step == "release" else "bytes"),
+        )
         info = release.release
         console.print(
-            f"[green]✓[/] release [bold]{info.release_id}[/]: {info.n_samples} samples, {info.n_variants:,} variants "
-            f"({time.perf_counter() - started:.0f} s)"
+            f"[green]✓[/] release [bold]{info.release_id}[/]: {info.n_samples} of {cohort.n_samples} samples counted, "
+            f"{info.n_variants:,} variants ({time.perf_counter() - started:.0f} s)"
+        )
+        if release.report is not None:
+            reasons = ", ".join(
+                f"{EXCLUSION_WORDS.get(reason, reason.replace('_', ' '))}: {n}"
+                for reason, n in release.report.excluded.items()
+            )
+            console.print(f"  not counted — {reasons or 'none'}", highlight=False)
+        console.print(
+            f"  look-ups at the [bold]{DEMO_TIER}[/] tier (what a clinician sees); AF to 4 significant digits:",
+            highlight=False,
         )
         for variant in release.variants:
             total = variant.total
@@ -90,10 +117,15 @@ def demo(
             console.print(
                 f"  {variant.key:28} AC {total.allele_count if total.allele_count is not None else '–':>5}  "
                 f"AN {total.allele_number if total.allele_number is not None else '–':>5}  AF {af:>8}  "
-                f"{variant.message}",
+                f"[{variant.tier}] {variant.message}",
                 highlight=False,
+                markup=False,
             )
-        console.print(f"  LDLR: {len(release.gene.variants):,} variants observed in {release.gene.interval}")
+        console.print(
+            f"  LDLR: {len(release.gene.variants):,} variants observed in {release.gene.interval} "
+            f"at the {release.gene.tier} tier",
+            highlight=False,
+        )
 
         classifications = load_demo_classifications(instance, cohort.example_variant_keys)
         console.print(
@@ -118,7 +150,10 @@ def demo(
     console.print(f"[green]✓[/] demo ready at {settings.resolved_home()} in {time.perf_counter() - started:.0f} s")
     example = cohort.example_variant_keys[0] if cohort.example_variant_keys else "chr19-11089362-G-A"
     console.print(
-        f"next: [bold]genomdb freq {example}[/]  ·  [bold]genomdb freq --gene LDLR --tier controlled --as "
-        f"{clinician_name('RH-KG')}[/]  ·  [bold]genomdb classify conflicts[/]  ·  "
-        f"[bold]genomdb catalog search --platform ONT --as {STEWARD}[/]  ·  [bold]genomdb serve[/]"
+        f"next: [bold]genomdb freq {example} --tier {DEMO_TIER} --as {clinician_name('RH-KG')}[/] (the numbers above)"
+        f"  ·  [bold]genomdb freq {example}[/] (the public tier: whether it was observed, no counts)  ·  "
+        f"[bold]genomdb freq --gene LDLR --tier controlled --as {clinician_name('RH-KG')}[/]  ·  "
+        f"[bold]genomdb classify conflicts[/]  ·  [bold]genomdb catalog search --platform ONT --as {STEWARD}[/]  ·  "
+        "[bold]genomdb serve[/]",
+        highlight=False,
     )

@@ -11,7 +11,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from genomdb.cli.context import AsUser, acting_or_nobody, state
-from genomdb.cli.output import console, print_json
+from genomdb.cli.output import Column, RichProgress, TsvFlag, console, print_json, print_listing
 from genomdb.errors import InvalidInput, Problem
 from genomdb.frequency.disclosure import Tier
 from genomdb.frequency.records import RegionFrequencies, VariantFrequency
@@ -60,7 +60,13 @@ def build(
 
     with state.open() as instance:
         report = build_release(
-            instance, full=full, threads=threads, memory_limit=memory_limit, engine=engine, master=master
+            instance,
+            full=full,
+            threads=threads,
+            memory_limit=memory_limit,
+            engine=engine,
+            master=master,
+            progress=None if as_json else RichProgress("steps"),
         )
     if as_json:
         print_json(report)
@@ -78,7 +84,7 @@ def build(
 
 
 @release_app.command("list")
-def list_releases(as_json: JsonOption = False) -> None:
+def list_releases(as_json: JsonOption = False, as_tsv: TsvFlag = False) -> None:
     """List the registered releases, oldest first."""
     from genomdb.frequency.publish import list_releases as registered
 
@@ -87,11 +93,17 @@ def list_releases(as_json: JsonOption = False) -> None:
     if as_json:
         print_json(releases)
         return
-    table = Table(header_style="bold")
-    for column in ("release", "created", "mode", "parent", "samples", "variants", "batches"):
-        table.add_column(column)
-    for info in releases:
-        table.add_row(
+    columns = [
+        Column("release", identifier=True),
+        Column("created"),
+        Column("mode"),
+        Column("parent", identifier=True),
+        Column("samples", justify="right"),
+        Column("variants", justify="right"),
+        Column("batches", justify="right"),
+    ]
+    rows = [
+        [
             info.release_id,
             f"{info.created_at:%Y-%m-%d %H:%M}",
             info.mode,
@@ -99,8 +111,10 @@ def list_releases(as_json: JsonOption = False) -> None:
             f"{info.n_samples:,}",
             f"{info.n_variants:,}",
             str(info.n_batches),
-        )
-    console.print(table)
+        ]
+        for info in releases
+    ]
+    print_listing(columns, rows, as_tsv=as_tsv)
 
 
 @release_app.command("show")
@@ -167,12 +181,26 @@ def diff(
 
 
 class _LookupByDefault(TyperGroup):
-    """``genomdb freq KEY`` means ``genomdb freq lookup KEY``; ``genomdb freq annotate …`` stays a command."""
+    """``genomdb freq KEY`` means ``genomdb freq lookup KEY``; ``genomdb freq annotate …`` stays a command.
+
+    Its help is the look-up's (the main use), followed by the other commands.
+    """
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["lookup", *args]
         return super().parse_args(ctx, args)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        lookup = self.commands["lookup"]
+        with lookup.make_context(ctx.info_name, [], parent=ctx.parent, resilient_parsing=True) as main_use:
+            lookup.format_help(main_use, formatter)
+        others = [f"genomdb freq {name}: {c.get_short_help_str(200)}" for name, c in self.commands.items()]
+        console.print(
+            "[bold]Other commands[/] (see their --help):\n"
+            + "\n".join(f"  {line}" for line in others if not line.startswith("genomdb freq lookup")),
+            highlight=False,
+        )
 
 
 freq_app = typer.Typer(
@@ -287,7 +315,11 @@ def lookup(
     as_tsv: Annotated[bool, typer.Option("--tsv", help="print tab-separated values, one row per stratum")] = False,
     as_user: AsUser = None,
 ) -> None:
-    """Look up a variant, a region or a gene."""
+    """Allele frequencies of a variant, a region or a gene, at a disclosure tier.
+
+    Examples: `genomdb freq chr19-11089362-G-A` · `genomdb freq chr19:11.08M-11.10M` · `genomdb freq --gene LDLR
+    --tier registered`. Every number printed names its tier.
+    """
     from genomdb.frequency.lookup import FrequencyDatabase
 
     if (query is None) == (gene is None):

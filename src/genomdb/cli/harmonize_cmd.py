@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from genomdb.cli.context import state
-from genomdb.cli.output import RichProgress, console, print_json
+from genomdb.cli.output import Column, RichProgress, console, print_json, print_listing
 from genomdb.harmonize.genotypes import GenotypeFilters
 from genomdb.harmonize.qc import qc_of_sample, qc_report
 from genomdb.harmonize.run import harmonize as run_harmonize
@@ -60,46 +59,48 @@ def _number(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
-def _qc_table(records: list[SampleQcRecord]) -> Table:
-    table = Table(header_style="bold")
-    for column in (
-        "sample",
-        "department sample id",
-        "department",
-        "sex (inferred / declared)",
-        "chrX het",
-        "call rate",
-        "callable",
-        "SNV",
-        "indel",
-        "Ti/Tv",
-        "het/hom",
-        "flags",
-    ):
-        table.add_column(column, no_wrap=column in ("sample",))
-    for record in records:
-        qc = record.qc
-        table.add_row(
+QC_COLUMNS = [
+    Column("sample", identifier=True),
+    Column("department sample id", identifier=True, drop_order=9),
+    Column("department", drop_order=5),
+    Column("sex (inferred / declared)"),
+    Column("chrX het", justify="right", drop_order=4),
+    Column("call rate", justify="right", drop_order=3),
+    Column("callable", justify="right", drop_order=6),
+    Column("SNV", justify="right", drop_order=8),
+    Column("indel", justify="right", drop_order=7),
+    Column("Ti/Tv", justify="right", drop_order=2),
+    Column("het/hom", justify="right", drop_order=1),
+    Column("flags"),
+]
+"""Flags are always shown, each whole; the measures give way (least telling first) on narrow terminals."""
+
+
+def _qc_rows(records: list[SampleQcRecord]) -> list[list[str]]:
+    return [
+        [
             record.sample_key,
             record.submitter_sample_id,
             record.department,
-            f"{qc.inferred_sex} / {qc.declared_sex or '?'}",
-            _number(qc.chrx_heterozygosity),
-            _number(qc.call_rate, 3),
-            _number(qc.callable_fraction, 3),
-            f"{qc.n_snv:,}",
-            f"{qc.n_indel:,}",
-            _number(qc.ti_tv),
-            _number(qc.het_hom_ratio),
-            ", ".join(qc.flags) or "–",
-        )
-    return table
+            f"{record.qc.inferred_sex} / {record.qc.declared_sex or '?'}",
+            _number(record.qc.chrx_heterozygosity),
+            _number(record.qc.call_rate, 3),
+            _number(record.qc.callable_fraction, 3),
+            f"{record.qc.n_snv:,}",
+            f"{record.qc.n_indel:,}",
+            _number(record.qc.ti_tv),
+            _number(record.qc.het_hom_ratio),
+            ", ".join(record.qc.flags) or "–",
+        ]
+        for record in records
+    ]
 
 
 @qc_app.command("list")
 def qc_list(
     flagged: Annotated[bool, typer.Option("--flagged", help="only samples a steward must look at")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of a table")] = False,
+    as_tsv: Annotated[bool, typer.Option("--tsv", help="print tab-separated values, every column")] = False,
 ) -> None:
     """List the sample QC of current harmonised samples."""
     with state.open() as instance:
@@ -107,7 +108,9 @@ def qc_list(
     if as_json:
         print_json(records)
         return
-    console.print(_qc_table(records))
+    print_listing(QC_COLUMNS, _qc_rows(records), as_tsv=as_tsv)
+    if as_tsv:
+        return
     console.print(f"{len(records)} sample(s)" + (" flagged" if flagged else ""))
 
 

@@ -6,10 +6,9 @@ import os
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from genomdb.cli.context import state
-from genomdb.cli.output import console, print_json
+from genomdb.cli.output import Column, TsvFlag, console, print_json, print_listing
 
 tokens_app = typer.Typer(help="API tokens of the web service: create, list, revoke.", no_args_is_help=True)
 
@@ -102,6 +101,7 @@ def list_(
     username: Annotated[str | None, typer.Argument(help="only this user's tokens")] = None,
     acting: ActingUser = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_tsv: TsvFlag = False,
 ) -> None:
     """List tokens (never their secrets)."""
     from genomdb.access.tokens import list_tokens
@@ -113,20 +113,26 @@ def list_(
     if as_json:
         print_json(rows)
         return
-    table = Table(header_style="bold")
-    for column in ("token", "user", "state", "expires", "created by", "label"):
-        table.add_column(column)
-    for row in rows:
-        expires = row["expires_at"]
-        table.add_row(
+    columns = [
+        Column("token", identifier=True),
+        Column("user", identifier=True),
+        Column("state"),
+        Column("expires"),
+        Column("created by", identifier=True, drop_order=2),
+        Column("label", drop_order=1),
+    ]
+    cells = [
+        [
             str(row["token_id"]),
             str(row["username"]),
             str(row["state"]),
-            f"{expires:%Y-%m-%d}" if hasattr(expires, "strftime") else str(expires),
+            f"{row['expires_at']:%Y-%m-%d}" if hasattr(row["expires_at"], "strftime") else str(row["expires_at"]),
             str(row["created_by"] or "–"),
             str(row["label"]),
-        )
-    console.print(table)
+        ]
+        for row in rows
+    ]
+    print_listing(columns, cells, as_tsv=as_tsv)
 
 
 @tokens_app.command("revoke")

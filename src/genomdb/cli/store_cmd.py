@@ -95,3 +95,12 @@ def scrub(
     )
     if report.drift:
         raise IntegrityError(f"{len(report.drift)} object(s) drifted from the ledger")
+
+
+def _register_tier() -> None:
+    from genomdb.cli.dataout_cmd import tier
+
+    app.command("tier")(tier)
+
+
+_register_tier()

@@ -135,7 +135,7 @@ class FrequencyDatabase:
     """
 
     def __init__(self, instance: Instance, release_id: str | None = None) -> None:
-        from genomdb.frequency.publish import open_release
+        from genomdb.frequency.registered import open_release
 
         info, manifest = open_release(instance, release_id)
         self.release: ReleaseInfo = info
@@ -210,6 +210,13 @@ class FrequencyDatabase:
         )
         variants = tuple(found for found in disclosed if found.revealed)
         return RegionFrequencies(interval, self.release_id, policy.tier.value, variants)
+
+    def callable_track(self, interval: GenomicInterval, *, n_points: int = 240) -> tuple[tuple[int, int], ...]:
+        """(position, callable individuals) at ``n_points`` evenly spaced positions of ``interval``: the coverage
+        track along a gene or region (the same count a "not observed among N" answer states at any tier)."""
+        span = max(1, interval.end_1based - interval.start_1based)
+        positions = sorted({interval.start_1based + round(i * span / max(1, n_points - 1)) for i in range(n_points)})
+        return tuple((pos, self._reader.coverage_at(interval.chrom, pos)[1]) for pos in positions)
 
     def lookup_gene(self, symbol: str, tier: Tier | str = Tier.PUBLIC) -> RegionFrequencies:
         """Every variant inside a gene's GRCh38 span that the tier reveals."""

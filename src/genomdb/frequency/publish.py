@@ -26,11 +26,12 @@ from pathlib import Path
 
 import duckdb
 
-from genomdb.errors import Conflict, IntegrityError, InvalidInput, NotFound, Problem
-from genomdb.frequency.aggregate import quote, sha256_file
+from genomdb.errors import Conflict, InvalidInput, NotFound, Problem
+from genomdb.frequency.aggregate import quote
 from genomdb.frequency.inputs import harmonised_inputs
-from genomdb.frequency.manifest import MANIFEST_NAME, ReleaseManifest, read_manifest, write_manifest
+from genomdb.frequency.manifest import MANIFEST_NAME, write_manifest
 from genomdb.frequency.records import BatchSource, BuildReport, CohortMember, ReleaseInfo
+from genomdb.frequency.registered import FREQUENCY_DIR, RELEASES_DIR, open_release, release_name
 from genomdb.frequency.release import (
     PreviousRelease,
     assemble_release,
@@ -39,20 +40,28 @@ from genomdb.frequency.release import (
     release_document,
 )
 from genomdb.frequency.repository import (
-    frequency_release,
     frequency_releases,
     next_release_sequence,
     register_release,
 )
 from genomdb.frequency.strata import stratum_slug
+from genomdb.ingest.progress import ProgressSink
 from genomdb.instance import Instance
 from genomdb.storage.repository import LedgerEntry
 from genomdb.variants.engine import check_engine
 
-FREQUENCY_DIR = "frequency"
-RELEASES_DIR = "releases"
 PARTIALS_DIR = "partials"
 WORK_DIR = "work"
+
+__all__ = [
+    "FREQUENCY_DIR",
+    "RELEASES_DIR",
+    "build_release",
+    "diff_releases",
+    "list_releases",
+    "open_release",
+    "release_name",
+]
 
 ReleaseInputs = Callable[[Instance], tuple[list[BatchSource], list[CohortMember]]]
 
@@ -61,24 +70,9 @@ def frequency_home(instance: Instance) -> Path:
     return instance.settings.resolved_home() / FREQUENCY_DIR
 
 
-def release_name(release_id: str) -> str:
-    """A release's dataset name on the instance's store (its folder relative to the home)."""
-    return f"{FREQUENCY_DIR}/{RELEASES_DIR}/{release_id}"
-
-
 def release_id_for(created: dt.datetime, sequence: int) -> str:
     """``GDB-FREQ-<year>-<month>-R<sequence>``: the month it was built and its place in the series."""
     return f"GDB-FREQ-{created:%Y-%m}-R{sequence}"
-
-
-def open_release(instance: Instance, release_id: str | None = None) -> tuple[ReleaseInfo, ReleaseManifest]:
-    """A registered release (the newest by default) with its manifest, checked against the catalog's sha256."""
-    info = frequency_release(instance.db, release_id, home=instance.settings.resolved_home())
-    instance.datasets.materialise(release_name(info.release_id), info.path)
-    manifest_path = info.path / MANIFEST_NAME
-    if not manifest_path.exists() or sha256_file(manifest_path) != info.manifest_sha256:
-        raise IntegrityError(f"release {info.release_id}: {manifest_path} is missing or differs from the catalog")
-    return info, read_manifest(info.path)
 
 
 def build_release(
@@ -91,6 +85,7 @@ def build_release(
     memory_limit: str | None = None,
     engine: str | None = None,
     master: str | None = None,
+    progress: ProgressSink | None = None,
 ) -> BuildReport:
     """Build the next release from the registered batches and cohort, register it, and describe what happened.
 
@@ -135,6 +130,7 @@ def build_release(
             memory_limit=memory_limit,
             engine=engine,
             master=master,
+            progress=progress,
         )
         document = release_document(plan, assembled, release_id=release_id, created=created)
         manifest_sha256 = write_manifest(scratch, document)

@@ -48,6 +48,7 @@ from genomdb.frequency.release_files import (
     variants_schema,
 )
 from genomdb.frequency.strata import SampleLabels, strata_of_cells, stratum_slug
+from genomdb.ingest.progress import ProgressSink, SilentProgress
 from genomdb.variants.engine import DEFAULT_ENGINE, DuckDBEngine, QueryEngine, create_engine_backend
 from genomdb.variants.layout import BLOCKS_SCHEMA, CALLS_SCHEMA
 
@@ -308,12 +309,16 @@ def assemble_release(
     build: str = "GRCh38",
     engine: str = DEFAULT_ENGINE,
     master: str | None = None,
+    progress: ProgressSink | None = None,
 ) -> AssembledRelease:
     """Compute the release tables of ``plan`` into ``out_dir`` (see the module docs for the two modes).
 
+    ``progress`` counts steps: one per new batch, one for samples joining or leaving, one for the final tables.
     ``engine`` (``duckdb`` or ``spark``, with a Spark ``master``) sums the counts; the files are the same either way.
     """
     started = time.perf_counter()
+    progress = progress or SilentProgress()
+    progress.begin("building the frequency release", len(plan.new_batches) + 2)
     layout = agg.StrataLayout(plan.strata)
     backend = create_engine_backend(
         engine, work_dir=work_dir, threads=threads, memory_limit=memory_limit, master=master
@@ -333,6 +338,7 @@ def assemble_release(
             v, d = _add_samples(backend, layout, plan, counted, "counted_samples", +1)
             variant_sources += v
             delta_sources += d
+            progress.advance(len(plan.new_batches) + 1, note=f"{len(counted)} samples counted")
         else:
             if plan.previous is not None:
                 previous_strata = plan.previous.manifest.strata
@@ -360,10 +366,12 @@ def assemble_release(
                 cells_d = f"SELECT * FROM {backend.parquet([folder / 'coverage.parquet'], CELL_COVERAGE_SCHEMA)}"
                 variant_sources.append(layout.variants_from_cells(cells_v, +1))
                 delta_sources.append(layout.deltas_from_cells(cells_d, +1))
+                progress.advance(1, note=f"batch {batch.batch_id}")
             for samples, table, sign in ((plan.leaving, "leaving_samples", -1), (plan.joining, "joining_samples", +1)):
                 v, d = _add_samples(backend, layout, plan, samples, table, sign)
                 variant_sources += v
                 delta_sources += d
+            progress.advance(1, note=f"+{len(plan.joining)} / -{len(plan.leaving)} samples")
         if fold or plan.previous is None:
             tables = agg.finalize(
                 backend, layout, variant_sources, delta_sources, out_dir, build=build, cache_dir=work_dir
@@ -384,8 +392,10 @@ def assemble_release(
                 cache_dir=work_dir,
             )
             layers = (*previous_layers, LayerInfo(name, tables.n_coverage_runs))
+        progress.advance(1, note="tables written")
     finally:
         backend.close()
+        progress.end()
     files = inherited | {
         path.name: agg.sha256_file(path)
         for path in (tables.variants, tables.coverage, tables.variants_ipc, tables.coverage_ipc)

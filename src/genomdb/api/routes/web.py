@@ -13,7 +13,7 @@ from genomdb.api.context import Caller
 from genomdb.api.security import LOGIN_COOKIE, WEB, service_context
 from genomdb.api.services import browser
 from genomdb.api.web import pages
-from genomdb.api.web.assets import SCRIPT, STYLESHEET
+from genomdb.api.web.assets import FAVICON, SCRIPT, STYLESHEET
 from genomdb.api.web.tables import variants_csv
 from genomdb.errors import Forbidden
 
@@ -119,6 +119,11 @@ def logout(caller: Annotated[Caller, Depends(WEB)]) -> RedirectResponse:
 @router.get("/static/genomdb.css")
 def stylesheet(caller: Annotated[Caller, Depends(WEB)]) -> Response:
     return Response(STYLESHEET, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})
+
+
+@router.get("/static/favicon.svg")
+def favicon(caller: Annotated[Caller, Depends(WEB)]) -> Response:
+    return Response(FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/static/genomdb.js")

@@ -11,11 +11,14 @@ from dataclasses import dataclass
 
 from genomdb.access.policy import classification_roles
 from genomdb.access.records import Action
+from genomdb.access.tiers import highest_tier
 from genomdb.api.context import Caller, ServiceContext
 from genomdb.api.services import frequency
 from genomdb.classification import service
+from genomdb.classification.frequency_evidence import FrequencyObservation, FrequencySuggestion
 from genomdb.classification.model import AssertionVersion, NationalView
 from genomdb.errors import InvalidInput, NotFound, Problem
+from genomdb.frequency.disclosure import Tier
 from genomdb.frequency.keys import looks_like_interval, parse_interval, parse_variant_key
 from genomdb.frequency.records import RegionFrequencies, ReleaseInfo, VariantFrequency
 from genomdb.refdata.builds import get_build
@@ -79,6 +82,10 @@ class ClassificationPanel:
     history: tuple[AssertionVersion, ...]
     regions: dict[str, str]
     """Department code → its region's code."""
+    observation: FrequencyObservation | None = None
+    """The national frequency the suggestions rest on (None when the release does not cover the variant)."""
+    suggestions: tuple[FrequencySuggestion, ...] = ()
+    """BA1/BS1/PM2 the national frequency supports: a suggestion to the classifier, never applied."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +105,8 @@ class RegionPage:
     frequencies: RegionFrequencies
     release: ReleaseInfo
     understood: Understood | None = None
+    coverage: tuple[tuple[int, int], ...] = ()
+    """(position, callable individuals) along the interval."""
 
 
 def _genes_at(chrom: str, pos_1based: int) -> tuple[Gene, ...]:
@@ -106,16 +115,23 @@ def _genes_at(chrom: str, pos_1based: int) -> tuple[Gene, ...]:
     )
 
 
-def _classification(context: ServiceContext, caller: Caller, key: str) -> tuple[ClassificationPanel | None, str]:
+def _classification(
+    context: ServiceContext, caller: Caller, key: str, *, gene: str | None = None
+) -> tuple[ClassificationPanel | None, str]:
     if caller.role not in CLASSIFICATION_ROLES:
         return None, "Classifications from the national variant database are shown to clinical users: log in."
     regions = {d.code: d.region.code for d in context.instance.catalog.departments()}
     try:
         view = service.national_view(context.instance, key)
         history = tuple(service.history(context.instance, key))
+        observation: FrequencyObservation | None = None
+        suggestions: tuple[FrequencySuggestion, ...] = ()
+        if highest_tier(caller.role) is Tier.CONTROLLED:  # the evidence rests on controlled-tier counts
+            evidence = service.frequency_evidence(context.instance, key, gene=gene)
+            observation, suggestions = evidence.observation, evidence.suggestions
     except (InvalidInput, NotFound) as exc:
         return None, f"The national variant database cannot look this variant up: {exc.message}"
-    return ClassificationPanel(view, history, regions), ""
+    return ClassificationPanel(view, history, regions, observation, suggestions), ""
 
 
 def _reading(query: str | None) -> Understood | None:
@@ -142,11 +158,12 @@ def variant_page(
     around = database.lookup_region(f"{variant.chrom}:{low}-{high}", caller.tier()).variants
     before = [v for v in around if v.variant < variant]
     after = [v for v in around if v.variant > variant]
-    panel, note = _classification(context, caller, variant.key)
+    genes = _genes_at(variant.chrom, variant.pos_1based)
+    panel, note = _classification(context, caller, variant.key, gene=genes[0].symbol if genes else None)
     return VariantPage(
         frequency=found,
         release=context.releases.info(found.release_id),
-        genes=_genes_at(variant.chrom, variant.pos_1based),
+        genes=genes,
         previous=before[-1] if before else None,
         next=after[0] if after else None,
         classification=panel,
@@ -168,7 +185,8 @@ def gene_page(
 ) -> RegionPage:
     """Every variant of a gene, for the table, the plot and the CSV."""
     found = frequency.lookup_gene(context, caller, symbol, release=release)
-    return RegionPage(found, context.releases.info(found.release_id), _reading(query))
+    coverage = context.releases.database(found.release_id).callable_track(found.interval)
+    return RegionPage(found, context.releases.info(found.release_id), _reading(query), coverage)
 
 
 def home(context: ServiceContext, caller: Caller) -> list[ReleaseInfo]:

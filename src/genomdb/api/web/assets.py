@@ -90,8 +90,24 @@ svg.plot .observed { fill: var(--accent); fill-opacity: .75; }
 svg.plot .withheld { fill: #999; }
 svg.plot text { font-size: 11px; fill: var(--muted); }
 footer { max-width: 1100px; margin: 2rem auto; padding: 0 1.2rem; color: var(--muted); font-size: .85rem; }
-form.login { display: grid; gap: .6rem; max-width: 32rem; }
-form.login input { padding: .5rem; font-family: monospace; }
+form.login {
+  display: grid; gap: .8rem; max-width: 30rem; padding: 1.2rem 1.4rem;
+  border: 1px solid var(--line); border-radius: 6px; background: var(--bg);
+}
+form.login label { display: grid; gap: .3rem; font-weight: 600; }
+form.login input[type=password] {
+  padding: .5rem .6rem; font-family: monospace; font-size: 1rem; border: 1px solid #8c959f; border-radius: 4px;
+}
+form.login button {
+  justify-self: start; background: var(--accent); color: #fff; border: 0; border-radius: 4px;
+  padding: .5rem 1.2rem; font-size: 1rem; cursor: pointer;
+}
+p.links a { margin: 0 .1rem; }
+nav.pager { display: flex; gap: .6rem; align-items: center; margin: .6rem 0; }
+nav.pager button {
+  background: var(--accent); color: #fff; border: 0; border-radius: 4px; padding: .3rem .8rem; cursor: pointer;
+}
+nav.pager button:disabled { opacity: .4; cursor: default; }
 """
 
 SCRIPT = """
@@ -112,22 +128,56 @@ document.querySelectorAll("table.variants").forEach(function (table) {
         return ascending ? cmp : -cmp;
       });
       rows.forEach(function (row) { body.appendChild(row); });
+      page = 0;
+      apply();
     });
+  });
+  // Paging: PAGE_SIZE matching rows at a time, instead of one very long table.
+  var PAGE_SIZE = 25, page = 0;
+  var pager = document.createElement("nav");
+  pager.className = "pager";
+  pager.innerHTML = '<button type="button" data-step="-1">‹ previous</button> ' +
+    '<span class="pager-where"></span> <button type="button" data-step="1">next ›</button>';
+  table.parentNode.insertBefore(pager, table.nextSibling);
+  var where = pager.querySelector(".pager-where");
+  pager.querySelectorAll("button").forEach(function (button) {
+    button.addEventListener("click", function () { page += parseInt(button.dataset.step, 10); apply(); });
   });
   var text = document.getElementById("filter-text"), minAf = document.getElementById("filter-af");
   var status = document.getElementById("filter-status"), shown = document.getElementById("shown-count");
   function apply() {
     var needle = (text && text.value || "").toLowerCase(), floor = parseFloat(minAf && minAf.value);
-    var wanted = status && status.value, count = 0;
+    var wanted = status && status.value, matching = [];
     Array.prototype.forEach.call(body.rows, function (row) {
       var af = parseFloat(row.dataset.af);
       var ok = row.dataset.key.toLowerCase().indexOf(needle) >= 0 &&
         (isNaN(floor) || (!isNaN(af) && af >= floor)) && (!wanted || row.dataset.status === wanted);
-      row.hidden = !ok;
-      if (ok) { count += 1; }
+      row.hidden = true;
+      if (ok) { matching.push(row); }
     });
-    if (shown) { shown.textContent = String(count); }
+    var pages = Math.max(1, Math.ceil(matching.length / PAGE_SIZE));
+    page = Math.min(Math.max(page, 0), pages - 1);
+    matching.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE).forEach(function (row) { row.hidden = false; });
+    if (shown) { shown.textContent = String(matching.length); }
+    var first = matching.length ? page * PAGE_SIZE + 1 : 0;
+    where.textContent = "rows " + first + "–" + Math.min((page + 1) * PAGE_SIZE, matching.length) +
+      " of " + matching.length + " (page " + (page + 1) + " of " + pages + ")";
+    pager.querySelector('[data-step="-1"]').disabled = page === 0;
+    pager.querySelector('[data-step="1"]').disabled = page >= pages - 1;
+    pager.hidden = pages === 1;
   }
-  [text, minAf, status].forEach(function (input) { if (input) { input.addEventListener("input", apply); } });
+  [text, minAf, status].forEach(function (input) {
+    if (input) { input.addEventListener("input", function () { page = 0; apply(); }); }
+  });
+  apply();
 });
 """
+
+FAVICON = """<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">
+<rect width="32" height="32" rx="6" fill="#1f4e79"/>
+<path d="M10 5c0 8 12 14 12 22M22 5c0 8-12 14-12 22" stroke="#fff" stroke-width="2.5" fill="none"
+ stroke-linecap="round"/>
+<path d="M12 10h8M12 22h8M14 16h4" stroke="#9cc3e6" stroke-width="2" stroke-linecap="round"/>
+</svg>
+"""
+"""The site icon: a double helix, as SVG (every current browser takes an SVG favicon)."""

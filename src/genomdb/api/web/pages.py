@@ -9,7 +9,8 @@ from urllib.parse import quote
 
 from genomdb.api.context import Caller
 from genomdb.api.services.browser import ClassificationPanel, RegionPage, Understood, VariantPage
-from genomdb.api.web.plot import frequency_plot
+from genomdb.api.web.links import external_links
+from genomdb.api.web.plot import coverage_track, frequency_plot
 from genomdb.classification.consensus import criteria_labels
 from genomdb.frequency.records import FrequencyStatus, ReleaseInfo, StratumFrequency, VariantFrequency
 
@@ -53,7 +54,8 @@ def layout(title: str, body: str, caller: Caller | None, *, query: str = "") -> 
     notice = f'<p class="note warn">{e(caller.notice)}</p>' if caller is not None and caller.notice else ""
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(title)} · {SITE}</title><link rel="stylesheet" href="/static/genomdb.css"></head>
+<title>{e(title)} · {SITE}</title><link rel="stylesheet" href="/static/genomdb.css">
+<link rel="icon" type="image/svg+xml" href="/static/favicon.svg"></head>
 <body><header><a class="brand" href="/">{SITE}</a>
 <form class="search" method="get" action="/search" role="search">
 <input type="search" name="q" value="{e(query)}" placeholder="chr19-11089362-G-A · chr19:11080000-11100000 · LDLR"
@@ -180,7 +182,31 @@ def classification_section(panel: ClassificationPanel | None, note: str) -> str:
         for v in panel.history
     )
     timeline = f'<h3>History</h3><ol class="timeline" id="history">{events}</ol>' if events else ""
-    return f'<h2 id="classification">Classification (national variant database)</h2>{summary}{table}{timeline}'
+    return (
+        f'<h2 id="classification">Classification (national variant database)</h2>{summary}{table}'
+        f"{_frequency_evidence(panel)}{timeline}"
+    )
+
+
+def _frequency_evidence(panel: ClassificationPanel) -> str:
+    """The BA1/BS1/PM2 the national frequency supports, with its numbers and tier: a suggestion, not applied."""
+    seen = panel.observation
+    if seen is None:
+        basis = "The national frequency release does not cover this variant."
+    else:
+        faf = "–" if seen.faf95 is None else f"{seen.faf95:.4g}"
+        basis = (
+            f"National frequency at tier {e(seen.tier)}: AC {seen.allele_count:,} of AN {seen.allele_number:,}, "
+            f"FAF95 {e(faf)} (4 significant digits)" + (f", release {e(seen.release)}" if seen.release else "") + "."
+        )
+    items = "".join(
+        f'<li><strong class="criterion">{e(s.criterion.label)}</strong> — {e(s.reason)}</li>' for s in panel.suggestions
+    )
+    listed = f"<ul>{items}</ul>" if items else "<p>No frequency criterion is suggested.</p>"
+    return (
+        '<section id="frequency-evidence"><h3>Frequency evidence (suggested, not applied)</h3>'
+        f'<p class="muted">{basis}</p>{listed}</section>'
+    )
 
 
 def variant_page(caller: Caller, page: VariantPage, *, query: str | None = None) -> str:
@@ -188,6 +214,10 @@ def variant_page(caller: Caller, page: VariantPage, *, query: str | None = None)
     v = found.variant
     genes = " ".join(f'<a href="{url("/gene/" + g.symbol)}">{e(g.symbol)}</a>' for g in page.genes)
     region = f"{v.chrom}:{max(1, v.pos_1based - 25_000)}-{v.pos_1based + 25_000}"
+    links = " · ".join(
+        f'<a href="{e(href)}" rel="noopener noreferrer" target="_blank">{e(name)}</a>'
+        for name, href in external_links(v)
+    )
     collapsed = (
         '<p class="muted">Strata other than all are withheld at this tier because at least one of them is small.</p>'
         if found.collapsed
@@ -197,6 +227,7 @@ def variant_page(caller: Caller, page: VariantPage, *, query: str | None = None)
 <h1>{e(v.key)}</h1>
 <p class="muted">{e(v.chrom)}:{v.pos_1based:,} {e(v.ref)}&gt;{e(v.alt)} (GRCh38){" · gene " + genes if genes else ""} ·
 <a href="{url("/region/" + region)}">region around it</a></p>
+<p class="links">Elsewhere: {links}</p>
 {_statement(found)}
 <h2>Frequency by stratum</h2>{frequency_table(found)}
 {collapsed}
@@ -240,6 +271,7 @@ def region_page(caller: Caller, page: RegionPage, *, csv_path: str, query: str |
 <h1>{e(title)}</h1><p class="muted">{e(subtitle)} · GRCh38</p>
 <h2>Allele frequency along the {"gene" if gene is not None else "region"}</h2>
 {frequency_plot(found.variants, found.interval, gene)}
+{coverage_track(page.coverage, found.interval)}
 <h2>Variants (<span id="shown-count">{len(found.variants)}</span> of {len(found.variants)})</h2>
 <div class="filters"><label>Variant contains <input id="filter-text" type="text" size="16"></label>
 <label>AF at least <input id="filter-af" type="number" step="any" min="0" max="1" size="8"></label>

@@ -75,3 +75,30 @@ def frequency_plot(variants: Sequence[VariantFrequency], interval: GenomicInterv
             )
     parts.append("</svg>")
     return "".join(parts)
+
+
+TRACK_HEIGHT = 90
+
+
+def coverage_track(coverage: Sequence[tuple[int, int]], interval: GenomicInterval) -> str:
+    """An SVG strip under the AF plot: callable individuals along the interval (a step line, same x scale)."""
+    if not coverage:
+        return ""
+    top, base = 10, TRACK_HEIGHT - 20
+    most = max(1, max(n for _, n in coverage))
+    points = []
+    for pos, n in coverage:
+        y = base - n / most * (base - top)
+        points.append(f"{_x(pos, interval):.1f},{y:.1f}")
+    first_x, last_x = _x(coverage[0][0], interval), _x(coverage[-1][0], interval)
+    area = f"{first_x:.1f},{base} " + " ".join(points) + f" {last_x:.1f},{base}"
+    return (
+        f'<svg class="plot coverage" viewBox="0 0 {WIDTH} {TRACK_HEIGHT}" xmlns="http://www.w3.org/2000/svg" '
+        f'role="img" aria-label="callable individuals along {escape(str(interval))}">'
+        f'<line x1="{LEFT}" y1="{base}" x2="{WIDTH - RIGHT}" y2="{base}" stroke="#889"/>'
+        f'<polygon points="{area}" fill="#c9d6e3" stroke="#0b5cad" stroke-width="1"/>'
+        f'<text x="{LEFT - 8}" y="{top + 4}" text-anchor="end">{most:,}</text>'
+        f'<text x="{LEFT - 8}" y="{base + 4}" text-anchor="end">0</text>'
+        f'<text x="{(LEFT + WIDTH - RIGHT) / 2:.0f}" y="{TRACK_HEIGHT - 4}" text-anchor="middle">'
+        f"callable individuals (covered and passing filters) at {len(coverage)} positions</text></svg>"
+    )
