@@ -246,6 +246,9 @@ def _cli(world: World, *args: str) -> str:
     env = {"COLUMNS": "200", "GENOMDB_HOME": str(home), **WORLD_FLOOR_ENV}
     if world.instance.settings.database_url:
         env["GENOMDB_DATABASE_URL"] = world.instance.settings.database_url
+    tier = next((args[i + 1] for i, a in enumerate(args[:-1]) if a == "--tier"), "public")
+    if tier != "public" or args[:2] == ("classify", "show"):
+        env["GENOMDB_USER"] = "clin-rh"  # higher tiers (and controlled-tier evidence) need an entitled user
     result = CliRunner().invoke(app, list(args), env=env)
     assert result.exit_code == 0, result.output
     return result.output

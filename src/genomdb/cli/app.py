@@ -46,7 +46,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "freq_app",
         "Allele frequencies: `genomdb freq chr19-11089362-G-A`, `… chr19:11.08M-11.10M`, `… --gene LDLR`.",
     ),
-    "catalog": LazyCommand("genomdb.cli.catalog_cmd", "app", "Search and inspect the metadata catalogue."),
+    "catalog": LazyCommand(
+        "genomdb.cli.catalog_cmd",
+        "app",
+        "Search and inspect the metadata catalogue (as a user: --as USER or GENOMDB_USER).",
+    ),
     "classify": LazyCommand(
         "genomdb.cli.classify_cmd",
         "app",

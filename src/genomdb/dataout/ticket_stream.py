@@ -25,7 +25,7 @@ class PlainStream:
 
     def __init__(self, pieces: Sequence[Piece], reader: RangeReader) -> None:
         self._pieces = list(pieces)
-        self._reader = reader
+        self._bytes = reader
         self._starts: list[int] = []
         position = 0
         for piece in self._pieces:
@@ -45,11 +45,11 @@ class PlainStream:
             if isinstance(piece, Inline):
                 out.append(piece.data[lo:hi])
             else:
-                out.append(self._reader.read_at(piece.start + lo, hi - lo))
+                out.append(self._bytes.read_at(piece.start + lo, hi - lo))
         return b"".join(out)
 
     def close(self) -> None:
-        self._reader.close()
+        self._bytes.close()
 
     def digest(self) -> str:
         """A digest of the layout (inline bytes and source ranges), short enough for a URL."""
