@@ -217,6 +217,7 @@ def build_world(instance: Instance, folder: Path) -> World:
         public = list(database.lookup_region("chr1:100000-101500", "public").variants)
         public += list(database.lookup_region("chr19:11089000-11090000", "public").variants)
         registered = list(database.lookup_region("chr1:100000-101500", "registered").variants)
+        controlled = list(database.lookup_region("chr1:100000-101500", "controlled").variants)
     observed = _find(public, FrequencyStatus.OBSERVED)
     world.observed = observed.variant.key
     listed = {f.variant.key for f in public}
@@ -226,7 +227,8 @@ def build_world(instance: Instance, folder: Path) -> World:
         if f.status is FrequencyStatus.SUPPRESSED and f.variant.key not in listed and len(f.variant.alt) == 1
     )
     v = observed.variant
-    taken = {f.variant.alt for f in public if f.variant.chrom == v.chrom and f.variant.pos_1based == v.pos_1based}
+    every = public + controlled  # a public listing leaves out variants under their floor: not a proof of absence
+    taken = {f.variant.alt for f in every if f.variant.chrom == v.chrom and f.variant.pos_1based == v.pos_1based}
     other = next(b for b in "ACGT" if b not in taken and b != v.ref[0])
     world.not_observed = f"{v.chrom}-{v.pos_1based}-{v.ref[0]}-{other}"
     chr1_sites = {s.pos: s.ref for s in cohort.sites if s.chrom == "chr1"}

@@ -105,6 +105,8 @@ def test_demo_to_release_to_lookups(instance: Instance, demo: DemoCohort, tmp_pa
         "--tsv",
         "--tier",
         "controlled",
+        "--as",
+        "steve",
     )
     assert tsv.returncode == 0 and tsv.stdout.startswith("variant\ttier\tstratum\tstatus")
     assert common.key in tsv.stdout and "\tcontrolled\t" in tsv.stdout
