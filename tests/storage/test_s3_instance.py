@@ -92,7 +92,7 @@ def test_the_instance_serves_from_s3_without_its_local_copies(
 ) -> None:
     settings, env, _bucket = s3_demo
     home = settings.resolved_home()
-    before = _genomdb(env, "freq", VARIANT, "--tier", "controlled")
+    before = _genomdb(env, "freq", VARIANT, "--tier", "controlled", "--as", "steward")
     with Instance.open(settings) as instance:
         store = VariantStore.of(instance)
         for batch in store.batches():
@@ -106,7 +106,7 @@ def test_the_instance_serves_from_s3_without_its_local_copies(
         assert parts and all(p.startswith("s3://") for p in parts), "DuckDB reads the batch Parquet over S3"
         assert store.carriers(VARIANT) == cached and cached
     assert not (home / "variants").exists(), "a point query fetches nothing to disk"
-    after = _genomdb(env, "freq", VARIANT, "--tier", "controlled")
+    after = _genomdb(env, "freq", VARIANT, "--tier", "controlled", "--as", "steward")
     assert before.returncode == after.returncode == 0, after.stderr
     assert after.stdout == before.stdout
     assert (home / "frequency" / "releases").is_dir(), "the release was fetched into the verified cache"
