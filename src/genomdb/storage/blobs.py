@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from urllib.parse import unquote, urlparse
 
 from genomdb.errors import IntegrityError, NotFound, Unavailable
@@ -101,7 +101,39 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class LocalBlobStore:
+class StagingArea:
+    """The local staging every blob store shares: a private folder per submission, files copied in with checksums."""
+
+    _staging: Path
+
+    @contextmanager
+    def workspace(self) -> Iterator[Path]:
+        """A private staging folder, removed with everything in it when the block ends."""
+        self._staging.mkdir(parents=True, exist_ok=True)
+        folder = self._staging / uuid.uuid4().hex
+        folder.mkdir()
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def stage(self, source: Path, workspace: Path, *, name: str) -> StagedBlob:
+        target = workspace / f"{uuid.uuid4().hex[:8]}-{Path(name).name}"
+        sha256, md5, size = copy_with_checksums(source, target)
+        return StagedBlob(path=target, sha256=sha256, md5=md5, size=size)
+
+
+def write_for_storage(source: BinaryIO, target: Any, keys: ArchiveKeys | None, *, chunk_size: int = CHUNK) -> None:
+    """Copy a plaintext into a stored object's writer: crypt4gh-encrypted for the archive key when ``keys`` are
+    given, else as it is."""
+    if keys is not None:
+        encrypt_stream(source, target, sender=keys, recipient_public_key=keys.public_key)
+        return
+    while chunk := source.read(chunk_size):
+        target.write(chunk)
+
+
+class LocalBlobStore(StagingArea):
     """Blobs as files under a root folder: ``<root>/sha256/ab/cd/<sha256>[.c4gh]``."""
 
     def __init__(self, root: Path, *, archive_keys: ArchiveKeys | None = None, encrypt: bool = False) -> None:
@@ -123,22 +155,6 @@ class LocalBlobStore:
             if path.exists():
                 return path
         return None
-
-    @contextmanager
-    def workspace(self) -> Iterator[Path]:
-        """A private staging folder, removed with everything in it when the block ends."""
-        self._staging.mkdir(parents=True, exist_ok=True)
-        folder = self._staging / uuid.uuid4().hex
-        folder.mkdir()
-        try:
-            yield folder
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-
-    def stage(self, source: Path, workspace: Path, *, name: str) -> StagedBlob:
-        target = workspace / f"{uuid.uuid4().hex[:8]}-{Path(name).name}"
-        sha256, md5, size = copy_with_checksums(source, target)
-        return StagedBlob(path=target, sha256=sha256, md5=md5, size=size)
 
     def commit(self, staged: StagedBlob, *, progress: ProgressCallback | None = None) -> bool:
         """Move a staged blob into place; return False when identical content was stored already."""
@@ -164,18 +180,7 @@ class LocalBlobStore:
         handle, temp_name = tempfile.mkstemp(dir=final.parent, prefix=".tmp-")
         try:
             with os.fdopen(handle, "wb") as raw, path.open("rb") as source:
-                target = _CountingWriter(raw, progress)
-                if self.encrypts:
-                    assert self._keys is not None
-                    encrypt_stream(
-                        source,
-                        target,  # type: ignore[arg-type]
-                        sender=self._keys,
-                        recipient_public_key=self._keys.public_key,
-                    )
-                else:
-                    while chunk := source.read(CHUNK):
-                        target.write(chunk)
+                write_for_storage(source, _CountingWriter(raw, progress), self._keys if self.encrypts else None)
                 raw.flush()
                 os.fsync(raw.fileno())
             Path(temp_name).replace(final)

@@ -19,7 +19,6 @@ import hashlib
 import io
 import shutil
 import tempfile
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -27,9 +26,16 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from genomdb.errors import IntegrityError, NotFound, Unavailable
-from genomdb.storage.blobs import CHUNK, BlobEntry, GcReport, ProgressCallback, StagedBlob
-from genomdb.storage.checksums import copy_with_checksums
-from genomdb.storage.envelope import ArchiveKeys, decrypt_stream, encrypt_stream
+from genomdb.storage.blobs import (
+    CHUNK,
+    BlobEntry,
+    GcReport,
+    ProgressCallback,
+    StagedBlob,
+    StagingArea,
+    write_for_storage,
+)
+from genomdb.storage.envelope import ArchiveKeys, decrypt_stream
 from genomdb.storage.s3 import (
     ObjectReader,
     S3Credentials,
@@ -176,7 +182,7 @@ class MultipartWriter:
             self._upload_id = None
 
 
-class S3BlobStore:
+class S3BlobStore(StagingArea):
     """Content-addressed blobs in an S3 bucket (one of :func:`genomdb.storage.blobs.create_blob_store`'s backends)."""
 
     def __init__(
@@ -238,22 +244,6 @@ class S3BlobStore:
 
     # --- writing -----------------------------------------------------------------------------------------------
 
-    @contextmanager
-    def workspace(self) -> Iterator[Path]:
-        """A private local staging folder, removed with everything in it when the block ends."""
-        self._staging.mkdir(parents=True, exist_ok=True)
-        folder = self._staging / uuid.uuid4().hex
-        folder.mkdir()
-        try:
-            yield folder
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-
-    def stage(self, source: Path, workspace: Path, *, name: str) -> StagedBlob:
-        target = workspace / f"{uuid.uuid4().hex[:8]}-{Path(name).name}"
-        sha256, md5, size = copy_with_checksums(source, target)
-        return StagedBlob(path=target, sha256=sha256, md5=md5, size=size)
-
     def commit(self, staged: StagedBlob, *, progress: ProgressCallback | None = None) -> bool:
         """Upload a staged blob under its final key; False when identical content was stored already."""
         return self.put_file(staged.path, sha256=staged.sha256, size=staged.size, progress=progress)
@@ -277,17 +267,7 @@ class S3BlobStore:
         )
         try:
             with path.open("rb") as source:
-                if self.encrypts:
-                    assert self._keys is not None
-                    encrypt_stream(
-                        source,
-                        writer,  # type: ignore[arg-type]
-                        sender=self._keys,
-                        recipient_public_key=self._keys.public_key,
-                    )
-                else:
-                    while chunk := source.read(writer.part_size):
-                        writer.write(chunk)
+                write_for_storage(source, writer, self._keys if self.encrypts else None, chunk_size=writer.part_size)
             writer.close()
         except BaseException:
             writer.abort()
