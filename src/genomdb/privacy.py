@@ -10,7 +10,8 @@ What counts as CPR-like — deliberately generous on dates, strict on digit boun
 * ``DDMMYY`` is a real calendar date in some century (so 29 Feb counts when any of 1800+YY, 1900+YY, 2000+YY is
   a leap year); any four serial digits are accepted (no modulus-11 check: numbers issued since 2007 fail it);
 * the ten digits are not part of a longer digit run (``chr19:11089362``, a 12-digit count, a 13-digit epoch in
-  milliseconds are not CPR numbers); letters around them do not protect them (``patient0101701234`` is caught);
+  milliseconds are not CPR numbers); letters around them do not protect them (``patient`` + a CPR number is
+  caught);
 * a run inside a hexadecimal digest (32 or more hex characters: md5, sha1, sha256) or a UUID is not a CPR number.
 
 Control characters are the guard's second concern: ESC, NUL and the other C0/C1 controls and the Unicode bidi

@@ -15,6 +15,7 @@ from genomdb.pgx.calling import PgxCaller
 from genomdb.pgx.definitions import load_pgx_data, packaged_data_dir
 from genomdb.pgx.outside_calls import parse_outside_calls
 from genomdb.pgx.vcf import read_vcf_evidence
+from tests.identities import fake_cpr
 from tests.pgx.conftest import HEADER, VcfWriter, person_rows, run_genomdb
 
 
@@ -87,7 +88,7 @@ def test_multi_sample_vcf_needs_a_sample(caller: PgxCaller, write_vcf: VcfWriter
 
 
 def test_cpr_like_sample_name_never_echoed(caller: PgxCaller, write_vcf: VcfWriter) -> None:
-    path = write_vcf(person_rows(caller, "TPMT", "*1", "*1"), samples=("010190-1234",))
+    path = write_vcf(person_rows(caller, "TPMT", "*1", "*1"), samples=(fake_cpr(1, 1, 90, 1234, dash=True),))
     evidence = read_vcf_evidence(path, data=caller.data)
     assert "010190" not in evidence.sample_label
     out = CliRunner().invoke(app, ["pgx", "call", str(path), "--json"])
