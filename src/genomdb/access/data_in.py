@@ -12,9 +12,7 @@ from genomdb.access.records import Action, Actor, Resource
 from genomdb.instance import Instance
 
 
-def require_submit(
-    instance: Instance, actor: Actor, department: str | None, *, corrects: str | None, via: Via
-) -> None:
+def require_submit(instance: Instance, actor: Actor, department: str | None, *, corrects: str | None, via: Via) -> None:
     """Forbidden (decided and audited) unless the actor submits for ``department``, the code the manifest names
     (None when the manifest cannot be read that far: then only the policy's role rule can allow, and the
     submitter's own department stands in, so that the rejection report is recorded where it belongs). A correction
