@@ -60,6 +60,9 @@ def test_submit_search_show_history_correct(home: Path, tmp_path: Path) -> None:
     assert corrected.returncode == 0, corrected.stderr
     history = genomdb(home, "catalog", "history", submission_id, "--as", "rita")
     assert "superseded" in history.stdout and "tissue fix" in history.stdout and "corrected" in history.stdout
+    events = genomdb(home, "catalog", "history", submission_id, "--tsv", "--as", "rita").stdout.splitlines()
+    assert events[0] == "when\tversion\tevent\tdetail"
+    assert [line.split("\t")[2] for line in events[1:]].count("corrected") == 1
 
 
 def test_rejection_exits_2_with_report_and_no_cpr(home: Path, tmp_path: Path) -> None:
