@@ -61,7 +61,9 @@ def main() -> None:
         shutil.copytree(source, home, symlinks=True)
         started = time.perf_counter()
         done = subprocess.run(
-            [shutil.which("genomdb") or "genomdb", "--home", str(home), "harmonize"], capture_output=True, text=True
+            [sys.executable, "-c", "from genomdb.cli.app import main; main()", "--home", str(home), "harmonize"],
+            capture_output=True,
+            text=True,
         )
         if done.returncode != 0:
             raise SystemExit(f"run {run}: genomdb harmonize failed:\n{done.stderr[-3000:]}")
