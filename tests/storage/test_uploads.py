@@ -21,7 +21,7 @@ from genomdb.access.records import Actor, Role
 from genomdb.access.tables import AuditEntryRow
 from genomdb.access.users import add_user, resolve_actor
 from genomdb.config import Settings
-from genomdb.errors import Forbidden, IntegrityError, InvalidInput, NotFound
+from genomdb.errors import Forbidden, InvalidInput, NotFound
 from genomdb.ingest import repository, uploads
 from genomdb.ingest.submit import SubmissionRejected, submit_manifest
 from genomdb.instance import Instance, init_instance
@@ -261,7 +261,7 @@ def test_completion_checks_the_part_list_and_the_whole_files_sha256(place: Place
             parts=[first, SentPart(2, second.size, "f" * 32)],
             via="api",
         )
-    with pytest.raises(IntegrityError, match="removed"):
+    with pytest.raises(InvalidInput, match="removed"):
         uploads.complete_upload(instance, actor, started.upload_id, sha256="a" * 64, parts=[first, second], via="api")
     assert place.upload_area_objects() == [], "a file that does not hash to its declared sha256 is not kept"
     record = repository.upload(instance.db, started.upload_id)

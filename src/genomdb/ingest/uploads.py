@@ -272,8 +272,17 @@ def complete_upload(
             Policy(instance).audit.append(
                 [_audit(actor, "upload-complete", upload_id, allowed=True, via=via, outcome="sha256 mismatch")]
             )
-            raise IntegrityError(
-                f"upload {upload_id} was removed: its content hashes to {digest.hexdigest()}, not the declared {sha256}"
+            raise InvalidInput(
+                f"upload {upload_id} was removed: its content does not hash to the declared sha256; send it again",
+                [
+                    Problem(
+                        upload_id,
+                        "whole file",
+                        field="sha256",
+                        expected=sha256,
+                        found=f"hashes to {digest.hexdigest()}",
+                    )
+                ],
             )
     repository.set_state(instance.db, upload_id, "complete", sha256=sha256)
     Policy(instance).audit.append([_audit(actor, "upload-complete", upload_id, allowed=True, via=via, sha256=sha256)])
