@@ -18,6 +18,9 @@ def upload(
         int | None,
         typer.Option("--part-mb", min=5, max=5120, help="part size in MiB (default: 16, larger for huge files)"),
     ] = None,
+    parallel: Annotated[
+        int, typer.Option("--parallel", min=1, max=16, help="parts in flight at once (memory: about this many parts)")
+    ] = 3,
     as_json: Annotated[bool, typer.Option("--json", help="print the outcomes as JSON")] = False,
 ) -> None:
     """Send files to the store's upload area for a later submission; a rerun resumes an interrupted upload."""
@@ -35,6 +38,7 @@ def upload(
                 resume_dir=resume_dir,
                 progress=None if as_json else RichProgress(),
                 part_size=part_mb * 1024 * 1024 if part_mb else None,
+                concurrency=parallel,
             )
             outcomes.append(outcome)
             if not as_json:
