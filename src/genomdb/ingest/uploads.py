@@ -336,7 +336,7 @@ def collect_abandoned_uploads(instance: Instance, *, older_than_seconds: float) 
     expired = repository.expire_uploads(instance.db, begun_before=begun_before)
     for record in expired:
         area.abort(record.upload_id, record.handle)
-    return max(len(expired), area.sweep(older_than_seconds=older_than_seconds))
+    return len(expired) + area.sweep(older_than_seconds=older_than_seconds)  # the sweep finds what no record names
 
 
 # --- the sender (genomdb upload) -------------------------------------------------------------------------------
@@ -381,7 +381,7 @@ def send_file(
             found, parts = upload_status(instance, actor, str(state["upload_id"]), via="cli")
         except NotFound:
             found, parts = None, []
-        if found is None or found.state != "open":
+        if found is None or found.state != "open" or found.handle is None:
             state = None
         else:
             held = {p.number: p for p in parts}
