@@ -5,6 +5,7 @@ abandoned, sent only by the department's submitters and audited."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -316,3 +317,23 @@ def test_only_the_departments_submitters_upload_and_every_step_is_audited(place:
     ]
     uploads.abort_upload(instance, place.actor("kg-submitter"), outcome.upload_id, via="cli")
     assert place.upload_area_objects() == []
+
+
+def test_genomdb_upload_sends_files_as_a_named_submitter(place: Place, tmp_path: Path) -> None:
+    source = _random_file(tmp_path / "S1.cram", PART + 99)
+    command = [sys.executable, "-c", "from genomdb.cli.app import main; main()", "upload", str(source)]
+    nobody = subprocess.run(command, env=place.env, capture_output=True, text=True, check=False)
+    assert nobody.returncode != 0 and "--as USER" in nobody.stderr
+    sent = subprocess.run(
+        [*command, "--as", "kg-submitter", "--part-mb", "5", "--json"],
+        env=place.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert sent.returncode == 0, sent.stderr
+    (outcome,) = json.loads(sent.stdout)
+    assert outcome["sha256"] == _sha256(source) and outcome["n_parts"] == 2 and outcome["n_parts_verified"] == 0
+    record = repository.upload(place.instance.db, outcome["upload_id"])
+    assert record is not None and record.state == "complete" and record.username == "kg-submitter"
+    assert not place.instance.blobs.exists(outcome["sha256"])
