@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     gc_grace_seconds: int = Field(
         default=3600, ge=0, description="store gc leaves unregistered blobs younger than this"
     )
+    upload_max_age_seconds: int = Field(
+        default=7 * 24 * 3600,
+        ge=0,
+        description="store gc removes uploads (finished or not) begun longer ago than this and not yet submitted",
+    )
     engine: str = Field(
         default="duckdb",
         description="engine of the heavy steps (release builds): duckdb, or spark for scale (checked where used)",

@@ -3,6 +3,7 @@ and the app itself refuses to start with a route that declares no access rule.""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -11,11 +12,13 @@ from fastapi import APIRouter
 from fastapi.testclient import TestClient
 
 from genomdb.access.records import Role
+from genomdb.access.users import resolve_actor
 from genomdb.api.app import ROUTERS
 from genomdb.api.security import access_rule, require_rules, served_routes
 from genomdb.classification.acmg import AcmgClass
 from genomdb.classification.database import ClassificationDatabase
 from genomdb.dataout.block_grants import BlockGrant, block_key, expiry
+from genomdb.ingest import uploads
 from genomdb.model.catalog import SearchFilters
 from tests.api.conftest import make_app
 from tests.api.world import World, fh
@@ -45,6 +48,25 @@ SUBMISSIONS = for_roles({Role.SUBMITTER: 200, Role.STEWARD: 200})
 def _rejected_upload(world: World) -> dict[str, Any]:
     manifest = b"schema_version: 1\nsubmitter: {department: RH-KG}\nindividuals: []\nsamples: []\nfiles: []\n"
     return {"files": [("manifest", ("manifest.yaml", manifest, "application/yaml"))]}
+
+
+SUBMITTERS_ONLY = for_roles({Role.SUBMITTER: 200})
+"""Uploads ahead of a submission: a department's submitters (the world's submitter is in RH-KG)."""
+_UPLOAD_BYTES = b"ACGT" * 64
+
+
+def _upload(world: World, *, sent: bool = False) -> str:
+    """A fresh RH-KG upload of ``_UPLOAD_BYTES`` (one part; ``sent``: that part already received)."""
+    actor = resolve_actor(world.instance, "sub-rh")
+    record = uploads.start_upload(world.instance, actor, file_name="m.cram", size=len(_UPLOAD_BYTES), via="api")
+    if sent:
+        uploads.receive_part(world.instance, actor, record.upload_id, 1, _UPLOAD_BYTES, content_md5=None, via="api")
+    return record.upload_id
+
+
+def _complete_body() -> dict[str, Any]:
+    md5 = hashlib.md5(_UPLOAD_BYTES, usedforsecurity=False).hexdigest()
+    return {"json": {"sha256": hashlib.sha256(_UPLOAD_BYTES).hexdigest(), "parts": [{"number": 1, "md5": md5}]}}
 
 
 def _login(world: World, role: Role | None) -> dict[str, Any]:
@@ -112,6 +134,31 @@ ROUTES: dict[tuple[str, str], tuple[Callable[[World, Role | None], Request], dic
     ("GET", "/api/submissions/{submission_id}/history"): (
         lambda w, r: (f"/api/submissions/{w.submissions['RH-KG']}/history", {}),
         SUBMISSIONS,
+    ),
+    ("POST", "/api/uploads"): (
+        lambda w, r: ("/api/uploads", {"json": {"file_name": "m.cram", "size": 10}}),
+        for_roles({Role.SUBMITTER: 201}),
+    ),
+    ("GET", "/api/uploads"): (lambda w, r: ("/api/uploads", {}), SUBMITTERS_ONLY),
+    ("GET", "/api/uploads/{upload_id}"): (lambda w, r: (f"/api/uploads/{_upload(w)}", {}), SUBMITTERS_ONLY),
+    ("POST", "/api/uploads/{upload_id}/parts"): (
+        lambda w, r: (f"/api/uploads/{_upload(w)}/parts", {"json": {"numbers": [1]}}),
+        SUBMITTERS_ONLY,
+    ),
+    ("PUT", "/api/uploads/{upload_id}/parts/{number}"): (
+        lambda w, r: (
+            f"/api/uploads/{_upload(w)}/parts/1",
+            {"content": _UPLOAD_BYTES, "headers": {"Content-Type": "application/octet-stream"}},
+        ),
+        SUBMITTERS_ONLY,
+    ),
+    ("POST", "/api/uploads/{upload_id}/complete"): (
+        lambda w, r: (f"/api/uploads/{_upload(w, sent=True)}/complete", _complete_body()),
+        SUBMITTERS_ONLY,
+    ),
+    ("DELETE", "/api/uploads/{upload_id}"): (
+        lambda w, r: (f"/api/uploads/{_upload(w)}", {}),
+        for_roles({Role.SUBMITTER: 204}),
     ),
     ("POST", "/api/classifications/assertions"): (
         lambda w, r: ("/api/classifications/assertions", _new_assertion(w)),

@@ -16,7 +16,18 @@ from genomdb.api import problems
 from genomdb.api.context import ServiceContext
 from genomdb.api.cpr_guard import CprGuard
 from genomdb.api.limits import RequestTooLarge
-from genomdb.api.routes import beacon, catalog, classifications, frequency, ga4gh, health, releases, submissions, web
+from genomdb.api.routes import (
+    beacon,
+    catalog,
+    classifications,
+    frequency,
+    ga4gh,
+    health,
+    releases,
+    submissions,
+    uploads,
+    web,
+)
 from genomdb.api.security import require_rules
 from genomdb.api.settings import ServiceSettings
 from genomdb.config import Settings
@@ -34,6 +45,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     health.router,
     catalog.router,
     submissions.router,
+    uploads.router,
     classifications.router,
     releases.router,
     beacon.router,
@@ -52,8 +64,13 @@ Authenticate with `Authorization: Bearer <token>`: a genomdb API token (`genomdb
 service is configured for it, a JWT of the trusted OpenID Connect issuer. Errors are RFC 9457 problem documents."""
 
 
-UPLOAD_PATHS = ("/api/submissions",)
-"""Paths whose bodies (uploads) are streamed: exempt from the body limit, checked by the CPR guard part by part."""
+UPLOAD_PATHS = ("/api/submissions", "/api/uploads/")
+"""Paths whose bodies (uploads) are streamed: exempt from the body limit, checked by the CPR guard part by part
+(JSON bodies there are still read whole and checked, up to the guard's own bound)."""
+RAW_PART_PATHS = ("/api/uploads/",)
+"""Paths where an ``application/octet-stream`` body is a file's raw bytes: passed to the route unread (the route
+bounds it by the upload's part size); path and query are still checked. The file's content is checked by the
+file-header checks of data-in when a submission adopts it."""
 
 
 _SIGNATURE = re.compile(r"([?&]sig=)[^&\s]+")
@@ -154,6 +171,7 @@ def create_app(
             {"name": "releases", "description": "frequency releases: list, show, diff"},
             {"name": "catalog", "description": "person-level catalogue: submitters (own department) and stewards"},
             {"name": "submissions", "description": "upload, status and history of submissions"},
+            {"name": "uploads", "description": "large files sent ahead of their submission, part by part, resumable"},
             {
                 "name": "classifications",
                 "description": "the national variant database: departments' classifications, national views, "
@@ -170,7 +188,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     # the CPR guard sees every request before the router; the body limit (outermost) bounds what it reads
-    app.add_middleware(CprGuard, streamed=UPLOAD_PATHS)
+    app.add_middleware(CprGuard, streamed=UPLOAD_PATHS, raw=RAW_PART_PATHS)
     app.add_middleware(BodyLimit, max_bytes=service_settings.max_body_bytes, exempt=UPLOAD_PATHS)
     return app
 

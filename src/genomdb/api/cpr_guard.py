@@ -173,9 +173,10 @@ class CprGuard:
     uploads to the ``streamed`` paths, which are checked part by part as the application reads them.
     """
 
-    def __init__(self, app: ASGIApp, *, streamed: tuple[str, ...] = ()) -> None:
+    def __init__(self, app: ASGIApp, *, streamed: tuple[str, ...] = (), raw: tuple[str, ...] = ()) -> None:
         self.app = app
         self.streamed = streamed
+        self.raw = raw
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -190,6 +191,9 @@ class CprGuard:
         is_multipart = kind == b"multipart/form-data" and b"boundary" in options
         if is_multipart and scope["path"].startswith(self.streamed):
             await self.app(scope, self._multipart(receive, options[b"boundary"]), send)
+            return
+        if kind == b"application/octet-stream" and self.raw and scope["path"].startswith(self.raw):
+            await self.app(scope, receive, send)  # a file part's bytes: checked by data-in when submitted
             return
         try:
             messages = await self._read_body(receive)

@@ -26,6 +26,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "submit",
         "Validate a submission and store it; bad input is rejected as a whole with a full report.",
     ),
+    "upload": LazyCommand(
+        "genomdb.cli.upload_cmd",
+        "upload",
+        "Send files to the store's upload area for a later submission; a rerun resumes an interrupted upload.",
+    ),
     "demo": LazyCommand(
         "genomdb.cli.demo_cmd",
         "demo",

@@ -10,6 +10,7 @@ from genomdb.cli.context import state
 from genomdb.cli.output import console
 from genomdb.errors import IntegrityError
 from genomdb.frequency.publish import collect_unregistered_releases
+from genomdb.ingest.uploads import collect_abandoned_uploads
 from genomdb.variants.store import collect_unregistered_batches
 
 app = typer.Typer(help="The store: garbage collection and integrity checks.", no_args_is_help=True)
@@ -22,7 +23,8 @@ def gc(
         typer.Option("--grace", help="seconds an unregistered blob is left alone (protects submissions in flight)"),
     ] = None,
 ) -> None:
-    """Remove blobs, variant batches and release folders the catalog does not know (left by crashed runs)."""
+    """Remove blobs, variant batches and release folders the catalog does not know (left by crashed runs), and
+    uploads never submitted (setting GENOMDB_UPLOAD_MAX_AGE_SECONDS)."""
     with state.open() as instance:
         seconds = instance.settings.gc_grace_seconds if grace is None else grace
         report = instance.blobs.gc(instance.catalog.registered_blobs(), grace_seconds=seconds)
@@ -30,6 +32,8 @@ def gc(
             instance.settings.resolved_home(), instance.catalog, grace_seconds=seconds, datasets=instance.datasets
         )
         releases = collect_unregistered_releases(instance, grace_seconds=seconds)
+        upload_age = instance.settings.upload_max_age_seconds
+        uploads = collect_abandoned_uploads(instance, older_than_seconds=upload_age)
     console.print(
         f"removed {report.removed_blobs} unregistered blob(s) ({report.removed_bytes / 1e6:.1f} MB) and "
         f"{report.removed_staging} staging leftover(s); {report.kept_young} younger than {seconds} s kept"
@@ -39,6 +43,7 @@ def gc(
         f"unfinished one(s); {batches.kept_young} younger than {seconds} s kept"
     )
     console.print(f"removed {len(releases)} unregistered frequency release folder(s)")
+    console.print(f"removed {uploads} upload(s) begun more than {upload_age} s ago and never submitted")
 
 
 @app.command("verify")

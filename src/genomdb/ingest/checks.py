@@ -21,6 +21,8 @@ class ManifestFacts:
     file_paths: dict[str, Path] = field(default_factory=dict)
     file_samples: dict[str, tuple[str, ...]] = field(default_factory=dict)
     file_build: dict[str, str] = field(default_factory=dict)
+    file_uploads: dict[str, str] = field(default_factory=dict)
+    """file id → sha256 of a file sent beforehand with ``genomdb upload`` (taken from the upload area)"""
 
 
 def _duplicates(ids: Iterable[str]) -> list[str]:
@@ -187,6 +189,19 @@ def check_manifest(
                 )
         if entry.sha256 is None and entry.md5 is None:
             problem("no checksum", where, "sha256", expected="sha256 and/or md5 of the file")
+        if entry.uploaded:
+            if entry.sha256 is None:
+                problem(
+                    "an uploaded file is found by its sha256",
+                    where,
+                    "sha256",
+                    expected="the sha256 `genomdb upload` printed for the file",
+                )
+            elif entry.path is not None:
+                problem("an uploaded file has no path", where, "path", expected="either `uploaded: true` or a path")
+            else:
+                facts.file_uploads[entry.id] = entry.sha256
+            continue
         if entry.path is None:
             if not (correcting and entry.sha256 in stored_sha256):
                 problem(

@@ -135,6 +135,11 @@ class File(_Strict):
     sha256: Sha256 | None = None
     md5: Md5 | None = None
     size: int | None = Field(default=None, ge=0)
+    uploaded: bool = Field(
+        default=False,
+        description="the file was sent beforehand with `genomdb upload` (or the REST upload flow) by this department: "
+        "it is taken from the upload area by its sha256 (required) instead of a path",
+    )
 
 
 class Pipeline(_Strict):

@@ -22,6 +22,7 @@ from genomdb.errors import InvalidInput, Problem
 from genomdb.ingest.checks import ManifestFacts, check_manifest
 from genomdb.ingest.manifest import Manifest, declared_department, parse_manifest
 from genomdb.ingest.progress import ProgressSink, SilentProgress
+from genomdb.ingest.uploads import adoptable_uploads, area_of, mark_submitted
 from genomdb.ingest.validators import validate_file
 from genomdb.ingest.validators.base import FileExpectation, FileReport
 from genomdb.ingest.validators.fastq import check_mates
@@ -40,6 +41,7 @@ from genomdb.privacy import control_characters, redact, redact_value
 from genomdb.pseudonyms import PersonIdentity
 from genomdb.refdata import KNOWN_BUILDS
 from genomdb.storage.blobs import BlobStore, StagedBlob
+from genomdb.storage.uploads import create_upload_area
 from genomdb.worker_pool import worker_pool
 
 INDEX_SUFFIXES = (".tbi", ".csi", ".bai", ".crai")
@@ -70,6 +72,7 @@ def _content_digest(stored: dict[str, Any]) -> str:
     canonical.pop("title", None)
     for entry in canonical["files"]:
         entry.pop("path", None)
+        entry.pop("uploaded", None)
     return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 
 
@@ -213,6 +216,18 @@ def submit_manifest(
                     expected="the pseudonym of a person genomdb knows",
                 )
             )
+    uploads = adoptable_uploads(instance, department, facts.file_uploads.values())
+    for index, entry in enumerate(manifest.files):
+        if entry.id in facts.file_uploads and facts.file_uploads[entry.id] not in uploads:
+            problems.append(
+                Problem(
+                    name,
+                    f"no completed upload of department {department} has this sha256",
+                    location=f"files[{index}] ({entry.id})",
+                    field="sha256",
+                    expected="the sha256 of a file sent with `genomdb upload` and not yet submitted",
+                )
+            )
     stored = _stored_manifest(manifest, facts)
     digest = _content_digest(stored)
     identical = catalog.find_identical(department, digest)
@@ -235,16 +250,20 @@ def submit_manifest(
     staged_index: dict[str, tuple[StagedBlob, str]] = {}
     reports: dict[str, FileReport] = {}
     with instance.blobs.workspace() as workspace:
+        adopted = {file_id: uploads[sha256] for file_id, sha256 in facts.file_uploads.items() if sha256 in uploads}
         total = sum(path.stat().st_size for path in facts.file_paths.values())
-        progress.begin(f"validating {len(facts.file_paths)} file(s)", total)
+        total += sum(record.size for record in adopted.values())
+        progress.begin(f"validating {len(facts.file_paths) + len(adopted)} file(s)", total)
         jobs = [
             _FileJob(
                 file_id=entry.id,
-                source=facts.file_paths[entry.id],
+                source=facts.file_paths.get(entry.id),
                 expectation=_expectation(manifest, instance, facts, entry.id),
+                upload_id=adopted[entry.id].upload_id if entry.id in adopted else None,
+                upload_name=adopted[entry.id].file_name if entry.id in adopted else None,
             )
             for entry in manifest.files
-            if entry.id in facts.file_paths
+            if entry.id in facts.file_paths or entry.id in adopted
         ]
         entries = {entry.id: entry for entry in manifest.files}
         for checked in _check_files(jobs, instance.blobs, workspace, workers=instance.settings.ingest_workers):
@@ -295,11 +314,17 @@ def submit_manifest(
             corrects=corrects,
             reason=reason,
         )
-        for blob in staged.values():
-            instance.blobs.commit(blob)
+        area = area_of(instance) if adopted else None
+        for file_id, blob in staged.items():
+            if area is not None and file_id in adopted:
+                area.commit(adopted[file_id].upload_id, blob)  # on S3 a server-side copy, not a second upload
+            else:
+                instance.blobs.commit(blob)
         for blob, _kind in staged_index.values():
             instance.blobs.commit(blob)
-        return catalog.record_accepted(plan)
+        outcome = catalog.record_accepted(plan)
+        mark_submitted(instance, adopted.values(), outcome.submission_id)
+        return outcome
 
 
 def _check_reason(reason: str, name: str, *, max_chars: int) -> None:
@@ -317,8 +342,11 @@ def _check_reason(reason: str, name: str, *, max_chars: int) -> None:
 @dataclass(frozen=True, slots=True)
 class _FileJob:
     file_id: str
-    source: Path
+    source: Path | None
     expectation: FileExpectation
+    upload_id: str | None = None
+    """set for a file sent beforehand with ``genomdb upload``: staged from the upload area"""
+    upload_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,11 +359,15 @@ class _CheckedFile:
 
 def _stage_and_validate(job: _FileJob, blobs: BlobStore, workspace: Path) -> _CheckedFile:
     """Copy one file into staging (checksumming it on the way) and validate the staged copy."""
-    blob = blobs.stage(job.source, workspace, name=job.source.name)
-    for suffix in INDEX_SUFFIXES:
-        beside = Path(f"{job.source}{suffix}")
-        if beside.is_file():
-            Path(f"{blob.path}{suffix}").symlink_to(beside)
+    if job.upload_id is not None:
+        blob = create_upload_area(blobs).stage(job.upload_id, workspace, name=job.upload_name or job.file_id)
+    else:
+        assert job.source is not None
+        blob = blobs.stage(job.source, workspace, name=job.source.name)
+        for suffix in INDEX_SUFFIXES:
+            beside = Path(f"{job.source}{suffix}")
+            if beside.is_file():
+                Path(f"{blob.path}{suffix}").symlink_to(beside)
     report = validate_file(blob.path, job.expectation, work_dir=workspace)
     index = None
     if report.index_path is not None:

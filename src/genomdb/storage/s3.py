@@ -123,6 +123,7 @@ def create_s3_client(location: S3Location, credentials: S3Credentials | None = N
         }
     config = Config(
         s3={"addressing_style": "path" if location.path_style else "virtual"},
+        signature_version="s3v4",  # also for presigned URLs (botocore presigns SigV2 otherwise, which binds headers)
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
         retries={"max_attempts": 5, "mode": "standard"},
