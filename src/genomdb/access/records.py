@@ -51,6 +51,9 @@ class Action(StrEnum):
     """Set the instance's FAF95 thresholds that frequency suggestions (BA1/BS1/PM2) use."""
     READ_SUBMISSION = "read-submission"
     """A submission's versions, validation reports and events."""
+    MANAGE_SCREENING = "manage-screening"
+    """Early detection: load a programme policy, run a programme, set clinic capacity, release worklists, and
+    record a person's wish not to know."""
 
 
 class Rule(StrEnum):
