@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from genomdb.access.audit import AuditLog
 from genomdb.access.records import AuditFilters
 from genomdb.access.users import resolve_actor
-from genomdb.access.audit import AuditLog
 from genomdb.demo.users import STEWARD, clinician_name, ensure_demo_users
 from genomdb.errors import Conflict, Forbidden, InvalidInput
 from genomdb.instance import Instance
