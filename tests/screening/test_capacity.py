@@ -39,7 +39,9 @@ def test_the_queue_follows_the_policy_s_priority_and_capacity_holds_the_rest_bac
     by_region = {b.region: b for b in backlogs}
     assert by_region["RH"].n_queued == 1 and by_region["RH"].months_to_clear == 1
     assert by_region["RM"].n_queued == 1 and by_region["RM"].months_to_clear is None  # no capacity: never
-    again, _ = plan_release(policy, queues(policy, findings, {r.pseudonym for r in released}), capacities, released, run_id="SCR-x", now=now)
+    again, _ = plan_release(
+        policy, queues(policy, findings, {r.pseudonym for r in released}), capacities, released, run_id="SCR-x", now=now
+    )
     assert again == []  # this month's capacity is used up; next month the last one goes
     assert Backlog("breast-cancer", "RH", 2, 5, 0).months_to_clear == 3
     assert Backlog("breast-cancer", "RH", 2, 5, 2).months_to_clear == 3

@@ -107,9 +107,7 @@ def test_a_reclassification_shows_no_longer_then_newly_actionable(world: Screeni
         _classify(world, c1775, AcmgClass.PATHOGENIC, "PS3 PS4 PM2_Supporting PP1 PP3")
     after = service.run_programme(world.instance, steward, "fh")
     assert after.n_newly_actionable == 1
-    carrier = next(
-        f for f in repository.findings(world.instance.db, after.run.run_id) if c1775 in f.variant_keys
-    )
+    carrier = next(f for f in repository.findings(world.instance.db, after.run.run_id) if c1775 in f.variant_keys)
     clinician = resolve_actor(world.instance, clinician_name(carrier.department))
     [gone] = service.diff(world.instance, clinician, before.run_id, middle.run.run_id).changes
     assert gone.direction == NO_LONGER and gone.finding.pseudonym == carrier.pseudonym
@@ -132,9 +130,7 @@ def test_results_go_to_the_person_s_department_only_and_every_read_is_audited(wo
     own = resolve_actor(world.instance, clinician_name(carrier.department))
     _, found = service.worklist(world.instance, own, "breast-cancer", run_id=run.run_id)
     assert carrier.pseudonym in {f.pseudonym for f in found}
-    other_department = next(
-        d for d in world.instance.catalog.departments() if d.region.code != carrier.region
-    )
+    other_department = next(d for d in world.instance.catalog.departments() if d.region.code != carrier.region)
     other = resolve_actor(world.instance, clinician_name(other_department.code))
     _, seen = service.worklist(world.instance, other, "breast-cancer", run_id=run.run_id)
     assert carrier.pseudonym not in {f.pseudonym for f in seen}

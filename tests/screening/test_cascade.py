@@ -69,7 +69,7 @@ def test_relatives_in_the_database_have_their_carrier_status_from_their_genome(w
 
 
 def test_a_relative_moves_one_step_at_a_time_and_a_skip_changes_nothing(world: ScreeningWorld, genomdb: Run) -> None:
-    index, relatives, department = _brca2_family(world)
+    index, _relatives, department = _brca2_family(world)
     user = clinician_name(department)
     clinician = resolve_actor(world.instance, user)
     entry = next(e for e in service.cascade(world.instance, clinician, index=index) if e.status == "to_invite")

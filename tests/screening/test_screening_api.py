@@ -32,7 +32,9 @@ def _listed_carrier(world: ScreeningWorld) -> tuple[str, str]:
     run = service.latest_run(world.instance, "fh")
     entries = repository.relatives(world.instance.db, programme="fh")
     indexes = {e.index_pseudonym for e in entries}
-    carrier = next(f for f in repository.findings(world.instance.db, run.run_id) if f.reported and f.pseudonym in indexes)
+    carrier = next(
+        f for f in repository.findings(world.instance.db, run.run_id) if f.reported and f.pseudonym in indexes
+    )
     return carrier.pseudonym, carrier.department
 
 
@@ -62,7 +64,9 @@ def _resubmit_person(world: ScreeningWorld, pseudonym: str, department: str, nam
         "title": f"flags of one person ({name})",
         "individuals": [{"id": "p1", "pseudonym": pseudonym, **flags}],
         "samples": [{"id": name, "individual": "p1", "tissue": "blood"}],
-        "files": [{"id": "f1", "path": path.name, "format": "VCF", "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}],
+        "files": [
+            {"id": "f1", "path": path.name, "format": "VCF", "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        ],
         "analyses": [
             {
                 "id": "a1",
@@ -123,9 +127,12 @@ def test_roles_the_one_access_policy_and_audit(world: ScreeningWorld, client: Te
     other = next(d.code for d in world.instance.catalog.departments() if d.region.code != home_region.region.code)
     theirs = client.get("/api/screening/worklists/fh", headers=world.headers(clinician_name(other))).json()
     assert pseudonym not in {f["pseudonym"] for f in theirs["findings"]}
-    assert client.post(
-        "/api/screening/runs", json={"programme": "fh"}, headers=world.headers(clinician_name(department))
-    ).status_code == 403
+    assert (
+        client.post(
+            "/api/screening/runs", json={"programme": "fh"}, headers=world.headers(clinician_name(department))
+        ).status_code
+        == 403
+    )
     page = client.get("/screening/fh", headers=world.headers(STEWARD))
     assert page.status_code == 403 and "clinical roles" in page.text
     assert client.get("/screening/fh", follow_redirects=False).status_code == 303  # to the login page
@@ -140,18 +147,26 @@ def test_bad_input_over_rest_is_refused_with_nothing_changed(world: ScreeningWor
     bad["policy_version"] = "2027.1"
     bad["genes"]["LDLR"]["rule"] = "sometimes"
     response = client.put(
-        "/api/screening/programmes/fh/policy", json={"yaml": yaml.safe_dump(bad), "name": "edited.yaml"}, headers=steward
+        "/api/screening/programmes/fh/policy",
+        json={"yaml": yaml.safe_dump(bad), "name": "edited.yaml"},
+        headers=steward,
     )
     assert response.status_code == 400 and "genes.LDLR.rule" in response.text and "sometimes" in response.text
-    pseudonym, department = _listed_carrier(world)
+    _pseudonym, department = _listed_carrier(world)
     clinician = world.headers(clinician_name(department))
     entry = next(
-        e for e in client.get("/api/screening/cascade", headers=clinician).json()["relatives"] if e["status"] == "to_invite"
+        e
+        for e in client.get("/api/screening/cascade", headers=clinician).json()["relatives"]
+        if e["status"] == "to_invite"
     )
-    response = client.post(f"/api/screening/cascade/{entry['entry_id']}/status", json={"status": "tested"}, headers=clinician)
+    response = client.post(
+        f"/api/screening/cascade/{entry['entry_id']}/status", json={"status": "tested"}, headers=clinician
+    )
     assert response.status_code == 400 and "skips a step" in response.text
     assert repository.counts(world.instance.db) == before
-    ok = client.post(f"/api/screening/cascade/{entry['entry_id']}/status", json={"status": "invited"}, headers=clinician)
+    ok = client.post(
+        f"/api/screening/cascade/{entry['entry_id']}/status", json={"status": "invited"}, headers=clinician
+    )
     assert ok.status_code == 200 and ok.json()["status"] == "invited"
 
 
@@ -162,5 +177,3 @@ def test_the_family_page_lists_relatives_first_degree_first(world: ScreeningWorl
     assert 'id="relatives"' in page.text and "Yield:" in page.text
     for entry in repository.relatives(world.instance.db, index=pseudonym):
         assert entry.relative_pseudonym in page.text
-
-
