@@ -72,15 +72,29 @@ def load_policy(instance: Instance, actor: Actor, path: Path, *, via: Via = "cli
 
 
 def load_policy_text(
-    instance: Instance, actor: Actor, text: str, *, file_name: str, via: Via = "api"
+    instance: Instance,
+    actor: Actor,
+    text: str,
+    *,
+    file_name: str,
+    programme: str | None = None,
+    via: Via = "api",
 ) -> tuple[ProgrammePolicy, bool]:
-    """Like :func:`load_policy`, for a policy sent as text (``file_name`` names it in errors)."""
+    """Like :func:`load_policy`, for a policy sent as text (``file_name`` names it in errors); with ``programme``,
+    a document of another programme is refused too."""
     _require_steward(instance, actor, Resource("policy", file_name[:200]), _detail(via, "load screening policy"))
-    return _load_policy_text(instance, actor, text, file_name)
+    return _load_policy_text(instance, actor, text, file_name, programme=programme)
 
 
-def _load_policy_text(instance: Instance, actor: Actor, text: str, path: str) -> tuple[ProgrammePolicy, bool]:
+def _load_policy_text(
+    instance: Instance, actor: Actor, text: str, path: str, *, programme: str | None = None
+) -> tuple[ProgrammePolicy, bool]:
     policy = parse_policy(text, file_name=path)
+    if programme is not None and policy.programme != programme:
+        raise InvalidInput(
+            f"{path} is a policy of another programme; nothing was changed",
+            [Problem(path, "another programme", field="programme", expected=programme, found=policy.programme)],
+        )
     if policy.programme not in SHIPPED:
         raise InvalidInput(
             f"{path} names an unknown programme; nothing was changed",
@@ -248,6 +262,8 @@ def worklist(
 ) -> tuple[ScreeningRun, list[Finding]]:
     """The reported findings of a run (default: the programme's newest) the actor may read, every read audited."""
     run = repository.run(instance.db, run_id) if run_id else latest_run(instance, programme)
+    if run.programme != programme:
+        raise NotFound(f"{run.run_id} is a run of {run.programme}, not {programme}")
     found = [f for f in repository.findings(instance.db, run.run_id) if f.reported]
     allowed = _readable(
         instance,

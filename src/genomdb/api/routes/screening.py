@@ -77,10 +77,8 @@ def load_policy(
 ) -> ProgrammeOut:
     """Load an edited policy (stewards); a bad document is refused with every problem and nothing changes."""
     loaded, _ = service.load_policy_text(
-        service_context(request).instance, _actor(caller), body.yaml, file_name=body.name
+        service_context(request).instance, _actor(caller), body.yaml, file_name=body.name, programme=programme
     )
-    if loaded.programme != programme:
-        raise NotFound(f"the document is a {loaded.programme} policy, not {programme}")
     return ProgrammeOut.of(loaded)
 
 
