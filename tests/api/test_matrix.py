@@ -20,8 +20,10 @@ from genomdb.classification.database import ClassificationDatabase
 from genomdb.dataout.block_grants import BlockGrant, block_key, expiry
 from genomdb.ingest import uploads
 from genomdb.model.catalog import SearchFilters
+from genomdb.screening import service
+from genomdb.screening.policy import shipped_policy_text
 from tests.api.conftest import make_app
-from tests.api.world import World, fh
+from tests.api.world import ROLE_USER, World, fh
 
 ROLES: tuple[Role | None, ...] = (None, Role.SUBMITTER, Role.CLINICIAN, Role.RESEARCHER, Role.STEWARD, Role.ADMIN)
 Request = tuple[str, dict[str, Any]]
@@ -90,6 +92,9 @@ CLASSIFICATION_READ = for_roles({Role.SUBMITTER: 200, Role.CLINICIAN: 200, Role.
 """The national variant database is read by the clinical roles and data stewards (the access policy's table)."""
 CLINICIANS = for_roles({Role.CLINICIAN: 200})
 """Writes, conflict cases and worklists: a department's clinicians (the world's clinician is in RH-KG)."""
+
+SCREENING_CLINICAL = for_roles({Role.SUBMITTER: 200, Role.CLINICIAN: 200})
+"""Early detection's person-level reads: the clinical roles (the policy then decides per person)."""
 
 
 def _own_assertion(world: World) -> str:
@@ -282,7 +287,76 @@ ROUTES: dict[tuple[str, str], tuple[Callable[[World, Role | None], Request], dic
     ("GET", "/static/genomdb.css"): (lambda w, r: ("/static/genomdb.css", {}), everyone(200)),
     ("GET", "/static/genomdb.js"): (lambda w, r: ("/static/genomdb.js", {}), everyone(200)),
     ("GET", "/static/favicon.svg"): (lambda w, r: ("/static/favicon.svg", {}), everyone(200)),
+    ("GET", "/api/screening/programmes"): (lambda w, r: ("/api/screening/programmes", {}), users_only(200)),
+    ("GET", "/api/screening/programmes/{programme}/policy"): (
+        lambda w, r: ("/api/screening/programmes/fh/policy", {}),
+        users_only(200),
+    ),
+    ("PUT", "/api/screening/programmes/{programme}/policy"): (
+        lambda w, r: ("/api/screening/programmes/fh/policy", {"json": {"yaml": _edited_fh_policy()}}),
+        for_roles({Role.STEWARD: 200}),
+    ),
+    ("POST", "/api/screening/runs"): (
+        lambda w, r: ("/api/screening/runs", {"json": {"programme": "fh"}}),
+        for_roles({Role.STEWARD: 201}),
+    ),
+    ("GET", "/api/screening/runs"): (lambda w, r: ("/api/screening/runs", {}), users_only(200)),
+    ("GET", "/api/screening/runs/{run_a}/diff/{run_b}"): (
+        lambda w, r: ("/api/screening/runs/{}/diff/{}".format(*_screening_runs(w)), {}),
+        SCREENING_CLINICAL,
+    ),
+    ("GET", "/api/screening/worklists/{programme}"): (
+        lambda w, r: (f"/api/screening/worklists/fh?run={_screening_runs(w)[1]}", {}),
+        SCREENING_CLINICAL,
+    ),
+    ("GET", "/api/screening/cascade"): (lambda w, r: ("/api/screening/cascade", {}), SCREENING_CLINICAL),
+    ("POST", "/api/screening/cascade/{ident}/status"): (
+        lambda w, r: ("/api/screening/cascade/REL-NOSUCHENTRY/status", {"json": {"status": "invited"}}),
+        for_roles({Role.SUBMITTER: 404, Role.CLINICIAN: 404}),
+    ),
+    ("GET", "/api/screening/capacity"): (lambda w, r: ("/api/screening/capacity", {}), users_only(200)),
+    ("PUT", "/api/screening/capacity/{region}/{programme}"): (
+        lambda w, r: ("/api/screening/capacity/RH/fh", {"json": {"monthly_capacity": 5}}),
+        for_roles({Role.STEWARD: 200}),
+    ),
+    ("POST", "/api/screening/releases/{programme}"): (
+        lambda w, r: (f"/api/screening/releases/{_screening_programme_run(w)}", {}),
+        for_roles({Role.STEWARD: 200}),
+    ),
+    ("PUT", "/api/screening/persons/{pseudonym}/does-not-want-to-know"): (
+        lambda w, r: (
+            f"/api/screening/persons/{w.persons['RH-KG']}/does-not-want-to-know",
+            {"json": {"does_not_want_to_know": False}},
+        ),
+        for_roles({Role.STEWARD: 200}),
+    ),
+    ("GET", "/screening/{programme}"): (
+        lambda w, r: (f"/screening/{_screening_programme_run(w)}", {}),
+        {**dict.fromkeys(ROLES, 403), None: 303, Role.SUBMITTER: 200, Role.CLINICIAN: 200},
+    ),
+    ("GET", "/screening/family/{pseudonym}"): (
+        lambda w, r: (f"/screening/family/{w.persons['RH-KG']}", {}),
+        {**dict.fromkeys(ROLES, 403), None: 303, Role.SUBMITTER: 404, Role.CLINICIAN: 404},
+    ),
 }
+
+
+def _edited_fh_policy() -> str:
+    return shipped_policy_text("fh").replace('policy_version: "2026.1"', 'policy_version: "2026.1-matrix"')
+
+
+def _screening_runs(world: World) -> tuple[str, str]:
+    """Two runs of the FH programme (made by the world's steward when there are fewer)."""
+    steward = resolve_actor(world.instance, ROLE_USER[Role.STEWARD])
+    while len(service.runs(world.instance, "fh")) < 2:
+        service.run_programme(world.instance, steward, "fh")
+    first, *_, last = service.runs(world.instance, "fh")
+    return first.run_id, last.run_id
+
+
+def _screening_programme_run(world: World) -> str:
+    _screening_runs(world)
+    return "fh"
 
 
 def _signed_block(world: World) -> str:

@@ -379,6 +379,7 @@ _ADMIN_ROLES: dict[Action, frozenset[Role]] = {
     Action.MANAGE_STORE: frozenset({Role.STEWARD}),
     Action.READ_AUDIT: frozenset({Role.STEWARD}),
     Action.CONFIGURE_CLASSIFICATION: frozenset({Role.STEWARD}),
+    Action.MANAGE_SCREENING: frozenset({Role.STEWARD}),
 }
 
 

@@ -53,6 +53,9 @@ class Action(StrEnum):
     """A submission's versions, validation reports and events."""
     SUBMIT = "submit"
     """Data-in: submit a manifest and its files, or a correction of a submission, for a department."""
+    MANAGE_SCREENING = "manage-screening"
+    """Early detection: load a programme policy, run a programme, set clinic capacity, release worklists, and
+    record a person's wish not to know."""
 
 
 class Rule(StrEnum):

@@ -24,6 +24,7 @@ from genomdb.api.routes import (
     ga4gh,
     health,
     releases,
+    screening,
     submissions,
     uploads,
     web,
@@ -51,6 +52,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     beacon.router,
     ga4gh.router,
     web.router,
+    screening.router,
+    screening.pages_router,
 )
 """Every router the app serves; each of their routes must declare one access rule. Routes are matched in this
 order and no two routers' paths overlap, so the busiest (frequency look-ups) come first."""
@@ -176,6 +179,10 @@ def create_app(
                 "name": "classifications",
                 "description": "the national variant database: departments' classifications, national views, "
                 "conflict cases, recontact worklists (clinical roles; writes by a department's clinicians)",
+            },
+            {
+                "name": "screening",
+                "description": "early detection: programmes, runs, worklists, cascade testing, clinic capacity",
             },
             {"name": "beacon", "description": "GA4GH Beacon v2"},
             {"name": "health", "description": "liveness and readiness"},

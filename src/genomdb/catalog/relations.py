@@ -24,6 +24,7 @@ def _relation(row_class: type[Base]) -> Table:
 regions = _relation(_tables.RegionRow)
 departments = _relation(_tables.DepartmentRow)
 persons = _relation(_tables.PersonRow)
+relationships = _relation(_tables.RelationshipRow)
 submissions = _relation(_tables.SubmissionRow)
 submission_versions = _relation(_tables.SubmissionVersionRow)
 samples = _relation(_tables.SampleRow)

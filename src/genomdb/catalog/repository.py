@@ -242,10 +242,27 @@ class Catalog(CatalogFacts):
                         birth_year=person.birth_year,
                         declared_sex=person.declared_sex,
                         research_opt_out=person.research_opt_out,
+                        does_not_want_to_know=bool(person.does_not_want_to_know),
                         created_at=now,
                     )
                     session.add(row)
-                elif row.research_opt_out != person.research_opt_out:
+                    person_rows[person.local_id] = row
+                    continue
+                if (
+                    person.does_not_want_to_know is not None
+                    and row.does_not_want_to_know != person.does_not_want_to_know
+                ):
+                    row.does_not_want_to_know = person.does_not_want_to_know
+                    session.add(
+                        SubmissionEventRow(
+                            submission_id=submission.id,
+                            version=version_number,
+                            at=now,
+                            kind="does_not_want_to_know_changed",
+                            detail={"pseudonym": row.pseudonym, "does_not_want_to_know": person.does_not_want_to_know},
+                        )
+                    )
+                if row.research_opt_out != person.research_opt_out:
                     row.research_opt_out = person.research_opt_out
                     session.add(
                         SubmissionEventRow(
@@ -477,6 +494,17 @@ class Catalog(CatalogFacts):
         return int(latest or 0) + 1
 
     # --- blobs ---------------------------------------------------------------------------------------
+
+    def set_does_not_want_to_know(self, pseudonym: str, value: bool) -> bool:
+        """Set a person's "does not want to know" flag; True when it changed. NotFound for an unknown person."""
+        with self.db.session() as session:
+            row = session.scalar(select(PersonRow).where(PersonRow.pseudonym == pseudonym))
+            if row is None:
+                raise NotFound(f"no person {pseudonym}")
+            if row.does_not_want_to_know == value:
+                return False
+            row.does_not_want_to_know = value
+            return True
 
     def registered_blobs(self) -> set[str]:
         with self.db.session() as session:

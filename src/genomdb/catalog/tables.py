@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -50,6 +51,8 @@ class PersonRow(Base):
     birth_year: Mapped[int | None] = mapped_column(Integer)
     declared_sex: Mapped[str | None] = mapped_column(String(8))
     research_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    does_not_want_to_know: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """The person's right not to know: never listed by an early-detection programme (manifest or steward)."""
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

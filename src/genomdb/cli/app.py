@@ -98,6 +98,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "app",
         "Pharmacogenetics: diplotypes, phenotypes and CPIC recommendations (PharmCAT semantics).",
     ),
+    "screen": LazyCommand(
+        "genomdb.cli.screen_cmd",
+        "app",
+        "Early detection: FH and breast-cancer programmes, carriers, cascade testing of relatives, clinic capacity.",
+    ),
 }
 """Every command of the root, in the order ``genomdb --help`` lists them."""
 

@@ -142,6 +142,19 @@ def demo(
             f"{clinician_name('RH-KG')} and {submitter_name('RH-KG')} (one of each per department) …"
         )
 
+        from genomdb.demo.classifications import classify_planted
+        from genomdb.screening.demo import run_screening_demo
+
+        classify_planted(instance, [(p.key, p.gene) for p in cohort.planted_variants])
+        console.print(
+            "early detection: planted carriers "
+            + ", ".join(f"{p.gene} {p.hgvs.split(' ')[0]} ({p.key})" for p in cohort.planted_variants),
+            highlight=False,
+        )
+        clinicians = {d.code: clinician_name(d.code) for d in instance.catalog.departments()}
+        for line in run_screening_demo(instance, steward=STEWARD, clinician_of=clinicians):
+            console.print(f"  {line}", highlight=False, markup=False)
+
         if data_out:
             console.print("data-out: working copies under the access rules")
             for line in run_dataout_demo(instance):
@@ -154,6 +167,7 @@ def demo(
         f"  ·  [bold]genomdb freq {example}[/] (the public tier: whether it was observed, no counts)  ·  "
         f"[bold]genomdb freq --gene LDLR --tier controlled --as {clinician_name('RH-KG')}[/]  ·  "
         f"[bold]genomdb classify conflicts[/]  ·  [bold]genomdb catalog search --platform ONT --as {STEWARD}[/]  ·  "
+        f"[bold]genomdb screen cascade --as {clinician_name('RH-KG')}[/]  ·  "
         "[bold]genomdb serve[/]",
         highlight=False,
     )

@@ -256,3 +256,40 @@ def _summary(database: ClassificationDatabase, *, loaded: bool, scenarios: dict[
         n_worklist_entries=counts["worklist_entries"],
         scenarios=scenarios,
     )
+
+
+_PLANTED_CLASSIFIERS = {"LDLR": ("RH-KG", "RM-KG"), "BRCA2": ("RH-GM", "RSD-KG-OUH")}
+_PLANTED_EVIDENCE = {
+    "LDLR": ("PS3 PS4 PM2_Supporting PP1 PP3", "ClinGen FH VCEP: Pathogenic; segregates in the family."),
+    "BRCA2": ("PVS1 PS4 PM2_Supporting", "Truncating founder variant; ENIGMA: Pathogenic."),
+}
+
+
+def classify_planted(instance: Instance, planted: Sequence[tuple[str, str]]) -> int:
+    """Classify the demo's planted early-detection variants (variant key, gene) Pathogenic by two departments
+    each; a variant already classified is left alone. Returns how many assertions were recorded."""
+    recorded = 0
+    with ClassificationDatabase(instance) as database:
+        for key, gene in planted:
+            if gene not in _CONDITIONS or database.national_view(key).assertions:
+                continue
+            condition, inheritance = _CONDITIONS[gene]
+            criteria, evidence = _PLANTED_EVIDENCE[gene]
+            for department in _PLANTED_CLASSIFIERS[gene]:
+                database.add(
+                    department,
+                    NewAssertion(
+                        variant=key,
+                        acmg_class=AcmgClass.PATHOGENIC,
+                        condition=condition,
+                        inheritance=inheritance,
+                        criteria=parse_criteria(criteria),
+                        evidence=evidence,
+                        classifier=_CLASSIFIERS[department],
+                        asserted_on=dt.date(2024, 3, 1),
+                        gene=gene,
+                    ),
+                    source="demo",
+                )
+                recorded += 1
+    return recorded

@@ -105,6 +105,8 @@ class Person:
     """(relation, person index) pairs: what the other person is to this one (mother/father/sibling/child)."""
     chromosomal_sex: DeclaredSex | None = None
     """Set only for a deliberate mismatch: the sex of the simulated sex chromosomes, unlike the declared one."""
+    does_not_want_to_know: bool = False
+    """The person does not want to know of early-detection findings (stated in the manifest)."""
 
     @property
     def xy(self) -> bool:

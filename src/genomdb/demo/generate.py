@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from genomdb.demo.carriers import PlantedKey, plan_planting, plant_carriers
 from genomdb.demo.cohort import (
     BoolArray,
     CohortPlan,
@@ -89,6 +90,8 @@ class DemoCohort:
     """The cohort includes the chrX region (XY people hemizygous there)."""
     sex_mismatch_sample_ids: tuple[str, ...] = ()
     """Samples whose declared sex deliberately contradicts their simulated chromosomes."""
+    planted_variants: tuple[PlantedKey, ...] = ()
+    """Early-detection P/LP variants planted in families (:mod:`genomdb.demo.carriers`), as written."""
 
     @property
     def manifest_by_department(self) -> dict[str, Path]:
@@ -194,6 +197,18 @@ def _unreliable_sites(
     return unreliable
 
 
+def _avoid_planted(
+    variants: Sequence[RegionVariants], unreliable: list[BoolArray], planted: Sequence[PlantedKey]
+) -> list[BoolArray]:
+    """Planted early-detection variants are never picked as examples (the demo classifies them P/LP itself)."""
+    keys = {p.key for p in planted}
+    for v, bad in zip(variants, unreliable, strict=True):
+        for i, pos in enumerate(v.positions):
+            if f"{v.region.chrom}-{pos}-{v.alleles[i][0]}-{v.alleles[i][-1]}" in keys:
+                bad[i] = True
+    return unreliable
+
+
 def _distance_to_gene(region: GenomicRegion, positions: IntArray) -> IntArray:
     gene = region.gene
     return np.maximum(0, np.maximum(gene.start_1based - positions, positions - gene.end_1based))
@@ -288,11 +303,16 @@ def generate_demo(
         n_read_samples=n_read_samples,
         n_sex_mismatches=1 if sex_chromosomes else 0,
     )
+    plan, planting = plan_planting(plan)
+    planted: list[PlantedKey] = []
 
     variants: list[RegionVariants] = []
     for index, (region, sequence) in enumerate(zip(regions, sequences, strict=True)):
         report("simulate", index, len(regions))
-        variants.append(simulate_region_variants(plan, region, sequence, seed=_msprime_seed(seed, index)))
+        simulated = simulate_region_variants(plan, region, sequence, seed=_msprime_seed(seed, index))
+        with_carriers, keys = plant_carriers(simulated, sequence, planting)
+        variants.append(with_carriers)
+        planted.extend(keys)
     report("simulate", len(regions), len(regions))
 
     report("reference", 0, 1)
@@ -424,7 +444,10 @@ def generate_demo(
         n_samples=len(plan.people),
         n_sites={v.region.name: v.n_sites for v in variants},
         n_singleton_sites={v.region.name: int((c == 1).sum()) for v, c in zip(variants, counts, strict=True)},
-        example_variants=_example_variants(variants, _unreliable_sites(tables, tasks, results)),
+        example_variants=_example_variants(
+            variants, _avoid_planted(variants, _unreliable_sites(tables, tasks, results), planted)
+        ),
+        planted_variants=tuple(planted),
         n_files=len(all_files),
         total_bytes=sum(f.digest.size for f in all_files),
         sex_chromosomes=sex_chromosomes,

@@ -111,6 +111,8 @@ def _individual(person: Person, ids: dict[int, str]) -> dict[str, Any]:
         entry["relatives"] = [{"relation": relation, "individual": ids[other]} for relation, other in person.relatives]
     if person.research_opt_out:
         entry["research_opt_out"] = True
+    if person.does_not_want_to_know:
+        entry["does_not_want_to_know"] = True
     return entry
 
 

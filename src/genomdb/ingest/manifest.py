@@ -93,6 +93,11 @@ class Individual(_Strict):
     pseudonym: str | None = Field(default=None, description="pseudonym of a person genomdb already knows")
     relatives: list[Relative] = Field(default_factory=list)
     research_opt_out: bool = Field(default=False, description="the person has opted out of research use")
+    does_not_want_to_know: bool | None = Field(
+        default=None,
+        description="the person does not want to know of findings from early-detection programmes (true), or has "
+        "withdrawn that wish (false); left out: unchanged",
+    )
 
     @field_validator("cpr", mode="before")
     @classmethod

@@ -421,10 +421,21 @@ def _plan(
                     identity.declared_sex.value,
                     individual.research_opt_out,
                     known=False,
+                    does_not_want_to_know=individual.does_not_want_to_know,
                 )
             )
         else:
-            persons.append(NewPerson(individual.id, identity, None, None, individual.research_opt_out, known=True))
+            persons.append(
+                NewPerson(
+                    individual.id,
+                    identity,
+                    None,
+                    None,
+                    individual.research_opt_out,
+                    known=True,
+                    does_not_want_to_know=individual.does_not_want_to_know,
+                )
+            )
     files = []
     for entry in manifest.files:
         if entry.id in staged:

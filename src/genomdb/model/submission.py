@@ -16,6 +16,8 @@ class NewPerson:
     research_opt_out: bool
     known: bool
     """True when the manifest named an existing pseudonym instead of a CPR number."""
+    does_not_want_to_know: bool | None = None
+    """The person's right not to know, as the manifest states it (None: not stated, keep what is known)."""
 
 
 @dataclass(frozen=True, slots=True)
