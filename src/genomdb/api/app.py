@@ -16,7 +16,18 @@ from genomdb.api import problems
 from genomdb.api.context import ServiceContext
 from genomdb.api.cpr_guard import CprGuard
 from genomdb.api.limits import RequestTooLarge
-from genomdb.api.routes import beacon, catalog, classifications, frequency, ga4gh, health, releases, submissions, web
+from genomdb.api.routes import (
+    beacon,
+    catalog,
+    classifications,
+    frequency,
+    ga4gh,
+    health,
+    pgx,
+    releases,
+    submissions,
+    web,
+)
 from genomdb.api.security import require_rules
 from genomdb.api.settings import ServiceSettings
 from genomdb.config import Settings
@@ -39,6 +50,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     beacon.router,
     ga4gh.router,
     web.router,
+    pgx.router,
+    pgx.web_router,
 )
 """Every router the app serves; each of their routes must declare one access rule. Routes are matched in this
 order and no two routers' paths overlap, so the busiest (frequency look-ups) come first."""
@@ -160,6 +173,11 @@ def create_app(
                 "conflict cases, recontact worklists (clinical roles; writes by a department's clinicians)",
             },
             {"name": "beacon", "description": "GA4GH Beacon v2"},
+            {
+                "name": "pgx",
+                "description": "pharmacogenetics: run for a person, reports (JSON, one-page HTML), results "
+                "(through the access policy, audited)",
+            },
             {"name": "health", "description": "liveness and readiness"},
             {"name": "access", "description": "who the caller is"},
         ],

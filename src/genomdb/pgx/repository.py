@@ -68,3 +68,10 @@ def results_of(db: Database, sample_ids: Iterable[int]) -> list[StoredPgxResult]
             .order_by(PgxResultRow.created_at.desc(), PgxResultRow.id.desc())
         )
         return [_record(row) for row in rows]
+
+
+def every_result(db: Database) -> list[StoredPgxResult]:
+    """Every stored result (all sample versions and data versions), newest first."""
+    with db.session() as session:
+        rows = session.scalars(select(PgxResultRow).order_by(PgxResultRow.created_at.desc(), PgxResultRow.id.desc()))
+        return [_record(row) for row in rows]
