@@ -92,8 +92,9 @@ def _gene_caveats(gene: Mapping[str, Any], difference: Mapping[str, Any] | None)
 
 
 def _calls_text(diplotypes: Sequence[str], phenotype: str | None) -> str:
-    called = " or ".join(diplotypes) if diplotypes else "not called"
-    return f"{called} ({phenotype or '–'})"
+    if not diplotypes:
+        return "not called" if phenotype in (None, "not called") else f"not called ({phenotype})"
+    return f"{' or '.join(diplotypes)} ({phenotype or '–'})"
 
 
 def _difference_text(difference: Mapping[str, Any]) -> str:
