@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+NO_EVIDENCE = "no evidence at any defining position"
+"""The matcher's warning for a gene without any evidence (its positions are then summarised, not listed)."""
 MAX_POSITIONS_LISTED = 12
 """Missing positions listed per gene before the list is cut to a count."""
 
@@ -76,7 +78,11 @@ def _gene_caveats(gene: Mapping[str, Any], difference: Mapping[str, Any] | None)
     if outside:
         caveats.append(f"outside call (line {_e(outside.get('line'))} of the outside-call file), not the matcher")
     missing = gene.get("missing_positions") or []
-    if missing:
+    warnings = list(gene.get("warnings") or [])
+    if missing and NO_EVIDENCE in warnings:
+        warnings.remove(NO_EVIDENCE)
+        caveats.append(f"no evidence at any of its {len(missing)} defining position(s): not sequenced here")
+    elif missing:
         caveats.append(f"{len(missing)} defining position(s) without evidence: {_e(_positions(missing))}")
     required = gene.get("missing_required_positions") or []
     if required:
@@ -87,7 +93,7 @@ def _gene_caveats(gene: Mapping[str, Any], difference: Mapping[str, Any] | None)
         caveats.append(f"variation the definitions do not know at {_e(_positions(undocumented))} ({how})")
     if difference is not None:
         caveats.append(_difference_text(difference))
-    caveats += [_e(w) for w in gene.get("warnings") or []]
+    caveats += [_e(w) for w in warnings]
     return caveats
 
 
@@ -158,8 +164,8 @@ def _drug_tables(report: Mapping[str, Any]) -> str:
         for r in other
     )
     rest = (
-        f'<h3>Drugs without a recommendation for this person ({len(other)})</h3><ul id="pgx-no-recommendation">'
-        f"{listed}</ul>"
+        f"<details><summary>Drugs without a recommendation for this person ({len(other)}): the genes are not called "
+        f'or their phenotype has no CPIC row</summary><ul id="pgx-no-recommendation">{listed}</ul></details>'
         if other
         else ""
     )

@@ -88,3 +88,10 @@ def pgx_page(request: Request, key: str, caller: Annotated[Caller, Depends(WEB)]
     _clinical(caller, "a person's PGx page")
     found = pgx.report(service_context(request), caller, key, via="web")
     return HTMLResponse(report_page(caller, found), headers=_NO_STORE)
+
+
+@web_router.get("/pgx/{key}/print", response_class=HTMLResponse)
+def pgx_printable(request: Request, key: str, caller: Annotated[Caller, Depends(WEB)]) -> HTMLResponse:
+    _clinical(caller, "a person's PGx report")
+    found = pgx.report(service_context(request), caller, key, via="web")
+    return HTMLResponse(report_document(found, person=found.get("person")), headers=_NO_STORE)

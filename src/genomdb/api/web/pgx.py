@@ -14,7 +14,7 @@ def report_page(caller: Caller, report: dict[str, Any]) -> str:
     body = (
         f"<style>{CLASS_STYLE}</style>"
         '<p class="muted"><a href="/pgx">← PGx results</a> · '
-        f'<a href="{url("/api/pgx/reports/" + str(report.get("sample")) + "/html")}">printable page</a></p>'
+        f'<a id="pgx-print" href="{url("/pgx/" + str(report.get("sample")) + "/print")}">printable page</a></p>'
         + report_body(report, person=report.get("person"))
     )
     return layout(f"PGx {report.get('sample')}", body, caller)
