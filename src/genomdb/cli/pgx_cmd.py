@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -129,6 +130,8 @@ def run(
     min_block_gq: Annotated[
         int, typer.Option("--min-block-gq", help="GQ a callable reference block needs to count as evidence")
     ] = 20,
+    workers: Annotated[int, typer.Option("--workers", min=0, help="processes calling persons (0: one per core)")] = 0,
+    redo: Annotated[bool, typer.Option("--redo", help="call again even samples whose inputs did not change")] = False,
 ) -> None:
     """Call persons already in the instance from the variant store (calls + callable blocks) and store the results.
 
@@ -151,6 +154,8 @@ def run(
             keys=None if run_all else keys,
             min_block_gq=min_block_gq,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            workers=workers or os.cpu_count() or 1,
+            redo=redo,
         )
     console.print(
         f"[green]✓[/] PGx data {summary.data_version}: {summary.n_samples} sample(s), {summary.n_called} called, "

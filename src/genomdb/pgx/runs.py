@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import as_completed
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from genomdb.access.policy import Policy
@@ -24,12 +26,15 @@ from genomdb.pgx.calling import PgxCaller
 from genomdb.pgx.definitions import data_version_of
 from genomdb.pgx.report import comparison_to_json
 from genomdb.pgx.repository import StoredPgxResult, every_result, input_digests, results_of, save_result
-from genomdb.pgx.store_evidence import DEFAULT_MIN_BLOCK_GQ, store_evidence
+from genomdb.pgx.store_evidence import DEFAULT_MIN_BLOCK_GQ, evidence_from_globs, store_globs
 from genomdb.variants.cohort import frequency_cohort
 from genomdb.variants.records import CohortSample
 from genomdb.variants.store import VariantStore
+from genomdb.worker_pool import worker_pool
 
 CHUNK = 200
+PARALLEL_FROM = 100
+"""Fewer samples than this are called in the calling process: starting workers would cost more than it saves."""
 Progress = Callable[[int, int], None]
 """Called as ``progress(samples done, samples to do)``."""
 
@@ -65,34 +70,84 @@ def _selected(instance: Instance, keys: Sequence[str] | None) -> list[CohortSamp
     return sorted({s.sample_id: s for s in chosen}.values(), key=lambda s: s.sample_id)
 
 
+_WORKER_CALLER: PgxCaller | None = None
+
+
+def _init_worker(data_dir: Path | None) -> None:
+    global _WORKER_CALLER
+    _WORKER_CALLER = PgxCaller.load(data_dir)
+
+
+def _call_chunk(
+    caller: PgxCaller,
+    globs: tuple[list[str], list[str]],
+    samples: Sequence[CohortSample],
+    min_block_gq: int,
+) -> list[tuple[int, dict[str, Any], bool]]:
+    """(sample_id, report, whether the callable blocks changed a call) of each sample of a chunk."""
+    evidence = evidence_from_globs(*globs, samples, caller.defining_positions(), min_block_gq=min_block_gq)
+    out = []
+    for sample in samples:
+        comparison = caller.call_person_both(evidence[sample.sample_id])
+        out.append((sample.sample_id, comparison_to_json(comparison), bool(comparison.differences)))
+    return out
+
+
+def _call_chunk_in_worker(
+    globs: tuple[list[str], list[str]], samples: Sequence[CohortSample], min_block_gq: int
+) -> list[tuple[int, dict[str, Any], bool]]:
+    assert _WORKER_CALLER is not None, "worker not initialised"
+    return _call_chunk(_WORKER_CALLER, globs, samples, min_block_gq)
+
+
 def run_pgx(
     instance: Instance,
     *,
     keys: Sequence[str] | None = None,
     min_block_gq: int = DEFAULT_MIN_BLOCK_GQ,
     progress: Progress | None = None,
+    workers: int = 1,
+    redo: bool = False,
 ) -> PgxRunSummary:
-    """Call the chosen samples or persons (``keys``; every current harmonised sample when None) and store results."""
-    caller = PgxCaller.load(instance.settings.pgx_data)
-    version = caller.data.data_version
+    """Call the chosen samples or persons (``keys``; every current harmonised sample when None) and store results.
+
+    ``workers`` > 1 calls chunks of samples in that many processes (each loads the data once); the results are
+    stored by this process, one transaction per sample, as they come. ``redo`` calls samples again even when their
+    inputs and the data version did not change."""
+    data_dir = instance.settings.pgx_data
+    version = data_version_of(data_dir)
     samples = _selected(instance, keys)
     digests = {s.sample_id: _inputs_sha256(s, version, min_block_gq) for s in samples}
-    stored = input_digests(instance.db, version, digests)
+    stored = {} if redo else input_digests(instance.db, version, digests)
     todo = [s for s in samples if stored.get(s.sample_id) != digests[s.sample_id]]
     store = VariantStore.of(instance)
-    positions = caller.defining_positions()
-    n_differing = 0
-    for start in range(0, len(todo), CHUNK):
-        chunk = todo[start : start + CHUNK]
-        evidence = store_evidence(store, chunk, positions, min_block_gq=min_block_gq)
-        for sample in chunk:
-            comparison = caller.call_person_both(evidence[sample.sample_id])
-            n_differing += bool(comparison.differences)
-            save_result(
-                instance.db, sample.sample_id, version, digests[sample.sample_id], comparison_to_json(comparison)
-            )
+    size = max(10, min(CHUNK, -(-len(todo) // max(1, workers * 4))))
+    chunks = [todo[start : start + size] for start in range(0, len(todo), size)]
+    n_done = n_differing = 0
+
+    def save(results: list[tuple[int, dict[str, Any], bool]]) -> None:
+        nonlocal n_done, n_differing
+        for sample_id, report, differs in results:
+            save_result(instance.db, sample_id, version, digests[sample_id], report)
+            n_differing += differs
+        n_done += len(results)
         if progress is not None:
-            progress(start + len(chunk), len(todo))
+            progress(n_done, len(todo))
+
+    if workers <= 1 or len(todo) < PARALLEL_FROM:
+        caller = PgxCaller.load(data_dir) if chunks else None
+        for chunk in chunks:
+            assert caller is not None
+            save(_call_chunk(caller, store_globs(store, chunk), chunk, min_block_gq))
+    else:
+        with worker_pool(
+            min(workers, len(chunks)), preload=["genomdb.pgx.runs"], initializer=_init_worker, initargs=(data_dir,)
+        ) as pool:
+            futures = [
+                pool.submit(_call_chunk_in_worker, store_globs(store, chunk), chunk, min_block_gq) for chunk in chunks
+            ]
+            for future in as_completed(futures):
+                save(future.result())
     return PgxRunSummary(version, len(samples), len(todo), len(samples) - len(todo), n_differing)
 
 
