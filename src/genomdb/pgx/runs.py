@@ -25,7 +25,7 @@ from genomdb.model.catalog import SampleFacts
 from genomdb.pgx.calling import PgxCaller
 from genomdb.pgx.definitions import data_version_of
 from genomdb.pgx.report import comparison_to_json
-from genomdb.pgx.repository import StoredPgxResult, every_result, input_digests, results_of, save_result
+from genomdb.pgx.repository import StoredPgxResult, every_result, input_digests, results_of, save_results
 from genomdb.pgx.store_evidence import DEFAULT_MIN_BLOCK_GQ, evidence_from_globs, store_globs
 from genomdb.variants.cohort import frequency_cohort
 from genomdb.variants.records import CohortSample
@@ -112,7 +112,8 @@ def run_pgx(
     """Call the chosen samples or persons (``keys``; every current harmonised sample when None) and store results.
 
     ``workers`` > 1 calls chunks of samples in that many processes (each loads the data once); the results are
-    stored by this process, one transaction per sample, as they come. ``redo`` calls samples again even when their
+    stored by this process as they come, one transaction per chunk of samples (a killed run loses at most the
+    chunk in flight, which the next run redoes). ``redo`` calls samples again even when their
     inputs and the data version did not change."""
     data_dir = instance.settings.pgx_data
     version = data_version_of(data_dir)
@@ -127,9 +128,10 @@ def run_pgx(
 
     def save(results: list[tuple[int, dict[str, Any], bool]]) -> None:
         nonlocal n_done, n_differing
-        for sample_id, report, differs in results:
-            save_result(instance.db, sample_id, version, digests[sample_id], report)
-            n_differing += differs
+        save_results(
+            instance.db, version, [(sample_id, digests[sample_id], report) for sample_id, report, _ in results]
+        )
+        n_differing += sum(differs for *_, differs in results)
         n_done += len(results)
         if progress is not None:
             progress(n_done, len(todo))
