@@ -11,6 +11,7 @@ from genomdb.access.records import Actor, Role
 from genomdb.errors import Forbidden
 from genomdb.harmonize.run import harmonize
 from genomdb.instance import Instance
+from genomdb.pgx import runs
 from genomdb.pgx.runs import pgx_reports, run_pgx
 from genomdb.pgx.store_evidence import genotype_calls
 from tests.harmonize.kit import CallFileSpec, SmallReference, block, call, submit_calls
@@ -101,3 +102,17 @@ def test_reports_are_read_through_the_policy(harmonised: Instance) -> None:
         pgx_reports(harmonised, CLINICIAN_RM, "WITH-BLOCKS")
     with pytest.raises(Forbidden):
         pgx_reports(harmonised, CLINICIAN_RH, "NO-SUCH-SAMPLE")  # the same answer as a refusal
+
+
+def _stored_genes(instance: Instance) -> dict[str, object]:
+    reports = [r for key in ("WITH-BLOCKS", "CALLS-ONLY") for r in pgx_reports(instance, CLINICIAN_RH, key)]
+    return {r["sample"]: r["genes"] for r in reports}
+
+
+def test_worker_processes_store_the_same_results(harmonised: Instance, monkeypatch: pytest.MonkeyPatch) -> None:
+    serial = run_pgx(harmonised, workers=1)
+    first = _stored_genes(harmonised)
+    monkeypatch.setattr(runs, "PARALLEL_FROM", 0)  # two samples: use the worker pool anyway
+    parallel = run_pgx(harmonised, workers=2, redo=True)
+    assert (parallel.n_called, parallel.n_differing) == (2, serial.n_differing)
+    assert _stored_genes(harmonised) == first
