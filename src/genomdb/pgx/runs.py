@@ -33,7 +33,7 @@ from genomdb.variants.store import VariantStore
 from genomdb.worker_pool import worker_pool
 
 CHUNK = 200
-PARALLEL_FROM = 100
+PARALLEL_FROM = 300
 """Fewer samples than this are called in the calling process: starting workers would cost more than it saves."""
 Progress = Callable[[int, int], None]
 """Called as ``progress(samples done, samples to do)``."""
