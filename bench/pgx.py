@@ -1,6 +1,7 @@
-"""Benchmark: PGx concordance with PharmCAT per gene, and the speed of ``genomdb pgx call``.
+"""Benchmark: PGx concordance with PharmCAT per gene, the speed of ``genomdb pgx call``, and the batch.
 
-    python bench/pgx.py [--shared ../shared] [--repeat 5]
+    python bench/pgx.py [--shared ../shared] [--repeat 5] [--batch 1000] [--workers 2]
+    python bench/pgx.py --prepare-only --batch 1000      # build the cohort instance only (not timed)
 
 Concordance: every (test VCF → diplotypes) pair of PharmCAT's Java tests (``derived/PharmCAT_static_vcf_expected_calls
 .tsv``, rows without non-default arguments, called with the tests' ``topCandidateOnly=false``), every gene of
@@ -12,6 +13,12 @@ included) on the example VCFs, and the same calls in one process (data loaded on
 PharmCAT itself (Java) is not installed on this machine, so it is not run side by side; its outputs stored in
 ``../shared`` are the oracle of the concordance, and the only speed figure printed beside ours is PharmCAT's
 published one (~0.7 s per sample for its VCF preprocessing alone, as the issue quotes), labelled as such.
+
+Batch (``--batch N``, default 1000): a demo cohort of N individuals (chrX region, star alleles planted) generated,
+submitted and harmonised once into bench/out/pgx-N-SEED/ (kept and reused; not timed), then ``genomdb pgx run --all
+--redo --workers W`` as a new process: wall time with process start-up, persons per second, and the peak of the
+summed resident memory of the whole process tree (the command and its worker processes, sampled every 50 ms from
+/proc). The load average is printed before and after.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -29,6 +37,8 @@ from genomdb.pgx.calling import PgxCaller
 from genomdb.pgx.vcf import read_vcf_evidence
 
 PHARMCAT_PUBLISHED_S_PER_SAMPLE = 0.7
+OUT = Path(__file__).parent / "out"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def concordance(shared: Path, caller: PgxCaller) -> dict[tuple[str, str], list[int]]:
@@ -47,7 +57,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared")
     parser.add_argument("--repeat", type=int, default=5, help="calls per example VCF")
+    parser.add_argument("--batch", type=int, default=1000, help="individuals of the batch cohort (0: no batch)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="pgx run --workers")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--prepare-only", action="store_true", help="build the batch cohort instance and stop")
+    parser.add_argument("--batch-only", action="store_true", help="only the batch (no concordance, no pgx call)")
     args = parser.parse_args()
+    if args.prepare_only:
+        prepare_batch(args.batch, args.seed)
+        return
+    if args.batch_only:
+        batch(args.batch, args.seed, args.workers)
+        return
     examples = args.shared / "pgx-data" / "PharmGKB_PharmCAT" / "docs" / "examples"
     vcfs = [examples / "pharmcat.example.vcf", examples / "pharmcat.example2.vcf"]
 
@@ -107,6 +128,103 @@ def main() -> None:
         f"PharmCAT, published figure (not run here): ~{PHARMCAT_PUBLISHED_S_PER_SAMPLE} s per sample for preprocessing "
         f"alone; ratio to our per-process call (CPU) {PHARMCAT_PUBLISHED_S_PER_SAMPLE / cli_cpu_s:.2f}x, "
         f"to our in-process call (CPU) {PHARMCAT_PUBLISHED_S_PER_SAMPLE / in_process_cpu_s:.0f}x"
+    )
+
+    if args.batch:
+        batch(args.batch, args.seed, args.workers)
+
+
+def prepare_batch(individuals: int, seed: int) -> Path:
+    """The harmonised instance of a demo cohort of ``individuals`` (built once, then reused): its home."""
+    from genomdb.config import Settings
+    from genomdb.demo.generate import generate_demo
+    from genomdb.demo.load import load_demo
+    from genomdb.harmonize.run import harmonize
+    from genomdb.instance import Instance, init_instance
+
+    work = OUT / f"pgx-{individuals}-{seed}"
+    home = work / "home"
+    if (work / "harmonised").exists():
+        return home
+    shutil.rmtree(work, ignore_errors=True)
+    started = time.perf_counter()
+    cohort = generate_demo(
+        work / "cohort", n_individuals=individuals, seed=seed, n_read_samples=0, sex_chromosomes=True
+    )
+    settings = Settings(home=home)
+    init_instance(settings)
+    with Instance.open(settings) as instance:
+        load_demo(instance, cohort)
+        outcome = harmonize(instance)
+    (work / "harmonised").write_text(f"{outcome.batch_id}\n")
+    print(f"prepared {individuals} individuals in {work} ({time.perf_counter() - started:.0f} s, not timed below)")
+    return home
+
+
+def _tree_cpu(root: int, seen: dict[int, float]) -> None:
+    """Record the CPU seconds (user + system) so far of a process and its descendants, by pid, in ``seen``."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from scale import _children
+
+    tree = _children()
+    stack = [root]
+    while stack:
+        pid = stack.pop()
+        stack.extend(tree.get(pid, []))
+        try:
+            fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seen[pid] = max(seen.get(pid, 0.0), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS)
+
+
+def run_measured(command: list[str]) -> tuple[float, float, float, str]:
+    """Run a command: wall seconds, peak summed RSS of its process tree (MB), CPU seconds of the whole tree (each
+    process's last sample, every 50 ms: a worker's last 50 ms may be missed), stdout."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    from scale import tree_rss_mb
+
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0.0
+    cpu: dict[int, float] = {}
+    while process.poll() is None:
+        peak = max(peak, tree_rss_mb(process.pid))
+        _tree_cpu(process.pid, cpu)
+        time.sleep(0.05)
+    output, errors = process.communicate()
+    wall = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"{command[-6:]} failed ({process.returncode}):\n{errors[-3000:]}")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu[process.pid] = max(cpu.get(process.pid, 0.0), children.ru_utime + children.ru_stime)
+    return wall, peak, sum(cpu.values()), output
+
+
+def batch(individuals: int, seed: int, workers: int) -> None:
+    home = prepare_batch(individuals, seed)
+    command = [sys.executable, "-c", "from genomdb.cli.app import main; main()", "--home", str(home)]
+    load_before = os.getloadavg()
+    wall, peak_mb, cpu_s, output = run_measured([*command, "pgx", "run", "--all", "--redo", "--workers", str(workers)])
+    load_after = os.getloadavg()
+    summary = " ".join(output[output.rindex("✓") :].split())
+    n = int(summary.split(" sample(s)")[0].rsplit(" ", 1)[-1])
+    print()
+    print(f"batch: genomdb pgx run --all --redo --workers {workers} over {n} harmonised demo samples")
+    print(f"  {summary}")
+    print(
+        f"  {wall:.1f} s wall including process start-up = {n / wall:.1f} persons/s (goal >= 20); peak memory "
+        f"summed over the process tree {peak_mb:.0f} MB"
+    )
+    print(f"  CPU of the whole process tree {cpu_s:.1f} s = {n / cpu_s:.1f} persons per CPU-second (start-up included)")
+    print(
+        f"  PharmCAT, published figure (not run here): ~{PHARMCAT_PUBLISHED_S_PER_SAMPLE} s per sample for "
+        f"preprocessing alone = {1 / PHARMCAT_PUBLISHED_S_PER_SAMPLE:.1f} persons/s per core; ours "
+        f"{n / wall / max(1, workers):.1f} persons/s per worker"
+    )
+    print(
+        f"  load average before {load_before[0]:.1f}, after {load_after[0]:.1f} on {os.cpu_count()} cores "
+        "(the machine is shared)"
     )
 
 

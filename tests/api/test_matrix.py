@@ -271,6 +271,28 @@ ROUTES: dict[tuple[str, str], tuple[Callable[[World, Role | None], Request], dic
         {**dict.fromkeys(ROLES, 403), None: 206, Role.SUBMITTER: 206},
     ),
     ("GET", "/ga4gh/drs/v1/objects/{object_id}"): (lambda w, r: (f"/ga4gh/drs/v1/objects/{_bam(w)[1]}", {}), DATA),
+    ("POST", "/api/pgx/runs/{key}"): (
+        lambda w, r: (f"/api/pgx/runs/{w.samples['RH-KG']}", {}),
+        for_roles({Role.CLINICIAN: 404, Role.STEWARD: 404}),
+    ),
+    ("GET", "/api/pgx/results"): (lambda w, r: ("/api/pgx/results", {}), CATALOG),
+    ("GET", "/api/pgx/reports/{key}"): (
+        lambda w, r: (f"/api/pgx/reports/{w.samples['RH-KG']}", {}),
+        for_roles({Role.SUBMITTER: 404, Role.CLINICIAN: 404}),
+    ),
+    ("GET", "/api/pgx/reports/{key}/html"): (
+        lambda w, r: (f"/api/pgx/reports/{w.samples['RH-KG']}/html", {}),
+        for_roles({Role.SUBMITTER: 404, Role.CLINICIAN: 404}),
+    ),
+    ("GET", "/pgx"): (lambda w, r: ("/pgx", {}), for_roles({Role.SUBMITTER: 200, Role.CLINICIAN: 200})),
+    ("GET", "/pgx/{key}"): (
+        lambda w, r: (f"/pgx/{w.samples['RH-KG']}", {}),
+        for_roles({Role.SUBMITTER: 404, Role.CLINICIAN: 404}),
+    ),
+    ("GET", "/pgx/{key}/print"): (
+        lambda w, r: (f"/pgx/{w.samples['RH-KG']}/print", {}),
+        for_roles({Role.SUBMITTER: 404, Role.CLINICIAN: 404}),
+    ),
     ("GET", "/"): (lambda w, r: ("/", {}), everyone(200)),
     ("GET", "/search"): (lambda w, r: ("/search?q=ldlr", {}), everyone(303)),
     ("GET", "/variant/{key}"): (lambda w, r: (f"/variant/{w.observed}", {}), everyone(200)),

@@ -3,74 +3,32 @@ results per data version, resumable batch runs, and reads through the access pol
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from genomdb.access.records import Actor, Role
-from genomdb.demo.reference import synthesize_region_sequence, write_reference
-from genomdb.demo.regions import Gene, GenomicRegion
 from genomdb.errors import Forbidden
 from genomdb.harmonize.run import harmonize
 from genomdb.instance import Instance
-from genomdb.pgx.calling import PgxCaller
+from genomdb.pgx import runs
 from genomdb.pgx.runs import pgx_reports, run_pgx
 from genomdb.pgx.store_evidence import genotype_calls
-from genomdb.pgx.vcf import defined_alleles
 from tests.harmonize.kit import CallFileSpec, SmallReference, block, call, submit_calls
+from tests.pgx import kit
 
-CYP2C19_STAR2_17 = (
-    (94_761_900, "C", "T", "0/1"),  # rs12248560: *17
-    (94_775_367, "A", "G", "0/1"),  # rs12769205: *2
-    (94_781_859, "G", "A", "0/1"),  # rs4244285: *2
-    (94_842_866, "A", "G", "1/1"),  # rs3758581: *1 background of both (*38 is the GRCh38 sequence)
-)
-"""A CYP2C19 *2/*17 person as PharmCAT's definitions spell it (GRCh38, 1-based)."""
-WINDOW = (94_755_001, 94_860_000)
 CLINICIAN_RH = Actor("anna", Role.CLINICIAN, "RH-KG", "RH")
 CLINICIAN_RM = Actor("bo", Role.CLINICIAN, "RM-KG", "RM")
 
 
 @pytest.fixture(scope="module")
 def cyp2c19_reference(tmp_path_factory: pytest.TempPathFactory) -> SmallReference:
-    """chr10 with synthetic sequence around CYP2C19 carrying the true GRCh38 base at every defining position."""
-    gene = Gene("CYP2C19", "chr10", 94_762_681, 94_855_547)
-    region = GenomicRegion("CYP2C19", "chr10", WINDOW[0] + 2_000, WINDOW[1] - 2_000, gene)
-    sequence = synthesize_region_sequence(region, np.random.default_rng(3))
-    bases = bytearray(sequence.bases)
-    for (chrom, pos), (ref, _alts) in defined_alleles(PgxCaller.load().data).items():
-        offset = pos - sequence.start_1based
-        if chrom == "chr10" and offset >= 0 and offset + len(ref) <= len(bases) and set(ref) <= set("ACGT"):
-            bases[offset : offset + len(ref)] = ref.encode()
-    sequence = dataclasses.replace(sequence, bases=bytes(bases))
-    written = write_reference(
-        tmp_path_factory.mktemp("pgx-ref") / "chr10.fa.gz", [sequence], contig_lengths={"chr10": 133_797_422}
-    )
-    return SmallReference(written.fasta, {"chr10": sequence})
-
-
-def _calls(reference: SmallReference, *, blocks: bool) -> list[str]:
-    """*2/*17; as a gVCF with reference blocks over the rest of the window, or as a plain VCF."""
-    lines = [call("chr10", pos, ref, alt, gt, gvcf=blocks) for pos, ref, alt, gt in CYP2C19_STAR2_17]
-    if blocks:
-        edges = [reference.sequences["chr10"].start_1based - 1, *(pos for pos, *_ in CYP2C19_STAR2_17)]
-        ends = [*(pos for pos, *_ in CYP2C19_STAR2_17), reference.sequences["chr10"].end_1based + 1]
-        lines += [block(reference, "chr10", a + 1, b - 1) for a, b in zip(edges, ends, strict=True) if b - a > 1]
-    return lines
+    return kit.cyp2c19_reference(tmp_path_factory.mktemp("pgx-ref"))
 
 
 @pytest.fixture
 def harmonised(instance: Instance, cyp2c19_reference: SmallReference, tmp_path: Path) -> Instance:
-    instance.add_reference("GRCh38", cyp2c19_reference.fasta)
-    specs = [
-        CallFileSpec("WITH-BLOCKS", _calls(cyp2c19_reference, blocks=True), person=0),
-        CallFileSpec("CALLS-ONLY", _calls(cyp2c19_reference, blocks=False), person=1, gvcf=False),
-    ]
-    submit_calls(instance, tmp_path / "sub", specs, cyp2c19_reference, contigs=[("chr10", 133_797_422)])
-    assert harmonize(instance).n_samples == 2
-    return instance
+    return kit.harmonise_star2_17(instance, cyp2c19_reference, tmp_path / "sub")
 
 
 def _cyp2c19(report: dict[str, object]) -> dict[str, object]:
@@ -128,7 +86,7 @@ def test_a_reference_block_over_a_defining_position_changes_the_answer(
         tmp_path / "sub",
         [CallFileSpec("CORE-ONLY", lines)],
         cyp2c19_reference,
-        contigs=[("chr10", 133_797_422)],
+        contigs=[kit.CHR10],
     )
     harmonize(instance)
     run_pgx(instance)
@@ -144,3 +102,17 @@ def test_reports_are_read_through_the_policy(harmonised: Instance) -> None:
         pgx_reports(harmonised, CLINICIAN_RM, "WITH-BLOCKS")
     with pytest.raises(Forbidden):
         pgx_reports(harmonised, CLINICIAN_RH, "NO-SUCH-SAMPLE")  # the same answer as a refusal
+
+
+def _stored_genes(instance: Instance) -> dict[str, object]:
+    reports = [r for key in ("WITH-BLOCKS", "CALLS-ONLY") for r in pgx_reports(instance, CLINICIAN_RH, key)]
+    return {r["sample"]: r["genes"] for r in reports}
+
+
+def test_worker_processes_store_the_same_results(harmonised: Instance, monkeypatch: pytest.MonkeyPatch) -> None:
+    serial = run_pgx(harmonised, workers=1)
+    first = _stored_genes(harmonised)
+    monkeypatch.setattr(runs, "PARALLEL_FROM", 0)  # two samples: use the worker pool anyway
+    parallel = run_pgx(harmonised, workers=2, redo=True)
+    assert (parallel.n_called, parallel.n_differing) == (2, serial.n_differing)
+    assert _stored_genes(harmonised) == first

@@ -23,6 +23,7 @@ from genomdb.api.routes import (
     frequency,
     ga4gh,
     health,
+    pgx,
     releases,
     screening,
     submissions,
@@ -54,6 +55,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     web.router,
     screening.router,
     screening.pages_router,
+    pgx.router,
+    pgx.web_router,
 )
 """Every router the app serves; each of their routes must declare one access rule. Routes are matched in this
 order and no two routers' paths overlap, so the busiest (frequency look-ups) come first."""
@@ -185,6 +188,11 @@ def create_app(
                 "description": "early detection: programmes, runs, worklists, cascade testing, clinic capacity",
             },
             {"name": "beacon", "description": "GA4GH Beacon v2"},
+            {
+                "name": "pgx",
+                "description": "pharmacogenetics: run for a person, reports (JSON, one-page HTML), results "
+                "(through the access policy, audited)",
+            },
             {"name": "health", "description": "liveness and readiness"},
             {"name": "access", "description": "who the caller is"},
         ],

@@ -47,6 +47,7 @@ def demo(
     from genomdb.demo.classifications import load_demo_classifications
     from genomdb.demo.generate import generate_demo
     from genomdb.demo.load import load_demo
+    from genomdb.demo.pgx_run import run_demo_pgx
     from genomdb.demo.users import ADMIN, STEWARD, clinician_name, ensure_demo_users, submitter_name
     from genomdb.frequency.demo import build_demo_release
 
@@ -154,6 +155,19 @@ def demo(
         clinicians = {d.code: clinician_name(d.code) for d in instance.catalog.departments()}
         for line in run_screening_demo(instance, steward=STEWARD, clinician_of=clinicians):
             console.print(f"  {line}", highlight=False, markup=False)
+        pgx = run_demo_pgx(instance, out_dir)
+        common = ", ".join(f"{d} {n}" for d, n in pgx.cyp2c19.most_common(5))
+        console.print(
+            f"[green]✓[/] PGx batch: {pgx.summary.n_called} of {pgx.summary.n_samples} samples called "
+            f"(data {pgx.summary.data_version}); CYP2C19: {common}",
+            highlight=False,
+        )
+        if pgx.example is not None:
+            console.print(
+                f"  example report ({pgx.example_sample}, CYP2C19 {pgx.example_diplotype}, read as "
+                f"{clinician_name('RH-KG')}): {pgx.example}",
+                highlight=False,
+            )
 
         if data_out:
             console.print("data-out: working copies under the access rules")
@@ -168,6 +182,7 @@ def demo(
         f"[bold]genomdb freq --gene LDLR --tier controlled --as {clinician_name('RH-KG')}[/]  ·  "
         f"[bold]genomdb classify conflicts[/]  ·  [bold]genomdb catalog search --platform ONT --as {STEWARD}[/]  ·  "
         f"[bold]genomdb screen cascade --as {clinician_name('RH-KG')}[/]  ·  "
+        f"[bold]genomdb pgx show {pgx.example_sample or 'SMP-…'} --as {clinician_name('RH-KG')}[/]  ·  "
         "[bold]genomdb serve[/]",
         highlight=False,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -36,6 +37,7 @@ def call(
         Path | None,
         typer.Option("--data", envvar="GENOMDB_PGX_DATA", help="PGx data directory [default: packaged data]"),
     ] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="also write the one-page HTML report here")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
 ) -> None:
     """Call one person's pharmacogenes from a file: diplotypes, phenotypes, drug recommendations."""
@@ -62,6 +64,10 @@ def call(
     if match_json is not None:
         chromosomes = {gene: model.chromosome for gene, model in caller.models.items()}
         match_json.write_text(json.dumps(result_to_match_json(result, chromosomes=chromosomes), indent=2) + "\n")
+    if html is not None:
+        from genomdb.pgx.html_report import report_document
+
+        html.write_text(report_document(comparison_to_json(comparison)), encoding="utf-8")
     if as_json:
         from genomdb.cli.output import print_json
 
@@ -124,6 +130,8 @@ def run(
     min_block_gq: Annotated[
         int, typer.Option("--min-block-gq", help="GQ a callable reference block needs to count as evidence")
     ] = 20,
+    workers: Annotated[int, typer.Option("--workers", min=0, help="processes calling persons (0: one per core)")] = 0,
+    redo: Annotated[bool, typer.Option("--redo", help="call again even samples whose inputs did not change")] = False,
 ) -> None:
     """Call persons already in the instance from the variant store (calls + callable blocks) and store the results.
 
@@ -146,6 +154,8 @@ def run(
             keys=None if run_all else keys,
             min_block_gq=min_block_gq,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
+            workers=workers or os.cpu_count() or 1,
+            redo=redo,
         )
     console.print(
         f"[green]✓[/] PGx data {summary.data_version}: {summary.n_samples} sample(s), {summary.n_called} called, "
@@ -189,3 +199,34 @@ def show(
                 f"with callable blocks {difference['with_callable_blocks']}[/]",
                 highlight=False,
             )
+
+
+@app.command("report")
+def report(
+    key: Annotated[str, typer.Argument(help="a sample (SMP-… or the department's id) or a person (GDB-…)")],
+    html: Annotated[Path | None, typer.Option("--html", help="write the one-page HTML report here")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write the JSON report (schema 1) here")] = None,
+    as_user: Annotated[
+        str | None, typer.Option("--as", envvar="GENOMDB_USER", help="act as this user", show_default=False)
+    ] = None,
+) -> None:
+    """Write a person's stored PGx report as one-page HTML and/or JSON, through the access policy (audited)."""
+    from genomdb.access.users import resolve_actor
+    from genomdb.cli.context import state
+    from genomdb.cli.output import console
+    from genomdb.errors import InvalidInput, Problem
+    from genomdb.pgx.html_report import report_document
+    from genomdb.pgx.runs import pgx_report
+
+    if html is None and json_out is None:
+        raise InvalidInput(
+            "nothing to write", [Problem("pgx report", "no output chosen", expected="--html FILE and/or --json FILE")]
+        )
+    with state.open() as instance:
+        found = pgx_report(instance, resolve_actor(instance, as_user), key)
+    if html is not None:
+        html.write_text(report_document(found, person=found.get("person")), encoding="utf-8")
+        console.print(f"[green]✓[/] HTML report of {found.get('sample')} written to {html}", highlight=False)
+    if json_out is not None:
+        json_out.write_text(json.dumps(found, indent=2, default=str) + "\n", encoding="utf-8")
+        console.print(f"[green]✓[/] JSON report of {found.get('sample')} written to {json_out}", highlight=False)

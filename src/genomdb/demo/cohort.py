@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Literal
@@ -564,8 +564,13 @@ def _xy_genomes(plan: CohortPlan) -> BoolArray:
     return xy
 
 
+FounderSites = tuple[IntArray, list[tuple[str, ...]], AlleleMatrix, BoolArray]
+Planter = Callable[[IntArray, list[tuple[str, ...]], AlleleMatrix, BoolArray], FounderSites]
+"""A hook that changes founders' sites before inheritance (the demo plants PGx star alleles with one)."""
+
+
 def simulate_region_variants(
-    plan: CohortPlan, region: GenomicRegion, sequence: RegionSequence, *, seed: int
+    plan: CohortPlan, region: GenomicRegion, sequence: RegionSequence, *, seed: int, plant: Planter | None = None
 ) -> RegionVariants:
     """The cohort's genotypes in one region: founders from msprime, children by Mendelian transmission.
 
@@ -577,6 +582,10 @@ def simulate_region_variants(
     positions, alleles, founder_haplotypes = _founder_alleles(ts, region, sequence)
     rng = np.random.default_rng(np.random.SeedSequence([seed, 7]))
     left_aligned = _inject_indels(positions, alleles, sequence, region, rng)
+    if plant is not None:
+        positions, alleles, founder_haplotypes, left_aligned = plant(
+            positions, alleles, founder_haplotypes, left_aligned
+        )
     order = np.argsort(positions, kind="stable")
     positions = positions[order]
     alleles = [alleles[i] for i in order]

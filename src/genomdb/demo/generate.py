@@ -5,7 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ from genomdb.demo.cohort import (
     simulate_region_variants,
 )
 from genomdb.demo.manifests import DemoAnalysis, DemoFile, DemoRun, DepartmentSubmission, write_manifests
+from genomdb.demo.pgx_alleles import DemoPgx
 from genomdb.demo.reference import synthesize_region_sequence, write_reference
 from genomdb.demo.regions import DEFAULT_REGION_LENGTH_BP, GenomicRegion, demo_contig_lengths, demo_regions
 from genomdb.demo.writers import (
@@ -36,6 +37,7 @@ from genomdb.demo.writers import (
     write_short_reads,
 )
 from genomdb.ingest.manifest import FileFormat, Platform, ReadType
+from genomdb.pgx.evidence import GenotypeCall
 from genomdb.worker_pool import worker_pool
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -92,6 +94,8 @@ class DemoCohort:
     """Samples whose declared sex deliberately contradicts their simulated chromosomes."""
     planted_variants: tuple[PlantedKey, ...] = ()
     """Early-detection P/LP variants planted in families (:mod:`genomdb.demo.carriers`), as written."""
+    pgx_truth: dict[str, tuple[GenotypeCall, ...]] = field(default_factory=dict, repr=False)
+    """Sample id → its true genotypes at the planted PGx star-allele sites (see :mod:`genomdb.demo.pgx_alleles`)."""
 
     @property
     def manifest_by_department(self) -> dict[str, Path]:
@@ -296,7 +300,8 @@ def generate_demo(
     regions = demo_regions(region_length_bp, sex_chromosomes=sex_chromosomes)
     contig_lengths = demo_contig_lengths(sex_chromosomes=sex_chromosomes)
     reference_rng = np.random.default_rng(np.random.SeedSequence([seed, 0]))
-    sequences = [synthesize_region_sequence(region, reference_rng) for region in regions]
+    pgx = DemoPgx(regions)
+    sequences = [pgx.patch(synthesize_region_sequence(region, reference_rng)) for region in regions]
     plan = plan_cohort(
         n_individuals,
         np.random.default_rng(np.random.SeedSequence([seed, 1])),
@@ -309,7 +314,8 @@ def generate_demo(
     variants: list[RegionVariants] = []
     for index, (region, sequence) in enumerate(zip(regions, sequences, strict=True)):
         report("simulate", index, len(regions))
-        simulated = simulate_region_variants(plan, region, sequence, seed=_msprime_seed(seed, index))
+        planter = pgx.planter(region, np.random.default_rng(np.random.SeedSequence([seed, 8, index])))
+        simulated = simulate_region_variants(plan, region, sequence, seed=_msprime_seed(seed, index), plant=planter)
         with_carriers, keys = plant_carriers(simulated, sequence, planting)
         variants.append(with_carriers)
         planted.extend(keys)
@@ -452,4 +458,8 @@ def generate_demo(
         total_bytes=sum(f.digest.size for f in all_files),
         sex_chromosomes=sex_chromosomes,
         sex_mismatch_sample_ids=tuple(p.sample_id for p in plan.people if p.chromosomal_sex is not None),
+        pgx_truth={
+            person.sample_id: tuple(call for v in variants for call in pgx.truth(v, person.index))
+            for person in plan.people
+        },
     )

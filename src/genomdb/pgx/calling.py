@@ -100,6 +100,10 @@ class PgxCaller:
         }
         self.recommendations: RecommendationTable = load_recommendations(data.recommendations_dir)
         self._activity = {gene: allele_activity(data, gene) for gene in ("DPYD", "CYP2C9", "CYP2D6")}
+        self._no_evidence: dict[tuple[str, bool], GeneCall] = {}
+        """A gene without any evidence gets the same call for everyone (by gene and top-candidates flag)."""
+        self._phenotypes: dict[tuple[str, tuple[str, ...]], Phenotype] = {}
+        self._recommended: dict[frozenset[tuple[str, str | None]], list[DrugRecommendation]] = {}
 
     @classmethod
     def load(cls, data_dir: Path | None = None) -> PgxCaller:
@@ -118,20 +122,35 @@ class PgxCaller:
             out.update((locus.chromosome, locus.position) for locus in model.extra_loci)
         return out
 
-    def call_genes(self, evidence: PersonEvidence, *, top_candidates_only: bool = True) -> dict[str, GeneCall]:
+    def call_genes(
+        self,
+        evidence: PersonEvidence,
+        *,
+        top_candidates_only: bool = True,
+        known: Mapping[str, GeneCall] | None = None,
+    ) -> dict[str, GeneCall]:
+        """Every VCF gene's call; ``known`` are calls already made from the same evidence (kept as they are)."""
         calls: dict[str, GeneCall] = {}
         for gene, model in self.models.items():
+            if known is not None and gene in known:
+                calls[gene] = known[gene]
+                continue
             by_position: dict[int, PositionEvidence] = {}
             for locus in (*model.loci, *model.extra_loci):
                 found = evidence.at(locus.chromosome, locus.position)
                 if found is not None:
                     by_position[locus.position] = found
+            if not by_position and (gene, top_candidates_only) in self._no_evidence:
+                calls[gene] = self._no_evidence[(gene, top_candidates_only)]
+                continue
             calls[gene] = call_gene(
                 model,
                 by_position,
                 top_candidates_only=top_candidates_only,
                 allele_activity=self._activity.get(gene),
             )
+            if not by_position:
+                self._no_evidence[(gene, top_candidates_only)] = calls[gene]
         return calls
 
     def call_person(
@@ -140,10 +159,13 @@ class PgxCaller:
         *,
         outside_calls: Mapping[str, OutsideCall] | None = None,
         top_candidates_only: bool = True,
+        known: Mapping[str, GeneCall] | None = None,
     ) -> PersonPgxResult:
-        """Diplotypes, phenotypes and recommendations of one person; outside calls override the matcher."""
+        """Diplotypes, phenotypes and recommendations of one person; outside calls override the matcher.
+
+        ``known``: gene calls already made from this same evidence (``call_person_both`` reuses them)."""
         outside_calls = outside_calls or {}
-        calls = self.call_genes(evidence, top_candidates_only=top_candidates_only)
+        calls = self.call_genes(evidence, top_candidates_only=top_candidates_only, known=known)
         genes: list[GeneResult] = []
         for gene in sorted({*VCF_GENES, *outside_calls}):
             if gene in outside_calls:
@@ -176,11 +198,17 @@ class PgxCaller:
         outside_calls: Mapping[str, OutsideCall] | None = None,
         top_candidates_only: bool = True,
     ) -> PgxComparison:
-        """Call from the explicit records alone and with the callable blocks; list the genes that differ."""
-        alone = self.call_person(
-            evidence.without_blocks(), outside_calls=outside_calls, top_candidates_only=top_candidates_only
+        """Call from the explicit records alone and with the callable blocks; list the genes that differ.
+
+        A gene none of whose positions came from a block reads the same evidence both ways: it is called once."""
+        calls = self.call_genes(evidence, top_candidates_only=top_candidates_only)
+        with_blocks = self.call_person(
+            evidence, outside_calls=outside_calls, top_candidates_only=top_candidates_only, known=calls
         )
-        with_blocks = self.call_person(evidence, outside_calls=outside_calls, top_candidates_only=top_candidates_only)
+        same = {gene: call for gene, call in calls.items() if not call.positions_from_blocks}
+        alone = self.call_person(
+            evidence.without_blocks(), outside_calls=outside_calls, top_candidates_only=top_candidates_only, known=same
+        )
         differences = []
         for before, after in zip(alone.genes, with_blocks.genes, strict=True):
             if before.diplotypes != after.diplotypes or before.phenotype != after.phenotype:
@@ -190,12 +218,25 @@ class PgxCaller:
         return PgxComparison(alone, with_blocks, tuple(differences))
 
     def _recommend(self, phenotypes: Mapping[str, str | None]) -> list[DrugRecommendation]:
-        return recommend(self.recommendations, phenotypes, data_version=self.data.data_version)
+        key = frozenset(phenotypes.items())
+        found = self._recommended.get(key)
+        if found is None:
+            found = recommend(self.recommendations, phenotypes, data_version=self.data.data_version)
+            self._recommended[key] = found
+        return list(found)
+
+    def _phenotype(self, gene: str, alleles: tuple[str, ...]) -> Phenotype:
+        key = (gene, alleles)
+        found = self._phenotypes.get(key)
+        if found is None:
+            found = diplotype_phenotype(self.data, gene, alleles)
+            self._phenotypes[key] = found
+        return found
 
     def _from_matcher(self, call: GeneCall) -> GeneResult:
         gene = call.gene
         if gene == "DPYD" and call.lookup_alleles:
-            per = [diplotype_phenotype(self.data, gene, call.lookup_alleles)]
+            per = [self._phenotype(gene, tuple(call.lookup_alleles))]
             detail = summarise(per)
             names = tuple(call.diplotype_names)
             return GeneResult(
@@ -209,7 +250,7 @@ class PgxCaller:
                 lookup_diplotype="/".join(call.lookup_alleles),
             )
         per_diplotype: list[Phenotype] = [
-            diplotype_phenotype(self.data, gene, diplotype.allele_names) for diplotype in call.diplotypes
+            self._phenotype(gene, tuple(diplotype.allele_names)) for diplotype in call.diplotypes
         ]
         detail = summarise(per_diplotype)
         return GeneResult(

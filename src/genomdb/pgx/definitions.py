@@ -317,6 +317,18 @@ def load_cyp2d6_activity(path: Path) -> Cyp2d6Activity:
     return Cyp2d6Activity(alleles)
 
 
+def data_version_of(root: Path | None = None) -> str:
+    """The data version a PGx data directory (default: the packaged one) names, read from its manifest only."""
+    path = (root or packaged_data_dir()).expanduser().resolve() / "manifest.json"
+    try:
+        return DataManifest.model_validate(_read_json(path)).data_version
+    except ValidationError as exc:
+        raise InvalidInput(
+            f"unknown or malformed PGx data manifest {path}",
+            _problem(path, exc, f"genomdb PGx manifest schema_version {MANIFEST_SCHEMA_VERSION}"),
+        ) from exc
+
+
 def load_pgx_data(root: Path | None = None) -> PgxData:
     """Load and validate a PGx data directory (default: the packaged one)."""
     root = (root or packaged_data_dir()).expanduser().resolve()

@@ -42,18 +42,30 @@ def input_digests(db: Database, data_version: str, sample_ids: Iterable[int]) ->
     return found
 
 
-def save_result(db: Database, sample_id: int, data_version: str, inputs_sha256: str, report: dict[str, Any]) -> None:
-    """Store (or replace) one sample version's result for a data version, in its own transaction."""
+def save_results(db: Database, data_version: str, results: Iterable[tuple[int, str, dict[str, Any]]]) -> None:
+    """Store (or replace) several sample versions' results ``(sample_id, inputs digest, report)`` for a data
+    version in one transaction: all of them are visible, or none."""
+    results = list(results)
     with db.session() as session:
-        row = session.scalar(
-            select(PgxResultRow).where(PgxResultRow.sample_id == sample_id, PgxResultRow.data_version == data_version)
-        )
-        if row is None:
-            session.add(
-                PgxResultRow(sample_id=sample_id, data_version=data_version, inputs_sha256=inputs_sha256, report=report)
+        existing = {
+            row.sample_id: row
+            for row in session.scalars(
+                select(PgxResultRow).where(
+                    PgxResultRow.data_version == data_version,
+                    PgxResultRow.sample_id.in_([sample_id for sample_id, _, _ in results]),
+                )
             )
-        else:
-            row.inputs_sha256, row.report, row.created_at = inputs_sha256, report, utcnow()
+        }
+        for sample_id, inputs_sha256, report in results:
+            row = existing.get(sample_id)
+            if row is None:
+                session.add(
+                    PgxResultRow(
+                        sample_id=sample_id, data_version=data_version, inputs_sha256=inputs_sha256, report=report
+                    )
+                )
+            else:
+                row.inputs_sha256, row.report, row.created_at = inputs_sha256, report, utcnow()
 
 
 def results_of(db: Database, sample_ids: Iterable[int]) -> list[StoredPgxResult]:
@@ -67,4 +79,11 @@ def results_of(db: Database, sample_ids: Iterable[int]) -> list[StoredPgxResult]
             .where(PgxResultRow.sample_id.in_(wanted))
             .order_by(PgxResultRow.created_at.desc(), PgxResultRow.id.desc())
         )
+        return [_record(row) for row in rows]
+
+
+def every_result(db: Database) -> list[StoredPgxResult]:
+    """Every stored result (all sample versions and data versions), newest first."""
+    with db.session() as session:
+        rows = session.scalars(select(PgxResultRow).order_by(PgxResultRow.created_at.desc(), PgxResultRow.id.desc()))
         return [_record(row) for row in rows]

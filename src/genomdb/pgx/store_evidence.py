@@ -56,12 +56,29 @@ def store_evidence(
     min_block_gq: int = DEFAULT_MIN_BLOCK_GQ,
 ) -> dict[int, PersonEvidence]:
     """Evidence of each sample version (by ``sample_id``) at the positions, read in one pass per table."""
+    calls_glob, blocks_glob = store_globs(store, samples)
+    return evidence_from_globs(calls_glob, blocks_glob, samples, positions, min_block_gq=min_block_gq)
+
+
+def store_globs(store: VariantStore, samples: Sequence[CohortSample]) -> tuple[list[str], list[str]]:
+    """The variant-store files (calls, blocks) of the samples' batches, as :func:`evidence_from_globs` reads them."""
+    batch_ids = sorted({s.batch_id for s in samples})
+    return store.calls_glob(batch_ids), store.blocks_glob(batch_ids)
+
+
+def evidence_from_globs(
+    calls_glob: list[str],
+    blocks_glob: list[str],
+    samples: Sequence[CohortSample],
+    positions: Iterable[tuple[str, int]],
+    *,
+    min_block_gq: int = DEFAULT_MIN_BLOCK_GQ,
+) -> dict[int, PersonEvidence]:
+    """:func:`store_evidence` from the store's file globs: plain values, so a worker process can read them."""
     wanted = list(positions)
     by_id = {s.sample_id: s for s in samples}
     calls: dict[int, list[tuple[str, int, str, str, int, int, bool]]] = defaultdict(list)
     blocks: dict[int, list[ReferenceBlock]] = defaultdict(list)
-    batch_ids = sorted({s.batch_id for s in samples})
-    calls_glob, blocks_glob = store.calls_glob(batch_ids), store.blocks_glob(batch_ids)
     con = connect_duckdb(threads=1)
     try:
         con.register("positions", _positions_table(wanted))
