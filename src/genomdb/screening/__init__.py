@@ -1,0 +1,1 @@
+"""Early-detection programmes: FH and hereditary breast cancer, cascade testing, polygenic scores."""
