@@ -51,7 +51,7 @@ def scoring_file_text(
 ) -> str:
     """A PGS Catalog format 2.0 scoring file: rows are (chrom without 'chr', pos, effect, other, weight)."""
     header = [
-        "###PGS CATALOG SCORING FILE - see https://www.pgscatalog.org/downloads/#dl_ftp_scoring for additional information",
+        "###PGS CATALOG SCORING FILE - see https://www.pgscatalog.org/downloads/#dl_ftp_scoring",
         "#format_version=2.0",
         "##POLYGENIC SCORE (PGS) INFORMATION",
         "#pgs_id=PGS900001",

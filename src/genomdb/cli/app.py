@@ -57,6 +57,11 @@ COMMANDS: dict[str, LazyCommand] = {
         "The national variant database: departments' classifications, the national view, conflicts.",
     ),
     "release": LazyCommand("genomdb.cli.frequency_cmd", "release_app", "Build and inspect frequency releases."),
+    "screen-genetics": LazyCommand(
+        "genomdb.cli.screen_genetics_cmd",
+        "app",
+        "Relatedness and identity check, polygenic scores and CanRisk pedigrees from the genomes held.",
+    ),
     "qc": LazyCommand(
         "genomdb.cli.harmonize_cmd",
         "qc_app",

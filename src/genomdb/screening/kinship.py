@@ -60,7 +60,9 @@ class GenotypeMatrix:
 
     def site_ids(self) -> list[str]:
         """``chrom:pos:ref:alt`` per site (1-based), as written to PLINK files."""
-        return [f"{c}:{p}:{r}:{a}" for c, p, r, a in zip(self.chrom, self.pos.tolist(), self.ref, self.alt, strict=True)]
+        return [
+            f"{c}:{p}:{r}:{a}" for c, p, r, a in zip(self.chrom, self.pos.tolist(), self.ref, self.alt, strict=True)
+        ]
 
     def select(self, rows: Any = slice(None), columns: Any = slice(None)) -> GenotypeMatrix:
         """A sub-matrix: ``rows`` and ``columns`` are index arrays, boolean masks or slices."""

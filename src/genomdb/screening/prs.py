@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped]
 
+from genomdb.errors import InvalidInput, NotFound, Problem
 from genomdb.screening.kinship import GenotypeMatrix, read_genotypes
 from genomdb.screening.pgs import ScoringFile, ScoringVariant
 from genomdb.variants.records import CohortSample
@@ -105,7 +106,7 @@ def match_variant(
         for ref, alt in store_alleles:
             if alt == effect and (other is None or ref == other):
                 return VariantMatch(variant, "matched", key(ref, alt), True)
-            if ref == effect and (other is None and len(store_alleles) == 1 or alt == other):
+            if ref == effect and ((other is None and len(store_alleles) == 1) or alt == other):
                 return VariantMatch(variant, "allele-swap", key(ref, alt), False)
         return None
 
@@ -237,3 +238,21 @@ def score_cohort(
         for sample, value, rank, n_missing in zip(matrix.samples, values, ranks, missing, strict=True)
     )
     return PrsResult(scoring, matches, rate, None, scores, mean, sd)
+
+
+def person_z_score(
+    store: VariantStore,
+    samples: Sequence[CohortSample],
+    scoring: ScoringFile,
+    pseudonym: str,
+    policy: PrsPolicy | None = None,
+) -> float:
+    """One person's z-score within the samples' score distribution (for a CanRisk file); InvalidInput when the
+    score is withheld, NotFound when the person has no scored sample."""
+    result = score_cohort(store, samples, scoring, policy)
+    if result.withheld:
+        raise InvalidInput("polygenic score withheld", [Problem(scoring.path.name, result.withheld)])
+    found = [s for s in result.scores if s.sample.pseudonym == pseudonym]
+    if not found:
+        raise NotFound(f"{pseudonym} has no harmonised sample to score")
+    return found[0].z_score
