@@ -148,6 +148,16 @@ def test_bad_scoring_files_are_refused_naming_file_line_and_column(
     assert (problem.file, problem.field, problem.location) == ("bad.txt", field, line)
 
 
+def test_a_header_without_a_required_field_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "header.txt"
+    text = scoring_file_text([("19", 11_100_236, "A", "G", 0.1)])
+    path.write_text(text.replace("#trait_reported=Breast cancer\n", ""))
+    with pytest.raises(InvalidInput) as caught:
+        read_scoring_file(path)
+    problem = caught.value.problems[0]
+    assert problem.field == "#trait_reported" and problem.location is not None and "header" in problem.location
+
+
 def test_a_bad_weight_names_its_line(tmp_path: Path) -> None:
     path = tmp_path / "weights.txt"
     text = scoring_file_text([("19", 11_100_236, "A", "G", 0.1), ("19", 11_100_240, "C", "T", 0.2)])

@@ -126,7 +126,21 @@ def _variants(path: Path, column_line: int) -> tuple[ScoringVariant, ...]:
     from pydantic import ValidationError
 
     logging.getLogger("pgscatalog.core").setLevel(logging.ERROR)
-    parsed = CatalogScoringFile(path)
+    try:
+        parsed = CatalogScoringFile(path)
+    except ValidationError as exc:
+        raise InvalidInput(
+            "bad scoring file header",
+            [
+                Problem(
+                    path.name,
+                    error["msg"],
+                    location=f"header (lines 1-{column_line - 1})",
+                    field="#" + ".".join(str(part) for part in error["loc"]),
+                )
+                for error in exc.errors(include_input=False)
+            ],
+        ) from None
     variants: list[ScoringVariant] = []
     rows = iter(parsed.variants)
     while True:
