@@ -101,10 +101,11 @@ def step_export(home: str, work: str, n_variants: str) -> dict[str, Any]:
         weights = np.random.default_rng(6).normal(0, 0.01, len(chosen))
         lines = ["###PGS CATALOG SCORING FILE", "#format_version=2.0", "#pgs_id=PGS900002", "#pgs_name=BENCH"]
         lines += ["#trait_reported=Breast cancer", "#genome_build=GRCh38"]
-        lines += ["#HmPOS_build=GRCh38", "hm_chr\thm_pos\teffect_allele\tother_allele\teffect_weight"]
+        lines += ["#HmPOS_build=GRCh38", "chr_name\tchr_position\thm_chr\thm_pos\teffect_allele\tother_allele\teffect_weight"]
         for index, weight in zip(chosen, weights, strict=True):
             chrom, pos, ref, alt = rows[index]
-            lines.append(f"{chrom.removeprefix('chr')}\t{pos}\t{alt}\t{ref}\t{weight:.6f}")
+            contig = chrom.removeprefix("chr")
+            lines.append(f"{contig}\t{pos}\t{contig}\t{pos}\t{alt}\t{ref}\t{weight:.6f}")
         (out / "score.txt").write_text("\n".join(lines) + "\n")
         scoring = read_scoring_file(out / "score.txt")
         matches = match_scoring_file(store, samples, scoring, PrsPolicy(keep_ambiguous=True))

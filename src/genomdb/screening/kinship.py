@@ -143,14 +143,8 @@ def read_genotypes(
         con.register("sites", indexed)
         con.register("wanted", wanted)
         if blocks_glob and n_sites:
-            covered = con.execute(
-                "SELECT w.sample_index, s.site_index "
-                f"FROM read_parquet({_sql_list(blocks_glob)}, hive_partitioning = true, union_by_name = true) AS b "
-                "JOIN wanted AS w ON b.sample_id = w.sample_id "
-                "JOIN sites AS s ON b.chrom = s.chrom AND s.pos BETWEEN b.start_1based AND b.end_1based "
-                "WHERE b.callable_alleles = 2"
-            ).fetchnumpy()
-            dosages[covered["sample_index"], covered["site_index"]] = 0
+            for chrom in sorted(set(indexed["chrom"].to_pylist())):
+                _mark_covered(con, blocks_glob, chrom, indexed, dosages)
         if calls_glob and n_sites:
             called = con.execute(
                 "SELECT w.sample_index, s.site_index, "
@@ -170,6 +164,36 @@ def read_genotypes(
         alt=tuple(sites["alt"].to_pylist()),
         dosages=dosages,
     )
+
+
+def _mark_covered(con: Any, blocks_glob: Sequence[str], chrom: str, sites: pa.Table, dosages: DosageMatrix) -> None:
+    """Set 0 (hom-ref) where a diploid callable block of a wanted sample covers a site of ``chrom``.
+
+    Blocks are fetched as arrays and matched to the sorted site positions by binary search (a SQL range join
+    with the chromosome as an equality key degenerates to blocks × sites); within a sample blocks never overlap,
+    so a running sum of +1 at a block's first covered site and −1 after its last marks coverage."""
+    on_chrom = np.flatnonzero(np.asarray(sites["chrom"].to_pylist()) == chrom)
+    positions = np.asarray(sites["pos"].to_numpy(zero_copy_only=False), dtype=np.int64)[on_chrom]
+    order = np.argsort(positions, kind="stable")
+    sorted_positions = positions[order]
+    blocks = con.execute(
+        "SELECT w.sample_index, b.start_1based, b.end_1based "
+        f"FROM read_parquet({_sql_list(blocks_glob)}, hive_partitioning = true, union_by_name = true) AS b "
+        "JOIN wanted AS w ON b.sample_id = w.sample_id "
+        "WHERE b.chrom = $chrom AND b.callable_alleles = 2 AND b.end_1based >= $first AND b.start_1based <= $last",
+        {"chrom": chrom, "first": int(sorted_positions[0]), "last": int(sorted_positions[-1])},
+    ).fetchnumpy()
+    first = np.searchsorted(sorted_positions, blocks["start_1based"].astype(np.int64), side="left")
+    after = np.searchsorted(sorted_positions, blocks["end_1based"].astype(np.int64), side="right")
+    covering = after > first
+    rows = blocks["sample_index"].astype(np.intp)[covering]
+    steps = np.zeros((dosages.shape[0], sorted_positions.size + 1), dtype=np.int32)
+    np.add.at(steps, (rows, first[covering]), 1)
+    np.add.at(steps, (rows, after[covering]), -1)
+    covered = np.cumsum(steps[:, :-1], axis=1) > 0
+    columns = on_chrom[order]
+    sample_rows, site_positions = np.nonzero(covered)
+    dosages[sample_rows, columns[site_positions]] = 0
 
 
 def candidate_snvs(store: VariantStore, samples: Sequence[CohortSample], *, min_allele_count: int) -> pa.Table:

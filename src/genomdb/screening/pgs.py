@@ -156,7 +156,7 @@ def _variants(path: Path, column_line: int) -> tuple[ScoringVariant, ...]:
                 [
                     Problem(
                         path.name,
-                        first["msg"],
+                        str(first["msg"]).split(" for variant ")[0],
                         location=f"line {line}",
                         field=".".join(str(part) for part in first["loc"]) or None,
                     )
