@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from genomdb.errors import InvalidInput
 from genomdb.instance import Instance
 from genomdb.screening.kinship import (
     DUPLICATE,
@@ -92,3 +93,10 @@ def test_declared_parents_and_children_are_inferred_first_degree(cohort_instance
     assert len(parental) >= 4
     for pair in parental:
         assert pair in pairs and pairs[pair].degree == 1, pair
+
+
+@pytest.mark.parametrize("change", [{"min_maf": 0.0}, {"min_maf": 0.6}, {"min_site_call_rate": 1.5}])
+def test_a_policy_out_of_range_is_refused(change: dict[str, float]) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        KinshipPolicy(**change)
+    assert caught.value.problems[0].field == next(iter(change))

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped]
 
+from genomdb.errors import InvalidInput, Problem
 from genomdb.variants.records import CohortSample
 from genomdb.variants.store import VariantStore, connect_duckdb
 
@@ -44,6 +45,20 @@ class KinshipPolicy:
     """Share of assessable samples with a called genotype at a variant."""
     min_sample_call_rate: float = 0.90
     """Share of candidate variants a sample must have called to be assessed at all."""
+
+    def __post_init__(self) -> None:
+        bounds = {
+            "min_maf": (self.min_maf, 0.0, 0.5),
+            "min_site_call_rate": (self.min_site_call_rate, 0.0, 1.0),
+            "min_sample_call_rate": (self.min_sample_call_rate, 0.0, 1.0),
+        }
+        problems = [
+            Problem("kinship policy", "out of range", field=name, expected=f"{low} < value ≤ {high}", found=str(value))
+            for name, (value, low, high) in bounds.items()
+            if not low < value <= high
+        ]
+        if problems:
+            raise InvalidInput("bad kinship policy", problems)
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,21 @@ class PrsPolicy:
     """Share of the scoring file's variants that must be matched for a score to be given."""
     keep_ambiguous: bool = False
 
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_match_rate <= 1.0:
+            raise InvalidInput(
+                "bad PRS policy",
+                [
+                    Problem(
+                        "PRS policy",
+                        "out of range",
+                        field="min_match_rate",
+                        expected="0 ≤ share ≤ 1",
+                        found=str(self.min_match_rate),
+                    )
+                ],
+            )
+
 
 @dataclass(frozen=True, slots=True)
 class VariantMatch:
