@@ -23,7 +23,7 @@ from genomdb.screening.kinship import (
     degrees,
     king_robust,
 )
-from genomdb.screening.plink import write_bed
+from genomdb.screening.plink import read_bed_dosages, write_bed
 from genomdb.screening.relatedness import assessed_samples, declared_relationships, person_pairs
 from genomdb.variants.store import VariantStore
 from tests.screening.genetics import demo_cohort, harmonised_instance, read_table, run_plink2
@@ -50,6 +50,9 @@ def test_every_pair_equals_plink2_king_table(cohort_instance: Instance, tmp_path
     assert result.first.size == n * (n - 1) // 2
 
     write_bed(matrix, tmp_path / "cohort")
+    fam_ids, variant_ids, dosages = read_bed_dosages(tmp_path / "cohort")
+    assert fam_ids == [s.sample_key for s in matrix.samples] and variant_ids == matrix.site_ids()
+    assert np.array_equal(dosages, matrix.dosages)
     run_plink2("--bfile", str(tmp_path / "cohort"), "--make-king-table", "--out", str(tmp_path / "cohort"))
     peer = read_table(tmp_path / "cohort.kin0")
     assert len(peer) == result.first.size

@@ -135,6 +135,7 @@ def read_genotypes(
     ordered = sorted(samples, key=lambda s: s.sample_id)
     n_sites = sites.num_rows
     dosages = np.full((len(ordered), n_sites), -1, dtype=np.int8)
+    wanted_ids = np.array([s.sample_id for s in ordered], dtype=np.int64)
     batch_ids = sorted({s.batch_id for s in ordered})
     calls_glob, blocks_glob = store.calls_glob(batch_ids), store.blocks_glob(batch_ids)
     indexed = pa.table(
@@ -159,7 +160,7 @@ def read_genotypes(
         con.register("wanted", wanted)
         if blocks_glob and n_sites:
             for chrom in sorted(set(indexed["chrom"].to_pylist())):
-                _mark_covered(con, blocks_glob, chrom, indexed, dosages)
+                _mark_covered(con, blocks_glob, chrom, indexed, wanted_ids, dosages)
         if calls_glob and n_sites:
             called = con.execute(
                 "SELECT w.sample_index, s.site_index, "
@@ -181,8 +182,16 @@ def read_genotypes(
     )
 
 
-def _mark_covered(con: Any, blocks_glob: Sequence[str], chrom: str, sites: pa.Table, dosages: DosageMatrix) -> None:
-    """Set 0 (hom-ref) where a diploid callable block of a wanted sample covers a site of ``chrom``.
+def _mark_covered(
+    con: Any,
+    blocks_glob: Sequence[str],
+    chrom: str,
+    sites: pa.Table,
+    wanted_ids: npt.NDArray[np.int64],
+    dosages: DosageMatrix,
+) -> None:
+    """Set 0 (hom-ref) where a diploid callable block of a wanted sample (``wanted_ids``: sorted sample ids, the
+    rows of ``dosages``) covers a site of ``chrom``.
 
     Blocks are fetched as arrays and matched to the sorted site positions by binary search (a SQL range join
     with the chromosome as an equality key degenerates to blocks × sites); within a sample blocks never overlap,
@@ -192,19 +201,22 @@ def _mark_covered(con: Any, blocks_glob: Sequence[str], chrom: str, sites: pa.Ta
     order = np.argsort(positions, kind="stable")
     sorted_positions = positions[order]
     blocks = con.execute(
-        "SELECT w.sample_index, b.start_1based, b.end_1based "
+        "SELECT b.sample_id, b.start_1based, b.end_1based "
         f"FROM read_parquet({_sql_list(blocks_glob)}, hive_partitioning = true, union_by_name = true) AS b "
-        "JOIN wanted AS w ON b.sample_id = w.sample_id "
         "WHERE b.chrom = $chrom AND b.callable_alleles = 2 AND b.end_1based >= $first AND b.start_1based <= $last",
         {"chrom": chrom, "first": int(sorted_positions[0]), "last": int(sorted_positions[-1])},
     ).fetchnumpy()
     first = np.searchsorted(sorted_positions, blocks["start_1based"].astype(np.int64), side="left")
     after = np.searchsorted(sorted_positions, blocks["end_1based"].astype(np.int64), side="right")
-    covering = after > first
-    rows = blocks["sample_index"].astype(np.intp)[covering]
-    steps = np.zeros((dosages.shape[0], sorted_positions.size + 1), dtype=np.int32)
-    np.add.at(steps, (rows, first[covering]), 1)
-    np.add.at(steps, (rows, after[covering]), -1)
+    covering = np.flatnonzero(after > first)
+    sample_ids = blocks["sample_id"].astype(np.int64)[covering]
+    rows = np.minimum(np.searchsorted(wanted_ids, sample_ids), wanted_ids.size - 1)
+    wanted = wanted_ids[rows] == sample_ids
+    rows, first, after = rows[wanted], first[covering][wanted], after[covering][wanted]
+    width = sorted_positions.size + 1
+    size = dosages.shape[0] * width
+    steps = np.bincount(rows * width + first, minlength=size) - np.bincount(rows * width + after, minlength=size)
+    steps = steps.reshape(dosages.shape[0], width)
     covered = np.cumsum(steps[:, :-1], axis=1) > 0
     columns = on_chrom[order]
     sample_rows, site_positions = np.nonzero(covered)

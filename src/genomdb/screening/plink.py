@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from genomdb.screening.kinship import GenotypeMatrix
 
@@ -44,3 +45,17 @@ def write_bed(matrix: GenotypeMatrix, prefix: Path) -> Path:
         for sample in matrix.samples:
             fam.write(f"{sample.sample_key}\t{sample.sample_key}\t0\t0\t0\t-9\n")
     return bed
+
+
+def read_bed_dosages(prefix: Path) -> tuple[list[str], list[str], npt.NDArray[np.int8]]:
+    """Sample ids (.fam IID), variant ids (.bim) and alt dosages (samples × variants, -1 missing) of a fileset
+    :func:`write_bed` wrote (A1 = alt)."""
+    samples = [line.split()[1] for line in prefix.with_suffix(".fam").read_text(encoding="ascii").splitlines()]
+    variants = [line.split()[1] for line in prefix.with_suffix(".bim").read_text(encoding="ascii").splitlines()]
+    data = np.frombuffer(prefix.with_suffix(".bed").read_bytes(), dtype=np.uint8)
+    if data[:3].tobytes() != _MAGIC:
+        raise ValueError(f"{prefix.with_suffix('.bed')} is not a SNP-major PLINK 1 .bed")
+    packed = data[3:].reshape(len(variants), -(-len(samples) // 4))
+    codes = np.stack([(packed >> shift) & 0b11 for shift in (0, 2, 4, 6)], axis=2).reshape(len(variants), -1)
+    dosage_of_code = np.array([2, -1, 1, 0], dtype=np.int8)
+    return samples, variants, dosage_of_code[codes[:, : len(samples)]].T.copy()
