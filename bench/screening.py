@@ -65,7 +65,10 @@ def step_kinship(home: str, pairs_path: str) -> dict[str, Any]:
         result = cohort_kinship(VariantStore.of(instance), _samples(instance))
     related = result.related(3)
     keys = [s.sample_key for s in result.samples]
-    pairs = {f"{keys[result.first[i]]} {keys[result.second[i]]}": float(result.kinship[i]) for i in related.tolist()}
+    pairs = {
+        " ".join(sorted((keys[result.first[i]], keys[result.second[i]]))): float(result.kinship[i])
+        for i in related.tolist()
+    }
     Path(pairs_path).write_text(json.dumps(pairs))  # a file: a pipe's buffer would stall the step
     return {
         "seconds": time.perf_counter() - started,
@@ -77,12 +80,15 @@ def step_kinship(home: str, pairs_path: str) -> dict[str, Any]:
 
 def step_kinship_bed(prefix: str) -> dict[str, Any]:
     """The estimator alone, from our own .bed export (what plink2 reads): the compute without the store."""
+    import numpy as np
+
     from genomdb.screening.kinship import GenotypeMatrix, king_robust
     from genomdb.screening.plink import read_bed_dosages
 
     started = time.perf_counter()
     samples, variants, dosages = read_bed_dosages(Path(prefix))
-    matrix = GenotypeMatrix(tuple(samples), ("",) * len(variants), None, (), (), dosages)  # type: ignore[arg-type]
+    pos = np.zeros(len(variants), dtype=np.int64)
+    matrix = GenotypeMatrix(tuple(samples), ("",) * len(variants), pos, (), (), dosages)  # type: ignore[arg-type]
     result = king_robust(matrix)
     return {"seconds": time.perf_counter() - started, "pairs": int(result.first.size)}
 
