@@ -290,24 +290,27 @@ def king_robust(matrix: GenotypeMatrix, *, excluded: Sequence[CohortSample] = ()
     """[i, j]: hets of i where j is called."""
     same_minus_opposite = centred @ centred.T
     """[i, j]: same-homozygous minus opposite-homozygous variants."""
-    first, second = np.triu_indices(len(matrix.samples), k=1)
-    hh = het_het[first, second].astype(np.float64)
-    het_i = het_called[first, second].astype(np.float64)
-    het_j = het_called[second, first].astype(np.float64)
-    both = n_both[first, second].astype(np.float64)
-    both_hom = both - het_i - het_j + hh
-    ibs0 = (both_hom - same_minus_opposite[first, second]) / 2
-    smaller = np.minimum(het_i, het_j)
+    het_j = np.ascontiguousarray(het_called.T)
+    """[i, j]: hets of j where i is called (contiguous: elementwise work on a transposed view is slow)."""
+    ibs0 = n_both - het_called - het_j + het_het - same_minus_opposite
+    ibs0 *= 0.5
+    """[i, j]: opposite-homozygous variants (both-homozygous minus same-homozygous, halved; exact in float32)."""
+    numerator = het_called + het_j - 2 * het_het + 4 * ibs0
+    smaller = np.minimum(het_called, het_j)
     with np.errstate(invalid="ignore", divide="ignore"):
-        kinship = 0.5 - (het_i + het_j - 2 * hh + 4 * ibs0) / (4 * smaller)
-    kinship = np.where(smaller > 0, kinship, np.nan)
+        full = 0.5 - numerator.astype(np.float64) / (4.0 * smaller.astype(np.float64))
+    full[smaller == 0] = np.nan
+    n = len(matrix.samples)
+    first, second = np.triu_indices(n, k=1)
+    flat = first.astype(np.int64) * n + second
+    kinship = np.take(full.ravel(), flat)
     return KinshipResult(
         samples=matrix.samples,
         first=first.astype(np.int32),
         second=second.astype(np.int32),
         kinship=kinship,
-        n_ibs0=np.rint(ibs0).astype(np.int32),
-        n_variants=np.rint(both).astype(np.int32),
+        n_ibs0=np.rint(np.take(ibs0.ravel(), flat)).astype(np.int32),
+        n_variants=np.rint(np.take(n_both.ravel(), flat)).astype(np.int32),
         degree=degrees(np.nan_to_num(kinship, nan=0.0)),
         n_sites=int(matrix.pos.size),
         excluded=tuple(excluded),

@@ -56,6 +56,8 @@ def read_bed_dosages(prefix: Path) -> tuple[list[str], list[str], npt.NDArray[np
     if data[:3].tobytes() != _MAGIC:
         raise ValueError(f"{prefix.with_suffix('.bed')} is not a SNP-major PLINK 1 .bed")
     packed = data[3:].reshape(len(variants), -(-len(samples) // 4))
-    codes = np.stack([(packed >> shift) & 0b11 for shift in (0, 2, 4, 6)], axis=2).reshape(len(variants), -1)
     dosage_of_code = np.array([2, -1, 1, 0], dtype=np.int8)
-    return samples, variants, dosage_of_code[codes[:, : len(samples)]].T.copy()
+    byte_values = np.arange(256, dtype=np.uint8)
+    four_of_byte = np.stack([dosage_of_code[(byte_values >> shift) & 0b11] for shift in (0, 2, 4, 6)], axis=1)
+    dosages = four_of_byte[packed].reshape(len(variants), -1)[:, : len(samples)]
+    return samples, variants, np.ascontiguousarray(dosages.T)
