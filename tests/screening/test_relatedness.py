@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -120,14 +121,20 @@ def test_steward_check_reads_through_the_policy(cohort_instance: Instance) -> No
         check_relatedness(cohort_instance, Actor("clin-rh", Role.CLINICIAN, "RH-KG", "RH"))
 
 
-def test_cli_lists_flags_as_json_and_refuses_without_a_steward(cohort_instance: Instance) -> None:
+def test_cli_lists_flags_as_json_and_refuses_without_a_steward(cohort_instance: Instance, tmp_path: Path) -> None:
     done = run_genomdb(cohort_instance, "screen-genetics", "kinship", "--json", "--as", "steward")
     assert done.returncode == 0, done.stderr
     listing = json.loads(done.stdout)
     assert listing["n_pairs"] == listing["n_assessed"] * (listing["n_assessed"] - 1) // 2
     assert {"kind", "person", "relative", "declared", "inferred", "kinship", "detail"} <= set(listing["flags"][0])
-    tsv = run_genomdb(cohort_instance, "screen-genetics", "kinship", "--pairs", "--tsv", "--as", "steward")
+    prefix = tmp_path / "export"
+    tsv = run_genomdb(
+        cohort_instance, "screen-genetics", "kinship", "--pairs", "--tsv", "--plink", str(prefix), "--as", "steward"
+    )
     assert tsv.returncode == 0 and tsv.stdout.splitlines()[0].split("\t")[:3] == ["person", "relative", "degree"]
+    fam = prefix.with_suffix(".fam").read_text().splitlines()
+    assert len(fam) == listing["n_assessed"]
+    assert len(prefix.with_suffix(".bim").read_text().splitlines()) == listing["n_variants"]
     refused = run_genomdb(cohort_instance, "screen-genetics", "kinship", "--as", "clin-rh")
     assert refused.returncode != 0 and "steward" in refused.stderr + refused.stdout
     nobody = run_genomdb(cohort_instance, "screen-genetics", "kinship")

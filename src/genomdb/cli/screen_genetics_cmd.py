@@ -49,6 +49,10 @@ _PAIR_COLUMNS = [
 def kinship(
     pairs: Annotated[bool, typer.Option("--pairs", help="list the related pairs (third degree or closer)")] = False,
     min_maf: Annotated[float, typer.Option("--min-maf", help="minor allele frequency of the variants used")] = 0.05,
+    plink: Annotated[
+        Path | None,
+        typer.Option("--plink", help="also write the genotypes used as PREFIX.bed/.bim/.fam (for KING or plink2)"),
+    ] = None,
     as_user: AsUser = None,
     as_json: AsJson = False,
     as_tsv: TsvFlag = False,
@@ -60,7 +64,7 @@ def kinship(
 
     with state.open() as instance:
         actor = acting(instance, as_user, needed_for="the relatedness check")
-        report = check_relatedness(instance, actor, policy=KinshipPolicy(min_maf=min_maf))
+        report = check_relatedness(instance, actor, policy=KinshipPolicy(min_maf=min_maf), plink_prefix=plink)
     if as_json:
         print_json(
             {

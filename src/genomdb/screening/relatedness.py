@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -28,7 +29,17 @@ from genomdb.access.records import Action, Actor, Role
 from genomdb.catalog import relations
 from genomdb.errors import Forbidden
 from genomdb.instance import Instance
-from genomdb.screening.kinship import DEGREE_NAMES, DUPLICATE, UNRELATED, KinshipPolicy, KinshipResult, cohort_kinship
+from genomdb.screening.kinship import (
+    DEGREE_NAMES,
+    DUPLICATE,
+    UNRELATED,
+    KinshipPolicy,
+    KinshipResult,
+    cohort_kinship,
+    common_snv_genotypes,
+    king_robust,
+)
+from genomdb.screening.plink import write_bed
 from genomdb.variants.cohort import frequency_cohort
 from genomdb.variants.records import CohortSample
 from genomdb.variants.store import VariantStore
@@ -231,10 +242,18 @@ def _closest(result: KinshipResult, first: str, second: str) -> float | None:
 
 
 def relatedness_report(
-    instance: Instance, samples: Sequence[CohortSample], policy: KinshipPolicy | None = None
+    instance: Instance,
+    samples: Sequence[CohortSample],
+    policy: KinshipPolicy | None = None,
+    *,
+    plink_prefix: Path | None = None,
 ) -> RelatednessReport:
-    """Kinship of the samples from the store, compared with the catalogue's declared relationships."""
-    result = cohort_kinship(VariantStore.of(instance), samples, policy)
+    """Kinship of the samples from the store, compared with the catalogue's declared relationships; with
+    ``plink_prefix``, the genotypes used are also written there as a PLINK 1 fileset (for KING or plink2)."""
+    matrix, excluded = common_snv_genotypes(VariantStore.of(instance), samples, policy or KinshipPolicy())
+    if plink_prefix is not None:
+        write_bed(matrix, plink_prefix)
+    result = king_robust(matrix, excluded=excluded)
     flags = compare(result, declared_relationships(instance))
     return RelatednessReport(
         n_samples=len(samples),
@@ -277,8 +296,13 @@ def audited_samples(instance: Instance, actor: Actor, *, via: str, request: str)
 
 
 def check_relatedness(
-    instance: Instance, actor: Actor, *, policy: KinshipPolicy | None = None, via: str = "cli"
+    instance: Instance,
+    actor: Actor,
+    *,
+    policy: KinshipPolicy | None = None,
+    via: str = "cli",
+    plink_prefix: Path | None = None,
 ) -> RelatednessReport:
     """The steward's relatedness and identity check over the whole cohort (reads audited)."""
     samples = audited_samples(instance, actor, via=via, request="relatedness check")
-    return relatedness_report(instance, samples, policy)
+    return relatedness_report(instance, samples, policy, plink_prefix=plink_prefix)
