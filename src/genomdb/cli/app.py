@@ -101,7 +101,8 @@ COMMANDS: dict[str, LazyCommand] = {
     "screen": LazyCommand(
         "genomdb.cli.screen_cmd",
         "app",
-        "Early detection: FH and breast-cancer programmes, carriers, cascade testing of relatives, clinic capacity.",
+        "Early detection: FH and breast-cancer programmes, carriers, cascade testing of relatives, clinic capacity, "
+        "relatedness, polygenic scores and CanRisk pedigrees.",
     ),
 }
 """Every command of the root, in the order ``genomdb --help`` lists them."""

@@ -9,13 +9,17 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from genomdb.cli import screen_genetics_cmd
 from genomdb.cli.context import AsUser, acting, state
 from genomdb.cli.output import Column, TsvFlag, console, print_json, print_listing
 
 if TYPE_CHECKING:
     from genomdb.screening.records import Finding, RelativeEntry, ScreeningRun
 
-HELP = "Early detection: FH and breast-cancer programmes, carriers, cascade testing of relatives, clinic capacity."
+HELP = (
+    "Early detection: FH and breast-cancer programmes, carriers, cascade testing of relatives, clinic capacity, "
+    "relatedness, polygenic scores and CanRisk pedigrees."
+)
 app = typer.Typer(help=HELP, no_args_is_help=True)
 policy_app = typer.Typer(help="Programme policies: show the current one, or load an edited one (stewards).")
 dnk_app = typer.Typer(help="A person's wish not to know (stewards): never listed by any programme while set.")
@@ -25,6 +29,9 @@ capacity_app = typer.Typer(
 app.add_typer(policy_app, name="policy")
 app.add_typer(dnk_app, name="dnk")
 app.add_typer(capacity_app, name="capacity")
+app.command("kinship")(screen_genetics_cmd.kinship)
+app.command("prs")(screen_genetics_cmd.prs)
+app.command("canrisk")(screen_genetics_cmd.canrisk)
 
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON")]
 Programme = Annotated[str, typer.Argument(help="fh or breast-cancer")]

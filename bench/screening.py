@@ -1,0 +1,299 @@
+"""Benchmark: kinship and polygenic scores from the variant store next to plink2 on the same variants, and the
+carrier look-up.
+
+    python bench/screening.py --individuals 1000
+    python bench/screening.py --individuals 1000 5000
+
+Cohorts are bench/scale.py's (demo cohorts with the chrX region, generated, submitted and harmonised once and kept
+under bench/out/frequency-N-SEED/harmonized/home; the first run of a size pays for that, untimed). In the same run,
+each step in its own process (Python start-up and imports on our side, process start-up on plink2's), all on the
+same cores (DuckDB, BLAS and plink2 ``--threads`` each given ``--threads``):
+
+1. ``kinship``: KING-robust for every pair from the store (candidate SNVs, genotypes from calls + callable blocks,
+   MAF ≥ 0.05 and call-rate filters, all-pairs estimate), against ``plink2 --make-king-table`` (all pairs, table
+   written for the pairs of third degree or closer, as our related-pair list) on our PLINK export of exactly the
+   variants used. The export is written in a step of its own, untimed; the related pairs of both are compared.
+2. ``prs``: a scoring file of ``--scoring-variants`` of the cohort's SNVs (PGS Catalog format 2.0) matched and scored
+   from the store, against ``plink2 --score … no-mean-imputation`` on a .bed of the matched variants; the scores
+   are compared person by person.
+3. ``carriers``: ``VariantStore.carriers`` for ``--lookups`` variant keys in one process; no peer reads per-sample
+   Parquet, so only our time is printed (bench/lookup.py compares look-ups with bcftools on a merged VCF).
+
+Peak memory is the largest sum of resident memory over a step's whole process tree (bench/scale.py's sampler).
+The machine's load average is printed at the start and end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import scale
+
+import frequency as freq_bench
+
+OUT = Path(__file__).parent / "out"
+
+
+def _open(home: str) -> Any:
+    from genomdb.config import Settings
+    from genomdb.instance import Instance
+
+    return Instance.open(Settings(home=Path(home)))
+
+
+def _samples(instance: Any) -> list[Any]:
+    from genomdb.screening.relatedness import assessed_samples
+
+    return assessed_samples(instance)
+
+
+def step_kinship(home: str, pairs_path: str) -> dict[str, Any]:
+    from genomdb.screening.kinship import cohort_kinship
+    from genomdb.variants.store import VariantStore
+
+    started = time.perf_counter()
+    with _open(home) as instance:
+        result = cohort_kinship(VariantStore.of(instance), _samples(instance))
+    related = result.related(3)
+    keys = [s.sample_key for s in result.samples]
+    pairs = {
+        " ".join(sorted((keys[result.first[i]], keys[result.second[i]]))): float(result.kinship[i])
+        for i in related.tolist()
+    }
+    Path(pairs_path).write_text(json.dumps(pairs))  # a file: a pipe's buffer would stall the step
+    return {
+        "seconds": time.perf_counter() - started,
+        "samples": len(result.samples),
+        "variants": result.n_sites,
+        "pairs": int(result.first.size),
+    }
+
+
+def step_kinship_bed(prefix: str) -> dict[str, Any]:
+    """The estimator alone, from our own .bed export (what plink2 reads): the compute without the store."""
+    import numpy as np
+
+    from genomdb.screening.kinship import GenotypeMatrix, king_robust
+    from genomdb.screening.plink import read_bed_dosages
+
+    started = time.perf_counter()
+    samples, variants, dosages = read_bed_dosages(Path(prefix))
+    pos = np.zeros(len(variants), dtype=np.int64)
+    matrix = GenotypeMatrix(tuple(samples), ("",) * len(variants), pos, (), (), dosages)  # type: ignore[arg-type]
+    result = king_robust(matrix)
+    return {"seconds": time.perf_counter() - started, "pairs": int(result.first.size)}
+
+
+def step_export(home: str, work: str, n_variants: str) -> dict[str, Any]:
+    """Untimed: the PLINK export of the kinship variants, a scoring file, and the .bed of its matched variants."""
+    import numpy as np
+
+    from genomdb.screening.kinship import KinshipPolicy, common_snv_genotypes, read_genotypes
+    from genomdb.screening.pgs import read_scoring_file
+    from genomdb.screening.plink import write_bed
+    from genomdb.screening.prs import PrsPolicy, match_scoring_file, used_variants
+    from genomdb.variants.store import VariantStore, connect_duckdb
+
+    out = Path(work)
+    with _open(home) as instance:
+        store = VariantStore.of(instance)
+        samples = _samples(instance)
+        matrix, _ = common_snv_genotypes(store, samples, KinshipPolicy())
+        write_bed(matrix, out / "kinship")
+        con = connect_duckdb(threads=1)
+        rows = con.execute(
+            f"SELECT chrom, pos, ref, alt FROM read_parquet({store.calls_glob()!r}, hive_partitioning = true) "
+            "WHERE length(ref) = 1 AND length(alt) = 1 AND chrom <> 'chrX' GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        con.close()
+        chosen = sorted(np.random.default_rng(5).choice(len(rows), min(int(n_variants), len(rows)), replace=False))
+        weights = np.random.default_rng(6).normal(0, 0.01, len(chosen))
+        lines = ["###PGS CATALOG SCORING FILE", "#format_version=2.0", "#pgs_id=PGS900002", "#pgs_name=BENCH"]
+        lines += ["#trait_reported=Breast cancer", "#genome_build=GRCh38"]
+        lines += [
+            "#HmPOS_build=GRCh38",
+            "chr_name\tchr_position\thm_chr\thm_pos\teffect_allele\tother_allele\teffect_weight",
+        ]
+        for index, weight in zip(chosen, weights, strict=True):
+            chrom, pos, ref, alt = rows[index]
+            contig = chrom.removeprefix("chr")
+            lines.append(f"{contig}\t{pos}\t{contig}\t{pos}\t{alt}\t{ref}\t{weight:.6f}")
+        (out / "score.txt").write_text("\n".join(lines) + "\n")
+        scoring = read_scoring_file(out / "score.txt")
+        matches = match_scoring_file(store, samples, scoring, PrsPolicy(keep_ambiguous=True))
+        scored = read_genotypes(store, samples, used_variants(matches))
+        write_bed(scored, out / "prs")
+        used = [m for m in matches if m.used]
+        weights_file = ["ID\tALLELE\tWEIGHT"]
+        for variant_id, match in zip(scored.site_ids(), used, strict=True):
+            _, _, ref, alt = variant_id.split(":")
+            weights_file.append(f"{variant_id}\t{alt if match.effect_is_alt else ref}\t{match.variant.effect_weight!r}")
+        (out / "weights.tsv").write_text("\n".join(weights_file) + "\n")
+        variant_keys = [m.variant_key for m in used[:: max(1, len(used) // 50)]]
+    return {"kinship_variants": int(matrix.pos.size), "scored_variants": len(used), "keys": variant_keys}
+
+
+def step_prs(home: str, scoring_path: str, scores_path: str) -> dict[str, Any]:
+    from genomdb.screening.pgs import read_scoring_file
+    from genomdb.screening.prs import PrsPolicy, score_cohort
+    from genomdb.variants.store import VariantStore
+
+    started = time.perf_counter()
+    with _open(home) as instance:
+        result = score_cohort(
+            VariantStore.of(instance),
+            _samples(instance),
+            read_scoring_file(Path(scoring_path)),
+            PrsPolicy(keep_ambiguous=True),
+        )
+    Path(scores_path).write_text(json.dumps({s.sample.sample_key: s.score for s in result.scores}))
+    return {"seconds": time.perf_counter() - started, "match_rate": result.match_rate}
+
+
+def step_carriers(home: str, keys_json: str) -> dict[str, Any]:
+    from genomdb.variants.store import VariantStore
+
+    keys = json.loads(keys_json)
+    with _open(home) as instance:
+        store = VariantStore.of(instance)
+        started = time.perf_counter()
+        found = sum(len(store.carriers(key)) for key in keys)
+    return {"seconds": time.perf_counter() - started, "lookups": len(keys), "carriers": found}
+
+
+STEPS = {
+    "kinship": lambda a: step_kinship(a[0], a[1]),
+    "kinship-bed": lambda a: step_kinship_bed(a[0]),
+    "export": lambda a: step_export(a[0], a[1], a[2]),
+    "prs": lambda a: step_prs(a[0], a[1], a[2]),
+    "carriers": lambda a: step_carriers(a[0], a[1]),
+}
+
+
+def step(name: str, *args: str, threads: int) -> tuple[float, float, dict[str, Any]]:
+    env = {"OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads)}
+    wall, peak, output = scale.run_tree([sys.executable, __file__, "--step", name, *args], env=env)
+    return wall, peak, json.loads(output.strip().splitlines()[-1])
+
+
+def harmonised_home(individuals: int, seed: int, out: Path) -> Path:
+    """bench/scale.py's harmonised instance of this size, prepared (untimed) when missing."""
+    work = out / f"frequency-{individuals}-{seed}"
+    home = work / "harmonized" / "home"
+    if home.exists():
+        return home
+    snapshot = work / "submitted" / "prepared.pkl"
+    _, work, _ = freq_bench.prepare(individuals, seed, out, reuse=snapshot.exists())
+    scale.step("harmonize", str(work / "home"))
+    shutil.rmtree(work / "harmonized", ignore_errors=True)
+    shutil.copytree(work / "home", home, symlinks=True)
+    return home
+
+
+def plink2(*args: str, threads: int) -> tuple[float, float]:
+    wall, peak, _ = scale.run_tree(["plink2", "--threads", str(threads), *args])
+    return wall, peak
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    lines = path.read_text().splitlines()
+    names = lines[0].lstrip("#").split("\t")
+    return [dict(zip(names, line.split("\t"), strict=True)) for line in lines[1:]]
+
+
+def measure(individuals: int, args: argparse.Namespace) -> None:
+    home = harmonised_home(individuals, args.seed, args.out)
+    work = args.out / f"screening-{individuals}-{args.seed}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    load_start = os.getloadavg()
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    _, _, exported = step("export", str(home), str(work), str(args.scoring_variants), threads=args.threads)
+
+    k_wall, k_peak, ours = step("kinship", str(home), str(work / "ours.kin.json"), threads=args.threads)
+    p_wall, p_peak = plink2(
+        "--bfile", str(work / "kinship"), "--make-king-table", "--king-table-filter", "0.0442",
+        "--out", str(work / "kinship"), threads=args.threads,
+    )  # fmt: skip
+    b_wall, b_peak, from_bed = step("kinship-bed", str(work / "kinship"), threads=args.threads)
+    peer_pairs = {" ".join(sorted((r["IID1"], r["IID2"]))): float(r["KINSHIP"]) for r in _read(work / "kinship.kin0")}
+    ours_pairs: dict[str, float] = json.loads((work / "ours.kin.json").read_text())
+    shared = set(peer_pairs) & set(ours_pairs)
+    near_threshold = {
+        p for p in set(peer_pairs) ^ set(ours_pairs) if abs(peer_pairs.get(p, ours_pairs.get(p, 0)) - 0.0442) < 1e-5
+    }
+    kinship_agree = (set(peer_pairs) ^ set(ours_pairs)) <= near_threshold and all(
+        abs(peer_pairs[p] - ours_pairs[p]) <= 0.005 for p in shared
+    )
+
+    s_wall, s_peak, scored = step(
+        "prs", str(home), str(work / "score.txt"), str(work / "ours.scores.json"), threads=args.threads
+    )
+    our_scores: dict[str, float] = json.loads((work / "ours.scores.json").read_text())
+    q_wall, q_peak = plink2(
+        "--bfile", str(work / "prs"), "--score", str(work / "weights.tsv"), "1", "2", "3", "header",
+        "cols=+scoresums", "no-mean-imputation", "--out", str(work / "prs"), threads=args.threads,
+    )  # fmt: skip
+    peer_scores = {r["IID"]: float(r["SCORE1_SUM"]) for r in _read(work / "prs.sscore")}
+    score_diff = max(abs(peer_scores[k] - v) for k, v in our_scores.items())
+
+    c_wall, c_peak, carriers = step("carriers", str(home), json.dumps(exported["keys"]), threads=args.threads)
+    load_end = os.getloadavg()
+    print(
+        f"\n== {individuals:,} individuals ({started}, {os.cpu_count()} cores, {args.threads} threads each side; "
+        f"load average {load_start[0]:.1f} at start, {load_end[0]:.1f} at end) =="
+    )
+    print(f"{'step':46}{'wall s':>9}{'in-step s':>11}{'peak MB':>9}")
+    print(f"{'genomdb kinship (store → all pairs)':46}{k_wall:9.2f}{ours['seconds']:11.2f}{k_peak:9.0f}")
+    print(f"{'genomdb kinship estimator alone (.bed → pairs)':46}{b_wall:9.2f}{from_bed['seconds']:11.2f}{b_peak:9.0f}")
+    print(f"{'plink2 --make-king-table (.bed → all pairs)':46}{p_wall:9.2f}{'':>11}{p_peak:9.0f}")
+    print(f"{'genomdb prs (store → match → scores)':46}{s_wall:9.2f}{scored['seconds']:11.2f}{s_peak:9.0f}")
+    print(f"{'plink2 --score (.bed → scores)':46}{q_wall:9.2f}{'':>11}{q_peak:9.0f}")
+    print(f"{'genomdb carriers, ' + str(carriers['lookups']) + ' look-ups in one process':46}{c_wall:9.2f}"
+          f"{carriers['seconds']:11.2f}{c_peak:9.0f}")  # fmt: skip
+    print(
+        f"kinship: {ours['samples']} samples, {ours['variants']:,} variants, {ours['pairs']:,} pairs; "
+        f"genomdb / plink2 = {k_wall / p_wall:.2f}x wall, {k_peak / max(p_peak, 1):.2f}x peak memory; "
+        f"related pairs {len(ours_pairs)} vs {len(peer_pairs)}, agree within 0.005: {kinship_agree}; the "
+        f"estimator alone from the same .bed: {b_wall / p_wall:.2f}x wall, {from_bed['seconds']:.2f} s in-step"
+    )
+    print(
+        f"prs: {exported['scored_variants']:,} variants scored (match rate {scored['match_rate']:.3f}); "
+        f"genomdb / plink2 = {s_wall / q_wall:.2f}x wall, {s_peak / max(q_peak, 1):.2f}x peak memory; "
+        f"largest score difference {score_diff:.2e}"
+    )
+    print(
+        f"carriers: {carriers['seconds'] / max(1, carriers['lookups']) * 1000:.1f} ms per look-up in one process "
+        f"({carriers['carriers']} carriers found); no peer reads the per-sample store (see bench/lookup.py)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--individuals", type=int, nargs="+", default=[1000])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--scoring-variants", type=int, default=10_000)
+    parser.add_argument("--step", help=argparse.SUPPRESS)
+    args, rest = parser.parse_known_args()
+    if args.step:
+        print(json.dumps(STEPS[args.step](rest)))
+        return
+    if shutil.which("plink2") is None:
+        sys.exit("plink2 is not installed (apt-get install plink2)")
+    for individuals in args.individuals:
+        measure(individuals, args)
+
+
+if __name__ == "__main__":
+    main()

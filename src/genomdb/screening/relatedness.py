@@ -1,0 +1,308 @@
+"""Declared against inferred relatedness: every disagreement flagged for the data steward.
+
+Declared relationships are the catalogue's (mother, father, child, sibling: all first degree), from accepted
+submission versions. Inferred degrees are KING-robust kinship's (:mod:`genomdb.screening.kinship`) between the
+current sample versions; a pair of persons takes the closest degree of any pair of their samples. Flags:
+
+- ``duplicate-samples``: two persons' samples are genetically identical — a sample swap, or one person
+  registered twice (or monozygotic twins: the steward checks);
+- ``same-person-differs``: two samples of one person are *not* identical — a sample swap;
+- ``declared-not-found``: a declared first-degree relationship, but the genomes say a more distant degree or
+  unrelated;
+- ``undeclared-first-degree``: first-degree by the genomes, nothing declared;
+- ``not-assessable``: a declared relationship one of whose persons has no assessable sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from genomdb.access.policy import Policy
+from genomdb.access.records import Action, Actor, Role
+from genomdb.catalog import relations
+from genomdb.errors import Forbidden
+from genomdb.instance import Instance
+from genomdb.screening.kinship import (
+    DEGREE_NAMES,
+    DUPLICATE,
+    UNRELATED,
+    KinshipPolicy,
+    KinshipResult,
+    cohort_kinship,
+    common_snv_genotypes,
+    king_robust,
+)
+from genomdb.screening.plink import write_bed
+from genomdb.variants.cohort import frequency_cohort
+from genomdb.variants.records import CohortSample
+from genomdb.variants.store import VariantStore
+
+FlagKind = Literal[
+    "duplicate-samples", "same-person-differs", "declared-not-found", "undeclared-first-degree", "not-assessable"
+]
+FIRST_DEGREE_RELATIONS = frozenset({"mother", "father", "child", "sibling"})
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class DeclaredRelation:
+    pseudonym: str
+    relation: str
+    """What ``relative`` is to ``pseudonym``."""
+    relative: str
+
+
+@dataclass(frozen=True, slots=True)
+class InferredPair:
+    """Two persons (pseudonyms, ordered) and the closest degree any pair of their samples shows."""
+
+    first: str
+    second: str
+    degree: int
+    kinship: float
+    first_sample: str
+    second_sample: str
+
+
+@dataclass(frozen=True, slots=True)
+class RelatednessFlag:
+    kind: FlagKind
+    first: str
+    second: str
+    declared: str | None
+    """The declared relation (what ``second`` is to ``first``), if any."""
+    inferred: str | None
+    """The inferred degree's name, if assessed."""
+    kinship: float | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class RelatednessReport:
+    n_samples: int
+    n_assessed: int
+    n_variants: int
+    n_pairs: int
+    not_assessed: tuple[str, ...]
+    """Sample keys below the sample call rate."""
+    related: tuple[InferredPair, ...]
+    """Pairs of persons of the third degree or closer."""
+    flags: tuple[RelatednessFlag, ...]
+
+
+def declared_relationships(instance: Instance) -> list[DeclaredRelation]:
+    """Every relationship of an accepted submission version, by pseudonym."""
+    person = relations.persons
+    relative = aliased(relations.persons)
+    rel = relations.relationships
+    version = relations.submission_versions
+    query = (
+        select(person.c.pseudonym, rel.c.relation, relative.c.pseudonym)
+        .select_from(rel)
+        .join(person, person.c.id == rel.c.person_id)
+        .join(relative, relative.c.id == rel.c.relative_id)
+        .join(version, version.c.id == rel.c.submission_version_id)
+        .where(version.c.status == "accepted")
+        .distinct()
+    )
+    with instance.db.session() as session:
+        rows = session.execute(query).all()
+    return sorted(DeclaredRelation(str(a), str(r), str(b)) for a, r, b in rows)
+
+
+def assessed_samples(instance: Instance) -> list[CohortSample]:
+    """The sample versions relatedness looks at: every current, not withdrawn, harmonised sample."""
+    return [s for s in frequency_cohort(instance.catalog) if s.current and not s.withdrawn]
+
+
+def person_pairs(result: KinshipResult, max_degree: int = 3) -> list[InferredPair]:
+    """Pairs of distinct persons of ``max_degree`` or closer, each with the closest of their sample pairs."""
+    best: dict[tuple[str, str], InferredPair] = {}
+    for index in result.related(max_degree):
+        a, b = result.samples[result.first[index]], result.samples[result.second[index]]
+        if a.pseudonym == b.pseudonym:
+            continue
+        (first, first_key), (second, second_key) = sorted(((a.pseudonym, a.sample_key), (b.pseudonym, b.sample_key)))
+        pair = InferredPair(
+            first, second, int(result.degree[index]), float(result.kinship[index]), first_key, second_key
+        )
+        known = best.get((first, second))
+        if known is None or pair.kinship > known.kinship:
+            best[(first, second)] = pair
+    return sorted(best.values(), key=lambda p: (p.degree, p.first, p.second))
+
+
+def compare(result: KinshipResult, declared: Sequence[DeclaredRelation]) -> list[RelatednessFlag]:
+    """Every disagreement between declared relationships and inferred degrees (see the module docstring)."""
+    flags: list[RelatednessFlag] = []
+    names = np.array([s.pseudonym for s in result.samples] or [""])
+    same_person = (
+        np.flatnonzero(names[result.first] == names[result.second]) if result.samples else np.array([], np.intp)
+    )
+    for index in same_person:
+        a, b = result.samples[result.first[index]], result.samples[result.second[index]]
+        degree, kinship = int(result.degree[index]), float(result.kinship[index])
+        if a.pseudonym == b.pseudonym and degree != DUPLICATE:
+            flags.append(
+                RelatednessFlag(
+                    "same-person-differs",
+                    a.pseudonym,
+                    b.pseudonym,
+                    None,
+                    DEGREE_NAMES[degree],
+                    kinship,
+                    f"samples {a.sample_key} and {b.sample_key} of one person are not identical: a sample swap?",
+                )
+            )
+    pairs = {(p.first, p.second): p for p in person_pairs(result)}
+    declared_pairs: dict[tuple[str, str], str] = {}
+    for relation in declared:
+        if relation.relation in FIRST_DEGREE_RELATIONS:
+            first, second = sorted((relation.pseudonym, relation.relative))
+            relation_word = relation.relation if first == relation.pseudonym else _reverse(relation.relation)
+            declared_pairs.setdefault((first, second), relation_word)
+    assessed = {s.pseudonym for s in result.samples}
+    for (first, second), pair in sorted(pairs.items()):
+        if pair.degree == DUPLICATE:
+            flags.append(
+                RelatednessFlag(
+                    "duplicate-samples",
+                    first,
+                    second,
+                    declared_pairs.get((first, second)),
+                    DEGREE_NAMES[DUPLICATE],
+                    pair.kinship,
+                    f"samples {pair.first_sample} and {pair.second_sample} of two persons are genetically identical: "
+                    "a sample swap, one person registered twice, or monozygotic twins",
+                )
+            )
+        elif pair.degree == 1 and (first, second) not in declared_pairs:
+            flags.append(
+                RelatednessFlag(
+                    "undeclared-first-degree",
+                    first,
+                    second,
+                    None,
+                    DEGREE_NAMES[1],
+                    pair.kinship,
+                    "first-degree relatives by their genomes; no relationship declared",
+                )
+            )
+    for (first, second), declared_word in sorted(declared_pairs.items()):
+        if first not in assessed or second not in assessed:
+            flags.append(
+                RelatednessFlag(
+                    "not-assessable",
+                    first,
+                    second,
+                    declared_word,
+                    None,
+                    None,
+                    "declared relationship, but a person has no assessable sample (none harmonised, or too few calls)",
+                )
+            )
+            continue
+        found = pairs.get((first, second))
+        degree = found.degree if found is not None else UNRELATED
+        if degree > 1:
+            flags.append(
+                RelatednessFlag(
+                    "declared-not-found",
+                    first,
+                    second,
+                    declared_word,
+                    DEGREE_NAMES[degree],
+                    found.kinship if found is not None else _closest(result, first, second),
+                    f"declared {declared_word}, but the genomes say {DEGREE_NAMES[degree]}",
+                )
+            )
+    return flags
+
+
+def _reverse(relation: str) -> str:
+    """What the person is to their relative, given what the relative is to the person (first degree only)."""
+    return {"mother": "child", "father": "child", "child": "parent", "sibling": "sibling"}.get(relation, relation)
+
+
+def _closest(result: KinshipResult, first: str, second: str) -> float | None:
+    keys = [i for i, s in enumerate(result.samples) if s.pseudonym in (first, second)]
+    if len(keys) < 2:
+        return None
+    mask = np.isin(result.first, keys) & np.isin(result.second, keys)
+    names = np.array([s.pseudonym for s in result.samples])
+    mask &= names[result.first] != names[result.second]
+    values = result.kinship[mask]
+    return float(np.nanmax(values)) if values.size else None
+
+
+def relatedness_report(
+    instance: Instance,
+    samples: Sequence[CohortSample],
+    policy: KinshipPolicy | None = None,
+    *,
+    plink_prefix: Path | None = None,
+) -> RelatednessReport:
+    """Kinship of the samples from the store, compared with the catalogue's declared relationships; with
+    ``plink_prefix``, the genotypes used are also written there as a PLINK 1 fileset (for KING or plink2)."""
+    matrix, excluded = common_snv_genotypes(VariantStore.of(instance), samples, policy or KinshipPolicy())
+    if plink_prefix is not None:
+        write_bed(matrix, plink_prefix)
+    result = king_robust(matrix, excluded=excluded)
+    flags = compare(result, declared_relationships(instance))
+    return RelatednessReport(
+        n_samples=len(samples),
+        n_assessed=len(result.samples),
+        n_variants=result.n_sites,
+        n_pairs=int(result.first.size),
+        not_assessed=tuple(s.sample_key for s in result.excluded),
+        related=tuple(person_pairs(result)),
+        flags=tuple(flags),
+    )
+
+
+def inferred_relatives(instance: Instance, *, max_degree: int = 2) -> list[InferredPair]:
+    """Genotype-inferred relatives (first and second degree by default) between persons, for cascade worklists."""
+    result = cohort_kinship(VariantStore.of(instance), assessed_samples(instance))
+    return person_pairs(result, max_degree)
+
+
+RELATEDNESS_READERS = frozenset({Role.STEWARD})
+"""Who runs the relatedness and identity check: it reads every person's genome and relationships."""
+
+
+def require_steward(actor: Actor, what: str) -> None:
+    if actor.role not in RELATEDNESS_READERS:
+        raise Forbidden(
+            f"{what} reads every person's genotypes and is run by a data steward; {actor.username} is a "
+            f"{actor.role}. Ask a data steward to run it"
+        )
+
+
+def audited_samples(instance: Instance, actor: Actor, *, via: str, request: str) -> list[CohortSample]:
+    """The assessed samples, after the access policy allowed the actor to read each (every decision audited)."""
+    require_steward(actor, request)
+    samples = assessed_samples(instance)
+    policy = Policy(instance)
+    resources = policy.samples(policy.catalog.samples_by_keys(s.sample_key for s in samples))
+    decisions = policy.decide_many(actor, Action.READ_METADATA, resources, detail={"via": via, "request": request})
+    allowed = {d.resource.identifier for d in decisions if d.allowed}
+    return [s for s in samples if s.sample_key in allowed]
+
+
+def check_relatedness(
+    instance: Instance,
+    actor: Actor,
+    *,
+    policy: KinshipPolicy | None = None,
+    via: str = "cli",
+    plink_prefix: Path | None = None,
+) -> RelatednessReport:
+    """The steward's relatedness and identity check over the whole cohort (reads audited)."""
+    samples = audited_samples(instance, actor, via=via, request="relatedness check")
+    return relatedness_report(instance, samples, policy, plink_prefix=plink_prefix)

@@ -1,0 +1,105 @@
+"""KING-robust kinship from the variant store against plink2's implementation of the same estimator, every pair.
+
+The oracle: Debian's ``king`` package is not KING (it is KiNG, the Kinemage 3-D viewer), so the peer is plink2's
+``--make-king-table`` (KING-robust, between-family, every pair of the .fam), run on our PLINK export of exactly the
+variants and genotypes we used. Cohort: the 40-person demo (tests/screening/genetics.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from genomdb.errors import InvalidInput
+from genomdb.instance import Instance
+from genomdb.screening.kinship import (
+    DUPLICATE,
+    UNRELATED,
+    KinshipPolicy,
+    common_snv_genotypes,
+    degrees,
+    king_robust,
+)
+from genomdb.screening.plink import read_bed_dosages, write_bed
+from genomdb.screening.relatedness import assessed_samples, declared_relationships, person_pairs
+from genomdb.variants.store import VariantStore
+from tests.screening.genetics import demo_cohort, harmonised_instance, read_table, run_plink2
+
+
+@pytest.fixture(scope="module")
+def cohort_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Instance]:
+    with harmonised_instance(tmp_path_factory, demo_cohort(tmp_path_factory)) as instance:
+        yield instance
+
+
+def test_degrees_follow_king_thresholds() -> None:
+    values = np.array([0.5, 0.354, 0.3541, 0.25, 0.177, 0.1771, 0.125, 0.0884, 0.06, 0.0442, 0.0, -0.2])
+    assert degrees(values).tolist() == [0, 1, 0, 1, 2, 1, 2, 3, 3, 4, 4, 4]
+    assert DUPLICATE == 0 and UNRELATED == 4
+
+
+def test_every_pair_equals_plink2_king_table(cohort_instance: Instance, tmp_path: Path) -> None:
+    store = VariantStore.of(cohort_instance)
+    matrix, excluded = common_snv_genotypes(store, assessed_samples(cohort_instance), KinshipPolicy())
+    result = king_robust(matrix, excluded=excluded)
+    n = len(result.samples)
+    assert n >= 30 and result.n_sites > 300
+    assert result.first.size == n * (n - 1) // 2
+
+    write_bed(matrix, tmp_path / "cohort")
+    fam_ids, variant_ids, dosages = read_bed_dosages(tmp_path / "cohort")
+    assert fam_ids == [s.sample_key for s in matrix.samples] and variant_ids == matrix.site_ids()
+    assert np.array_equal(dosages, matrix.dosages)
+    run_plink2("--bfile", str(tmp_path / "cohort"), "--make-king-table", "--out", str(tmp_path / "cohort"))
+    peer = read_table(tmp_path / "cohort.kin0")
+    assert len(peer) == result.first.size
+
+    keys = [s.sample_key for s in result.samples]
+    ours = {
+        frozenset((keys[i], keys[j])): (k, int(nv))
+        for i, j, k, nv in zip(result.first, result.second, result.kinship, result.n_variants, strict=True)
+    }
+    peer_kinship = np.array([float(row["KINSHIP"]) for row in peer])
+    our_kinship = np.array([ours[frozenset((row["IID1"], row["IID2"]))][0] for row in peer])
+    assert np.max(np.abs(our_kinship - peer_kinship)) <= 0.005
+    assert np.max(np.abs(our_kinship - peer_kinship)) <= 1e-5  # plink2 prints 6 significant digits
+    assert degrees(our_kinship).tolist() == degrees(peer_kinship).tolist()
+    assert [ours[frozenset((row["IID1"], row["IID2"]))][1] for row in peer] == [int(row["NSNP"]) for row in peer]
+
+
+def test_samples_below_call_rate_are_left_out(cohort_instance: Instance) -> None:
+    store = VariantStore.of(cohort_instance)
+    samples = assessed_samples(cohort_instance)
+    matrix, excluded = common_snv_genotypes(store, samples, KinshipPolicy())
+    # plain-VCF people have evidence only at their own variants: never assessable as a whole genome
+    assert excluded
+    assert {s.sample_key for s in excluded}.isdisjoint({s.sample_key for s in matrix.samples})
+    rates = (matrix.dosages >= 0).mean(axis=1)
+    assert rates.min() >= KinshipPolicy().min_sample_call_rate
+    strict, _ = common_snv_genotypes(store, samples, KinshipPolicy(min_maf=0.3))
+    assert 0 < strict.pos.size < matrix.pos.size
+
+
+def test_declared_parents_and_children_are_inferred_first_degree(cohort_instance: Instance) -> None:
+    store = VariantStore.of(cohort_instance)
+    matrix, excluded = common_snv_genotypes(store, assessed_samples(cohort_instance), KinshipPolicy())
+    pairs = {(p.first, p.second): p for p in person_pairs(king_robust(matrix, excluded=excluded), max_degree=3)}
+    assessed = {s.pseudonym for s in matrix.samples}
+    parental = [
+        tuple(sorted((r.pseudonym, r.relative)))
+        for r in declared_relationships(cohort_instance)
+        if r.relation in ("mother", "father") and {r.pseudonym, r.relative} <= assessed
+    ]
+    assert len(parental) >= 4
+    for pair in parental:
+        assert pair in pairs and pairs[pair].degree == 1, pair
+
+
+@pytest.mark.parametrize("change", [{"min_maf": 0.0}, {"min_maf": 0.6}, {"min_site_call_rate": 1.5}])
+def test_a_policy_out_of_range_is_refused(change: dict[str, float]) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        KinshipPolicy(**change)
+    assert caught.value.problems[0].field == next(iter(change))

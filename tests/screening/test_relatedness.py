@@ -1,0 +1,141 @@
+"""Declared against inferred relatedness: every kind of disagreement flagged, agreement not; the steward's check
+through the access policy (audited, other roles refused) on SQLite and PostgreSQL; the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from genomdb.access.audit import AuditLog
+from genomdb.access.records import Actor, AuditFilters, Role
+from genomdb.errors import Forbidden
+from genomdb.instance import Instance
+from genomdb.screening.kinship import KinshipResult, degrees
+from genomdb.screening.relatedness import DeclaredRelation, check_relatedness, compare, declared_relationships
+from genomdb.variants.records import CohortSample
+from tests.screening.genetics import demo_cohort, harmonised_instance, postgres_url, run_genomdb
+
+
+def _sample(key: str, person: str) -> CohortSample:
+    return CohortSample(
+        sample_id=int(key.removeprefix("S")),
+        sample_key=key,
+        pseudonym=person,
+        region="RH",
+        department="RH-KG",
+        platform="ILLUMINA",
+        sex=None,
+        research_opt_out=False,
+        current=True,
+        withdrawn=False,
+        batch_id="VB-1",
+        submission_id="SUB-1",
+        submission_version=1,
+        harmonised_at=dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
+        qc_passed=True,
+        flags=(),
+        call_rate=1.0,
+        callable_bases=1,
+        callable_fraction=1.0,
+        ti_tv=None,
+        het_hom_ratio=None,
+    )
+
+
+def _result(samples: list[CohortSample], kinship: dict[tuple[int, int], float]) -> KinshipResult:
+    first, second = np.triu_indices(len(samples), k=1)
+    values = np.array([kinship.get((int(i), int(j)), 0.0) for i, j in zip(first, second, strict=True)])
+    zeros = np.zeros(values.size, dtype=np.int32)
+    return KinshipResult(
+        tuple(samples), first.astype(np.int32), second.astype(np.int32), values, zeros, zeros, degrees(values), 500
+    )
+
+
+def test_each_disagreement_is_flagged_and_agreement_is_not() -> None:
+    people = ["P-MOTHER", "P-CHILD", "P-SIB", "P-STRANGER", "P-TWICE", "P-SWAP"]
+    samples = [_sample(f"S{i + 1}", person) for i, person in enumerate(people)]
+    samples.append(_sample("S7", "P-SWAP"))  # a second sample of P-SWAP
+    samples.append(_sample("S8", "P-UNDECLARED"))
+    kinship = {
+        (0, 1): 0.25,  # declared mother, inferred first degree: agrees
+        (1, 2): 0.01,  # declared sibling, genomes unrelated
+        (3, 4): 0.49,  # two persons, one genome
+        (5, 6): 0.0,  # one person, two different genomes
+        (0, 7): 0.24,  # first degree, nothing declared
+    }
+    declared = [
+        DeclaredRelation("P-CHILD", "mother", "P-MOTHER"),
+        DeclaredRelation("P-MOTHER", "child", "P-CHILD"),
+        DeclaredRelation("P-CHILD", "sibling", "P-SIB"),
+        DeclaredRelation("P-CHILD", "father", "P-NOT-SEQUENCED"),
+    ]
+    flags = compare(_result(samples, kinship), declared)
+    found = {(f.kind, f.first, f.second) for f in flags}
+    assert found == {
+        ("declared-not-found", "P-CHILD", "P-SIB"),
+        ("duplicate-samples", "P-STRANGER", "P-TWICE"),
+        ("same-person-differs", "P-SWAP", "P-SWAP"),
+        ("undeclared-first-degree", "P-MOTHER", "P-UNDECLARED"),
+        ("not-assessable", "P-CHILD", "P-NOT-SEQUENCED"),
+    }
+    sibling = next(f for f in flags if f.kind == "declared-not-found")
+    assert sibling.declared == "sibling" and sibling.inferred == "unrelated"
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def cohort_instance(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, postgres_problem: str | None
+) -> Iterator[Instance]:
+    cohort = demo_cohort(tmp_path_factory)
+    if request.param == "sqlite":
+        with harmonised_instance(tmp_path_factory, cohort) as instance:
+            yield instance
+        return
+    with postgres_url(postgres_problem) as url, harmonised_instance(tmp_path_factory, cohort, database_url=url) as inst:
+        yield inst
+
+
+def test_steward_check_reads_through_the_policy(cohort_instance: Instance) -> None:
+    declared = declared_relationships(cohort_instance)
+    assert {r.relation for r in declared} == {"mother", "father", "child", "sibling"}
+    report = check_relatedness(cohort_instance, Actor("steward", Role.STEWARD))
+    assert report.n_assessed + len(report.not_assessed) == report.n_samples
+    assert report.n_pairs == report.n_assessed * (report.n_assessed - 1) // 2
+    assert any(p.degree == 1 for p in report.related)
+    kinds = {f.kind for f in report.flags}
+    assert kinds <= {
+        "duplicate-samples",
+        "same-person-differs",
+        "declared-not-found",
+        "undeclared-first-degree",
+        "not-assessable",
+    }
+    audited = AuditLog(cohort_instance).search(AuditFilters(actor="steward", action="read-metadata", limit=100_000))
+    assert len([e for e in audited if (e.detail or {}).get("request") == "relatedness check"]) == report.n_samples
+    with pytest.raises(Forbidden):
+        check_relatedness(cohort_instance, Actor("clin-rh", Role.CLINICIAN, "RH-KG", "RH"))
+
+
+def test_cli_lists_flags_as_json_and_refuses_without_a_steward(cohort_instance: Instance, tmp_path: Path) -> None:
+    done = run_genomdb(cohort_instance, "screen", "kinship", "--json", "--as", "steward")
+    assert done.returncode == 0, done.stderr
+    listing = json.loads(done.stdout)
+    assert listing["n_pairs"] == listing["n_assessed"] * (listing["n_assessed"] - 1) // 2
+    assert {"kind", "person", "relative", "declared", "inferred", "kinship", "detail"} <= set(listing["flags"][0])
+    prefix = tmp_path / "export"
+    tsv = run_genomdb(
+        cohort_instance, "screen", "kinship", "--pairs", "--tsv", "--plink", str(prefix), "--as", "steward"
+    )
+    assert tsv.returncode == 0 and tsv.stdout.splitlines()[0].split("\t")[:3] == ["person", "relative", "degree"]
+    fam = prefix.with_suffix(".fam").read_text().splitlines()
+    assert len(fam) == listing["n_assessed"]
+    assert len(prefix.with_suffix(".bim").read_text().splitlines()) == listing["n_variants"]
+    refused = run_genomdb(cohort_instance, "screen", "kinship", "--as", "clin-rh")
+    assert refused.returncode != 0 and "steward" in refused.stderr + refused.stdout
+    nobody = run_genomdb(cohort_instance, "screen", "kinship")
+    assert nobody.returncode != 0 and "--as USER" in nobody.stderr + nobody.stdout
