@@ -28,6 +28,7 @@ from genomdb.dataout.assembly import (
 from genomdb.dataout.planning import CopyPlan, cold_blobs, decide_request, plan_copy
 from genomdb.dataout.records import ALL_FORMATS, CopyRequest, RequestState, RequestStatus
 from genomdb.dataout.repository import DataOutRepository
+from genomdb.dataout.tiering import place_blobs
 from genomdb.errors import Forbidden, GenomdbError, InvalidInput, NotFound, Problem
 from genomdb.instance import Instance
 from genomdb.model.catalog import StorageTier
@@ -201,6 +202,7 @@ def set_tier(instance: Instance, actor: Actor, target: str, tier: StorageTier) -
     else:
         detail = instance.catalog.sample(target)
         blobs = [f.sha256 for f in detail.files] + [f.index_sha256 for f in detail.files if f.index_sha256]
+    place_blobs(instance, blobs, tier)
     return policy.catalog.set_tier(blobs, tier)
 
 
