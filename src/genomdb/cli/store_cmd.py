@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -128,13 +129,17 @@ def tier(
     lifecycle_json: Annotated[
         bool, typer.Option("--lifecycle-json", help="print the policy as an S3 bucket lifecycle configuration")
     ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="decide as on this date (YYYY-MM-DD): what will have moved by then"),
+    ] = None,
     as_user: AsUser = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
     """Storage tiers: apply the tier policy (--dry-run, --apply), print it as S3 lifecycle JSON, or move one
     blob or sample explicitly (TARGET --cold/--hot, stewards; thawing completes waiting requests)."""
     if target is not None:
-        if cold is None or apply or dry_run or lifecycle_json:
+        if cold is None or apply or dry_run or lifecycle_json or as_of:
             raise InvalidInput(
                 "cannot move this target",
                 [Problem("store tier", "an explicit move takes TARGET with --cold or --hot and nothing else")],
@@ -151,7 +156,19 @@ def tier(
     if lifecycle_json:
         _print_lifecycle()
         return
-    _apply_policy(apply=apply, as_user=as_user, as_json=as_json)
+    _apply_policy(apply=apply, as_of=_date(as_of), as_user=as_user, as_json=as_json)
+
+
+def _date(text: str | None) -> dt.datetime:
+    if text is None:
+        return dt.datetime.now(dt.UTC)
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            "cannot read the date", [Problem("--as-of", "not a date", expected="YYYY-MM-DD", found=text[:40])]
+        ) from None
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=dt.UTC)
 
 
 def _print_lifecycle() -> None:
@@ -170,21 +187,22 @@ def _print_lifecycle() -> None:
     )
 
 
-def _apply_policy(*, apply: bool, as_user: str | None, as_json: bool) -> None:
-    import datetime as dt
-
+def _apply_policy(*, apply: bool, as_of: dt.datetime, as_user: str | None, as_json: bool) -> None:
     from genomdb.dataout.tiering import apply_moves, stored_objects, summary, tier_policy
+    from genomdb.storage.repository import object_tiers
     from genomdb.storage.tiers import plan_moves
 
     with state.open() as instance:
         policy = tier_policy(instance)
-        now = dt.datetime.now(dt.UTC)
+        now = as_of
         subjects = stored_objects(instance, policy, now=now)
-        moves = plan_moves(policy, subjects, now)
+        tags = {name: placed.tag for name, placed in object_tiers(instance.db).items()}
+        changes = plan_moves(policy, subjects, now, tags=tags)
+        moves = [m for m in changes if m.moves]
         applied = []
-        if apply and moves:
+        if apply and changes:
             actor = acting(instance, as_user, needed_for="moving stored objects between tiers")
-            applied = apply_moves(instance, actor, policy, moves)
+            applied = [a for a in apply_moves(instance, actor, policy, changes) if a.move.moves]
             subjects = stored_objects(instance, policy, now=now)
         physical = instance.blobs.url.startswith("s3://")
     rows: list[dict[str, Any]] = [
@@ -202,8 +220,10 @@ def _apply_policy(*, apply: bool, as_user: str | None, as_json: bool) -> None:
         print_json(
             {
                 "policy_revision": policy.revision,
+                "as_of": now.date().isoformat(),
                 "applied": apply,
                 "moves": rows,
+                "retagged": len(changes) - len(moves),
                 "physical": physical,
                 "tiers": summary(subjects),
             }
@@ -217,7 +237,8 @@ def _apply_policy(*, apply: bool, as_user: str | None, as_json: bool) -> None:
         )
     how = "copied in place to the storage class" if physical else "recorded (local store: one medium)"
     console.print(
-        f"tier policy {policy.revision}: {len(applied) if apply else len(rows)} object(s) {verb}"
+        f"tier policy {policy.revision}: {len(applied) if apply else len(rows)} object(s) {verb}, "
+        f"{len(changes) - len(moves)} class tag(s) {'written' if apply else 'to write'}"
         + (f", {how}" if apply and rows else "")
         + ("" if apply or not rows else "; run with --apply to move them")
     )

@@ -32,7 +32,7 @@ from genomdb.storage.migrate import MigrationObject
 from genomdb.storage.plan import ClassMeasure
 from genomdb.storage.repository import ObjectTier, object_tiers, record_tier
 from genomdb.storage.s3blobs import S3BlobStore
-from genomdb.storage.tiers import HELD, TierMove, TierPolicy, TierSubject, load_policy, move_s3_object
+from genomdb.storage.tiers import HELD, TierMove, TierPolicy, TierSubject, load_policy, move_s3_object, tag_s3_object
 from genomdb.variants import layout
 from genomdb.variants.store import VariantStore
 
@@ -137,7 +137,7 @@ def apply_moves(
     for move in moves:
         storage_class = policy.storage_class(move.target)
         physical = _move_physically(instance, move, storage_class)
-        if move.subject.kind == "blob":
+        if move.subject.kind == "blob" and move.moves:
             instance.catalog.set_tier([move.subject.sha256], move.target)
         record_tier(
             instance.db,
@@ -146,6 +146,7 @@ def apply_moves(
                 move.subject.file_class,
                 move.target.value,
                 storage_class,
+                move.tag,
                 policy.revision,
                 dt.datetime.now(dt.UTC),
             ),
@@ -168,33 +169,38 @@ def place_blobs(instance: Instance, sha256s: list[str], tier: StorageTier) -> in
     for sha256 in sorted(set(sha256s)):
         use = uses.get(sha256)
         file_class = (policy.class_of_format(use.file_format) if use and use.file_format else None) or "unclassified"
+        tag = file_class if tier == StorageTier.COLD else HELD
         if use is not None and use.tier != tier:
             subject = TierSubject(
                 f"blob/{sha256}", "blob", file_class, sha256, use.size, use.stored_at, False, use.tier
             )
-            tag = file_class if tier == StorageTier.COLD else HELD
             copied += _move_physically(instance, TierMove(subject, tier, tag), storage_class)
         record_tier(
             instance.db,
-            ObjectTier(f"blob/{sha256}", file_class, tier.value, storage_class, policy.revision, now),
+            ObjectTier(f"blob/{sha256}", file_class, tier.value, storage_class, tag, policy.revision, now),
         )
     return copied
 
 
 def _move_physically(instance: Instance, move: TierMove, storage_class: str) -> bool:
+    """On S3: copy the object in place to the storage class (or, when only its tag changes, retag it)."""
     subject = move.subject
+    client: Any
     if subject.kind == "blob":
         blobs = instance.blobs
         if isinstance(blobs, LocalBlobStore) or not isinstance(blobs, S3BlobStore):
             return False
+        client, bucket = blobs.client, blobs.location.bucket
         key = blobs.key_for(subject.sha256, encrypted=blobs.is_encrypted(subject.sha256))
-        move_s3_object(blobs.client, blobs.location.bucket, key, storage_class=storage_class, tag=move.tag)
-        return True
-    datasets = instance.datasets
-    if not isinstance(datasets, S3Datasets):
-        return False
-    key = datasets.location.key(subject.name)
-    move_s3_object(datasets.client, datasets.location.bucket, key, storage_class=storage_class, tag=move.tag)
+    else:
+        datasets = instance.datasets
+        if not isinstance(datasets, S3Datasets):
+            return False
+        client, bucket, key = datasets.client, datasets.location.bucket, datasets.location.key(subject.name)
+    if move.moves:
+        move_s3_object(client, bucket, key, storage_class=storage_class, tag=move.tag)
+    else:
+        tag_s3_object(client, bucket, key, tag=move.tag)
     return True
 
 

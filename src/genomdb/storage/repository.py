@@ -70,6 +70,7 @@ class ObjectTier:
     file_class: str
     tier: str
     storage_class: str
+    tag: str
     policy_revision: str
     moved_at: dt.datetime
 
@@ -82,6 +83,7 @@ def record_tier(db: Database, placed: ObjectTier) -> None:
             row = ObjectTierRow(name=placed.name)
             session.add(row)
         row.file_class, row.tier, row.storage_class = placed.file_class, placed.tier, placed.storage_class
+        row.tag = placed.tag
         row.policy_revision, row.moved_at = placed.policy_revision, placed.moved_at
 
 
@@ -89,7 +91,7 @@ def object_tiers(db: Database) -> dict[str, ObjectTier]:
     """Every recorded object tier, by object name."""
     with db.session() as session:
         return {
-            r.name: ObjectTier(r.name, r.file_class, r.tier, r.storage_class, r.policy_revision, r.moved_at)
+            r.name: ObjectTier(r.name, r.file_class, r.tier, r.storage_class, r.tag, r.policy_revision, r.moved_at)
             for r in session.scalars(select(ObjectTierRow))
         }
 

@@ -37,6 +37,8 @@ class ObjectTierRow(Base):
     file_class: Mapped[str] = mapped_column(String(32))
     tier: Mapped[str] = mapped_column(String(8))
     storage_class: Mapped[str] = mapped_column(String(32))
+    tag: Mapped[str] = mapped_column(String(32))
+    """The class tag the object carries on S3 (its class, or ``held`` while an active referral keeps it hot)."""
     policy_revision: Mapped[str] = mapped_column(String(40))
     moved_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

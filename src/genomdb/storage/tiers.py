@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.resources
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,9 +174,16 @@ class TierSubject:
 
 @dataclass(frozen=True, slots=True)
 class TierMove:
+    """An object to put in ``target`` with class tag ``tag``; when ``target`` is its current tier only the tag
+    changes (a referral began or ended, or the object was never tagged)."""
+
     subject: TierSubject
     target: StorageTier
     tag: str
+
+    @property
+    def moves(self) -> bool:
+        return self.target != self.subject.current
 
 
 def load_policy(path: Path | None = None) -> TierPolicy:
@@ -203,17 +210,22 @@ def load_policy(path: Path | None = None) -> TierPolicy:
     try:
         return TierPolicy.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            Problem(
-                shown,
-                error["msg"],
-                field=".".join(str(p) for p in error["loc"]) or None,
-                expected=_expected(error),
-                found=None if error["type"] == "missing" else repr(error.get("input"))[:80],
-            )
-            for error in exc.errors()
-        ]
+        problems = [_problem(shown, error) for error in exc.errors()]
         raise InvalidInput("the tier policy is not valid", problems) from None
+
+
+def _problem(shown: str, error: Any) -> Problem:
+    field = ".".join(str(p) for p in error["loc"]) or None
+    message = str(error["msg"])
+    if field is None and message.startswith("Value error, "):  # the whole-policy checks say "field: message"
+        field, _, message = message.removeprefix("Value error, ").partition(": ")
+    return Problem(
+        shown,
+        message,
+        field=field,
+        expected=_expected(error),
+        found=None if error["type"] in {"missing", "value_error"} else repr(error.get("input"))[:80],
+    )
 
 
 def _expected(error: Any) -> str | None:
@@ -225,13 +237,28 @@ def _expected(error: Any) -> str | None:
     return None
 
 
-def plan_moves(policy: TierPolicy, subjects: Iterable[TierSubject], now: dt.datetime) -> list[TierMove]:
-    """The objects whose tier the policy wants changed at ``now``."""
+def plan_moves(
+    policy: TierPolicy,
+    subjects: Iterable[TierSubject],
+    now: dt.datetime,
+    *,
+    tags: Mapping[str, str] | None = None,
+) -> list[TierMove]:
+    """The objects whose tier the policy wants changed at ``now`` and, given the recorded ``tags`` (object name →
+    tag), those whose class tag must change.
+
+    Age moves objects one way only, hot to cold (as a lifecycle transition does): an object put in the cold tier
+    by hand stays there. An active referral brings an object of a class it holds back to hot."""
     moves = []
     for subject in subjects:
         target = policy.decide(subject, now)
-        if target != subject.current:
-            moves.append(TierMove(subject, target, policy.tag_for(subject)))
+        tag = policy.tag_for(subject)
+        if target == StorageTier.HOT and subject.current == StorageTier.COLD:
+            rule = policy.classes[subject.file_class]
+            if not (rule.hot_while_active_referral and subject.active_referral):
+                target = StorageTier.COLD
+        if target != subject.current or (tags is not None and tags.get(subject.name) != tag):
+            moves.append(TierMove(subject, target, tag))
     return moves
 
 
@@ -260,6 +287,10 @@ def move_s3_object(client: Any, bucket: str, key: str, *, storage_class: str, ta
     found = str(after.get("StorageClass") or "STANDARD")
     if found != storage_class:
         raise IntegrityError(f"{key}: the store kept storage class {found}, not {storage_class}")
+
+
+def tag_s3_object(client: Any, bucket: str, key: str, *, tag: str) -> None:
+    client.put_object_tagging(Bucket=bucket, Key=key, Tagging={"TagSet": [{"Key": CLASS_TAG, "Value": tag}]})
 
 
 def s3_storage_class(client: Any, bucket: str, key: str) -> str:

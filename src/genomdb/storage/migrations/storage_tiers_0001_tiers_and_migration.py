@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("file_class", sa.String(length=32), nullable=False),
         sa.Column("tier", sa.String(length=8), nullable=False),
         sa.Column("storage_class", sa.String(length=32), nullable=False),
+        sa.Column("tag", sa.String(length=32), nullable=False),
         sa.Column("policy_revision", sa.String(length=40), nullable=False),
         sa.Column("moved_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_storage_object_tiers")),
