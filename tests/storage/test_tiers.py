@@ -170,7 +170,8 @@ def test_the_capacity_plan_scales_and_splits_as_stated() -> None:
     # variant calls: hot for 365 days, and half of the rest held by referrals
     vc_hot2, _ = second.by_class["variant_calls"]
     assert vc_hot2 == pytest.approx(730 * 200 * (0.5 + 0.5 * 0.5))
-    assert second.by_class["releases"] == (pytest.approx(730 * 100), 0.0)
+    releases_hot, releases_cold = second.by_class["releases"]
+    assert releases_hot == pytest.approx(730 * 100) and releases_cold == 0.0
     hot_price, cold_price = (
         policy.tiers[StorageTier.HOT].cost_per_tb_month,
         policy.tiers[StorageTier.COLD].cost_per_tb_month,
