@@ -48,6 +48,9 @@ class TierSpec(BaseModel):
     storage_class: str = Field(pattern=r"^[A-Z][A-Z0-9_]{0,31}$")
     description: str = ""
     cost_per_tb_month: float = Field(ge=0)
+    online: bool = True
+    """Readable at once (a Ceph storage class on its own pool is): a delivery reads a cold file straight away and
+    the audit log records it. False for an archive that must restore first: deliveries wait for a thaw."""
 
 
 class ClassRule(BaseModel):
@@ -75,6 +78,8 @@ class TierPolicy(BaseModel):
         missing_tiers = [t.value for t in StorageTier if t not in self.tiers]
         if missing_tiers:
             raise ValueError(f"tiers: missing {', '.join(missing_tiers)}")
+        if not self.tiers[StorageTier.HOT].online:
+            raise ValueError("tiers.hot.online: the hot tier is always readable")
         unknown = sorted(set(self.classes) - set(FILE_CLASSES))
         missing = [c for c in FILE_CLASSES if c not in self.classes]
         if unknown or missing:
