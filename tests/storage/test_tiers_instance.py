@@ -338,9 +338,20 @@ def test_tiers_on_the_rgw_move_objects_to_the_cold_pool(home: Path, rgw: Running
         assert found["StorageClass"] == "COLD"
         assert found["Metadata"] == {"sha256": sha256, "size": str(found["ContentLength"]), "encrypted": "0"}
         assert tags(sha256) == {"genomdb-class": "fastq"}
-    # the objects' data now lives in the COLD class's own pool, which the zone compresses
+    # the objects' data now lives in the COLD class's own pool (RGW keeps a data-less head object in the bucket's
+    # pool and writes the data as tail objects named by the manifest's prefix); the pool compresses with zstd
     in_cold_pool = rgw.rados("-p", COLD_POOL, "ls")
-    assert all(any(sha256 in line for line in in_cold_pool.splitlines()) for sha256 in fastq)
+    for sha256 in fastq:
+        key = f"tiered/sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+        stat = json.loads(_run_admin(rgw, "object", "stat", "--bucket", rgw_bucket, "--object", key))
+        assert stat["manifest"]["tail_placement"]["placement_rule"] == "default-placement/COLD"
+        assert stat["manifest"]["head_size"] == 0
+        assert f"__shadow_{stat['manifest']['prefix']}" in in_cold_pool
+        # gzip-compressed FASTQ does not shrink: RGW keeps such blocks as they are (no compression record)
+        assert (
+            stat.get("compression", {"orig_size": head(sha256)["ContentLength"]})["orig_size"]
+            == (head(sha256)["ContentLength"])
+        )
     zone = json.loads(_run_admin(rgw, "zone", "get"))
     (placement,) = [p for p in zone["placement_pools"] if p["key"] == "default-placement"]
     assert placement["val"]["storage_classes"]["COLD"] == {"data_pool": COLD_POOL, "compression_type": "zstd"}

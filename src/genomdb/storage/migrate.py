@@ -29,13 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from genomdb.config import STORE_POINTER
 from genomdb.db.engine import Database
 from genomdb.errors import GenomdbError, IntegrityError, InvalidInput, NotFound, Problem, Unavailable
 from genomdb.storage.blobs import BlobStore, LocalBlobStore
 from genomdb.storage.datasets import DatasetStore, S3Datasets
 from genomdb.storage.repository import migrated, record_migrated
-from genomdb.storage.s3 import ObjectReader, delete_keys, iter_objects, part_size_for
+from genomdb.storage.s3 import ObjectReader, delete_keys, error_code, iter_objects, part_size_for
 from genomdb.storage.s3blobs import MultipartWriter, S3BlobStore
 from genomdb.storage.scrub import RateLimit
 
@@ -114,6 +116,7 @@ def migrate(
         raise InvalidInput(
             "cannot migrate a store onto itself", [Problem("--to", "names the current store", found=target_blobs.url)]
         )
+    _require_reachable(target_blobs)
     started = time.monotonic()
     report = MigrationReport(source_blobs.url, target_blobs.url)
     done = migrated(db, target_blobs.url)
@@ -144,6 +147,18 @@ def migrate(
     return report
 
 
+def _require_reachable(target: S3BlobStore) -> None:
+    """Fail at once, saying why, when the new store's bucket cannot be reached (no credentials, no bucket)."""
+    try:
+        target.client.head_bucket(Bucket=target.location.bucket)
+    except Exception as exc:
+        reason = error_code(exc) or type(exc).__name__
+        raise Unavailable(
+            f"the new store {target.url} cannot be reached ({reason}): check the bucket exists and "
+            "GENOMDB_S3_ACCESS_KEY_ID / GENOMDB_S3_SECRET_ACCESS_KEY"
+        ) from None
+
+
 def _carry(
     item: MigrationObject,
     source_blobs: BlobStore,
@@ -168,8 +183,8 @@ def _carry(
         return check("copied", "written and read back")
     except NotFound as exc:
         return check("failed", f"missing at the source: {exc.message}")
-    except (GenomdbError, OSError, ValueError, EOFError) as exc:
-        return check("failed", str(exc)[:300])
+    except (GenomdbError, OSError, ValueError, EOFError, BotoCoreError, ClientError) as exc:
+        return check("failed", (error_code(exc) or str(exc))[:300])
 
 
 def _verified_at_target(
