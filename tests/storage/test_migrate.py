@@ -14,6 +14,7 @@ from genomdb.db.engine import Database, create_database
 from genomdb.errors import Unavailable
 from genomdb.storage.blobs import LocalBlobStore, create_blob_store
 from genomdb.storage.datasets import LocalDatasets, S3Datasets, create_dataset_store
+from genomdb.storage.envelope import load_archive_keys
 from genomdb.storage.migrate import MigrationObject, migrate
 from genomdb.storage.repository import migrated
 from genomdb.storage.s3 import S3Credentials
@@ -33,7 +34,7 @@ def db(tmp_path: Path) -> Database:
 
 def _source(tmp_path: Path) -> tuple[LocalBlobStore, LocalDatasets, list[MigrationObject]]:
     """A sealed local store with three blobs (one above a multipart part) and one dataset file."""
-    keys = archive_keys(tmp_path / "keys")
+    keys = archive_keys(tmp_path / "keys")  # the instance's keys: the new store opens sealed blobs with them too
     blobs = LocalBlobStore(tmp_path / "blobs", archive_keys=keys, encrypt=True)
     objects = []
     for i, size in enumerate((10, 70_000, 17 * 1024 * 1024)):
@@ -57,7 +58,7 @@ def _source(tmp_path: Path) -> tuple[LocalBlobStore, LocalDatasets, list[Migrati
 def _target(rgw: RunningRgw, bucket: str, tmp_path: Path) -> tuple[S3BlobStore, S3Datasets]:
     credentials = S3Credentials(SecretStr(rgw.access_key), SecretStr(rgw.secret_key))
     url = rgw.store_url(bucket, "new")
-    keys = archive_keys(tmp_path / "keys")
+    keys = load_archive_keys(tmp_path / "keys")
     blobs = create_blob_store(url, archive_keys=keys, credentials=credentials, staging_dir=tmp_path / "st")
     datasets = create_dataset_store(url, home=tmp_path / "home", credentials=credentials)
     assert isinstance(blobs, S3BlobStore) and isinstance(datasets, S3Datasets)

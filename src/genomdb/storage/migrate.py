@@ -216,10 +216,16 @@ def _verified_at_target(
     return digest.hexdigest() == item.sha256 and recorded.get("sha256") == item.sha256
 
 
-def _stream(source: BinaryIO, writer: MultipartWriter, advance: Progress) -> None:
+def _stream(source: BinaryIO, writer: MultipartWriter, advance: Progress, *, stored: int, size: int) -> None:
+    """Copy ``stored`` bytes; progress is told in the object's plaintext ``size`` (a sealed blob is a little larger
+    as stored), so that the copy and the read back of an object each count its size."""
+    sent = counted = 0
     while chunk := source.read(writer.part_size):
         writer.write(chunk)
-        advance(len(chunk))
+        sent += len(chunk)
+        due = size * sent // stored if stored else size
+        advance(due - counted)
+        counted = due
 
 
 def _copy_blob(item: MigrationObject, source: BlobStore, target: S3BlobStore, advance: Progress) -> None:
@@ -238,7 +244,7 @@ def _copy_blob(item: MigrationObject, source: BlobStore, target: S3BlobStore, ad
             extra={"StorageClass": item.storage_class},
         )
         try:
-            _stream(handle, writer, advance)
+            _stream(handle, writer, advance, stored=stored_size, size=item.size)
             writer.close()
         except BaseException:
             writer.abort()
@@ -257,7 +263,7 @@ def _copy_dataset_file(item: MigrationObject, source: DatasetStore, target: S3Da
             extra={"StorageClass": item.storage_class},
         )
         try:
-            _stream(handle, writer, advance)
+            _stream(handle, writer, advance, stored=item.size, size=item.size)
             writer.close()
         except BaseException:
             writer.abort()
