@@ -95,31 +95,63 @@ class RunningRgw:
 
     def stop(self) -> None:
         """Stop the gateway, then the OSD, then the monitor, each by its process group (the daemon and anything it
-        forked); kill the group when it does not stop in 20 s. Safe to call again."""
+        forked, signalled while the daemon is still unreaped so the group id is its own); kill the group when it
+        does not stop in 20 s. Safe to call again."""
         for name in ("radosgw", "ceph-osd", "ceph-mon"):
             process = self.processes.pop(name, None)
-            if process is None:
-                continue
+            if process is None or process.poll() is not None:
+                continue  # (once reaped, its PID is no longer a group this process may signal)
             _signal_group(process, signal.SIGTERM)
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 _signal_group(process, signal.SIGKILL)
                 process.wait(timeout=10)
-            _signal_group(process, signal.SIGKILL)  # stragglers of the group, if any
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes below ``pid`` (from /proc), also those that moved to a session of their own
+    (``ceph-osd --mkfs`` forks a worker that calls setsid)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent]
+        found += children
+        frontier += children
+    return found
 
 
 def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
-    """Signal a daemon's process group (its PID: each daemon is started in a new session)."""
+    """Signal a process started here in a new session: its process group and every process below it."""
+    below = _descendants(process.pid)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signum)
+    for pid in below:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signum)
 
 
 def _run(command: list[str], *, timeout: float = 60) -> str:
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command[:4])} … failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
-    return done.stdout
+    """Run a set-up command in its own process group; the whole group is killed if this is interrupted (a SIGTERM
+    during ``ceph-osd --mkfs``, which forks, left the fork running when only the command itself was killed)."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except BaseException:
+        _signal_group(process, signal.SIGKILL)
+        process.wait()
+        raise
+    if process.returncode != 0:
+        message = err.decode(errors="replace").strip()[-2000:]
+        raise RuntimeError(f"{' '.join(command[:4])} … failed ({process.returncode}): {message}")
+    return out.decode(errors="replace")
 
 
 def _config(root: Path, fsid: str, mon_port: int, rgw_port: int) -> str:
