@@ -6,10 +6,10 @@ import os
 import secrets
 import shutil
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from genomdb.catalog.repository import Catalog
-from genomdb.catalog.seed import DANISH_DEPARTMENTS, DANISH_REGIONS
 from genomdb.config import DEFAULT_HOME, Settings
 from genomdb.db.engine import Database, create_database
 from genomdb.errors import InvalidInput, NotFound, Problem, Unavailable
@@ -26,6 +26,9 @@ PROJECT_KEY = "project.key"
 BLOCK_KEY = "htsget-block.key"
 """HMAC key signing the grants on htsget and DRS block URLs; replacing it invalidates every outstanding URL."""
 REFERENCE_SUFFIXES = (".fai", ".gzi")
+
+if TYPE_CHECKING:
+    from genomdb.catalog.repository import Catalog
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,9 @@ def init_instance(settings: Settings) -> InitReport:
         created_secrets = True
     db = create_database(settings.resolved_database_url())
     try:
+        from genomdb.catalog.repository import Catalog
+        from genomdb.catalog.seed import DANISH_DEPARTMENTS, DANISH_REGIONS
+
         db.migrate()
         seeded = Catalog(db).seed(DANISH_REGIONS, DANISH_DEPARTMENTS)
     finally:
@@ -100,10 +106,16 @@ class Instance:
     ) -> None:
         self.settings = settings
         self.db = db
-        self.catalog = Catalog(db)
         self.blobs = blobs
         self.pseudonymizer = pseudonymizer
         self.datasets: DatasetStore = datasets or create_dataset_store("file:", home=settings.resolved_home())
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """The metadata catalogue's repository (imported when first used: a frequency look-up never needs it)."""
+        from genomdb.catalog.repository import Catalog
+
+        return Catalog(self.db)
 
     @classmethod
     def open(cls, settings: Settings) -> Instance:

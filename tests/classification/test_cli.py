@@ -131,6 +131,9 @@ def test_add_show_history_conflicts_export(
     withdrawn = genomdb(home, "classify", "withdraw", assertion_id, "--reason", "sample swap", "--as", "clin-rh")
     assert withdrawn.returncode == 0 and "withdrawn (v2)" in withdrawn.stdout
     assert len(json.loads(genomdb(home, "classify", "history", assertion_id, "--json").stdout)) == 2
+    tsv = genomdb(home, "classify", "history", assertion_id, "--tsv").stdout.splitlines()
+    assert tsv[0].split("\t")[:4] == ["assertion", "v", "department", "class"] and len(tsv) == 3
+    assert tsv[2].split("\t")[0] == assertion_id and "withdrawn: sample swap" in tsv[2]
     forbidden = genomdb(home, "classify", "withdraw", history[1]["assertion_id"], "--reason", "x", "--as", "clin-rh")
     assert forbidden.returncode == 5 and "own-department-only" in forbidden.stderr and "RM-KG" in forbidden.stderr
 
@@ -145,6 +148,17 @@ def test_add_show_history_conflicts_export(
     earlier = genomdb(home, "classify", "show", key, "--as-of", "2020-01-01", "--json")
     assert json.loads(earlier.stdout)["national"]["assertions"] == []
     assert genomdb(home, "classify", "worklist", "--as", "clin-rh").returncode == 0
+    worklist_tsv = genomdb(home, "classify", "worklist", "--as", "clin-rh", "--tsv")
+    assert worklist_tsv.stdout.splitlines()[0].split("\t") == [
+        "variant",
+        "crossed",
+        "on",
+        "after",
+        "person",
+        "sample",
+        "department sample id",
+        "copies",
+    ]
     thresholds = genomdb(home, "classify", "thresholds", "LDLR")
     assert "BA1 FAF95 > 0.005" in thresholds.stdout
     clinician_sets = genomdb(home, "classify", "thresholds", "LDLR", "--ba1", "0.01", "--as", "clin-rh")

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from genomdb.access.records import Role
+from genomdb.access.users import add_user, resolve_actor
 from genomdb.config import Settings
 from genomdb.ingest.submit import submit_manifest
 from genomdb.instance import Instance
@@ -135,7 +137,10 @@ def test_killed_submission_leaves_no_validating_worker(instance: Instance, setti
     same submission then goes through."""
     manifest = _kit_with_many_files(tmp_path / "submission", n_extra_runs=4, reads=5_000)
     env = {"GENOMDB_DATABASE_URL": settings.database_url} if settings.database_url else {}
-    run = start_in_own_session(genomdb_command("--home", str(settings.home), "submit", str(manifest)), env=env)
+    steward = add_user(instance, None, "steve", role=Role.STEWARD, department=None)
+    add_user(instance, resolve_actor(instance, steward.username), "sub-rh", role=Role.SUBMITTER, department="RH-KG")
+    command = genomdb_command("--home", str(settings.home), "submit", str(manifest), "--as", "sub-rh")
+    run = start_in_own_session(command, env=env)
     try:
         wait_until(lambda: len(pool_workers(run.pid)) >= 2, timeout=120, what="submit's validating workers")
     finally:

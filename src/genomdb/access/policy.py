@@ -417,9 +417,40 @@ def _submission(actor: Actor, resource: Resource) -> Decision:
     )
 
 
+def _submit(actor: Actor, resource: Resource) -> Decision:
+    """Data-in is the departments' duty under the law: a department's submitters submit (and correct) for that
+    department only, on every surface; nobody else submits, stewards included."""
+    action = Action.SUBMIT
+    if actor.role != Role.SUBMITTER:
+        return _role_required(
+            actor, action, resource, (Role.SUBMITTER,), "a submitter of the department submits its data"
+        )
+    if actor.department is not None and actor.department in resource.departments:
+        return Decision(
+            True,
+            Rule.OWN_DEPARTMENT,
+            resource,
+            action,
+            legal_basis="data-in: a department reports its own genomes",
+        )
+    named = ", ".join(resource.departments) or "no readable department"
+    return Decision(
+        False,
+        Rule.OWN_DEPARTMENT_ONLY,
+        resource,
+        action,
+        explanation=f"the manifest names {named}; {actor.username} submits for "
+        f"{actor.department or 'no department'} only",
+        how_to_get_access="submit with your own department's code in `submitter.department`, or ask that "
+        "department's submitters",
+    )
+
+
 def _administrative(actor: Actor, action: Action, resource: Resource) -> Decision:
     if action == Action.READ_SUBMISSION:
         return _submission(actor, resource)
+    if action == Action.SUBMIT:
+        return _submit(actor, resource)
     if action == Action.READ_REQUEST and actor.role == Role.STEWARD:
         return Decision(True, Rule.DATA_STEWARDSHIP, resource, action, legal_basis=LEGAL_BASES[Rule.DATA_STEWARDSHIP])
     if action in (Action.FETCH_PACKAGE, Action.READ_REQUEST):

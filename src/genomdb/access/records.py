@@ -51,6 +51,8 @@ class Action(StrEnum):
     """Set the instance's FAF95 thresholds that frequency suggestions (BA1/BS1/PM2) use."""
     READ_SUBMISSION = "read-submission"
     """A submission's versions, validation reports and events."""
+    SUBMIT = "submit"
+    """Data-in: submit a manifest and its files, or a correction of a submission, for a department."""
 
 
 class Rule(StrEnum):

@@ -170,23 +170,38 @@ def show(
             console.print(table)
 
 
+VERSION_COLUMNS = [
+    Column("version", justify="right"),
+    Column("status"),
+    Column("when"),
+    Column("samples", justify="right", drop_order=2),
+    Column("files", justify="right", drop_order=3),
+    Column("reason", drop_order=1),
+]
+EVENT_COLUMNS = [
+    Column("when"),
+    Column("version", justify="right"),
+    Column("event"),
+    Column("detail", drop_order=1),
+]
+
+
 def _print_versions(submission: object) -> None:
     from genomdb.model.catalog import Submission
 
     assert isinstance(submission, Submission)
-    table = Table(title="versions", header_style="bold")
-    for column in ("version", "status", "when", "samples", "files", "reason"):
-        table.add_column(column)
-    for v in submission.versions:
-        table.add_row(
+    rows = [
+        [
             str(v.version),
             v.status,
             v.created_at.strftime("%Y-%m-%d %H:%M:%S"),
             str(v.n_samples),
             str(v.n_files),
             v.reason or "",
-        )
-    console.print(table)
+        ]
+        for v in submission.versions
+    ]
+    print_listing(VERSION_COLUMNS, rows, title="versions")
     for v in submission.versions:
         for problem in v.report:
             console.print(
@@ -200,6 +215,7 @@ def _print_versions(submission: object) -> None:
 def history(
     submission_id: Annotated[str, typer.Argument(help="the submission (SUB-…)")],
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    as_tsv: Annotated[bool, typer.Option("--tsv", help="print the events as tab-separated values")] = False,
     as_user: AsUser = None,
 ) -> None:
     """Every version and event of a submission, oldest first; nothing is ever removed (its department's
@@ -212,15 +228,21 @@ def history(
     if as_json:
         print_json(submission)
         return
+    events = [
+        [
+            e.at.strftime("%Y-%m-%d %H:%M:%S"),
+            str(e.version or ""),
+            e.kind,
+            ", ".join(f"{k}={v}" for k, v in e.detail.items()),
+        ]
+        for e in submission.events
+    ]
+    if as_tsv:
+        print_listing(EVENT_COLUMNS, events, as_tsv=True)
+        return
     console.print(
         f"[bold]{submission.submission_id}[/]  {submission.department}  current version "
         f"{submission.current_version or '–'}"
     )
     _print_versions(submission)
-    table = Table(title="events", header_style="bold")
-    for column in ("when", "version", "event", "detail"):
-        table.add_column(column)
-    for e in submission.events:
-        detail = ", ".join(f"{k}={v}" for k, v in e.detail.items())
-        table.add_row(e.at.strftime("%Y-%m-%d %H:%M:%S"), str(e.version or ""), e.kind, detail)
-    console.print(table)
+    print_listing(EVENT_COLUMNS, events, title="events")

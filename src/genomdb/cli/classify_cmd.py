@@ -34,7 +34,7 @@ from genomdb.classification.model import (
     parse_ontology_id,
 )
 from genomdb.cli.context import AsUser, acting, acting_or_nobody, state
-from genomdb.cli.output import Column, console, print_json, print_listing
+from genomdb.cli.output import Column, TsvFlag, console, print_json, print_listing
 from genomdb.errors import InvalidInput, Problem
 
 app = typer.Typer(
@@ -69,30 +69,43 @@ def _criteria_text(version: AssertionVersion) -> str:
     return ", ".join(c.label for c in version.criteria) or "–"
 
 
-def _versions_table(versions: list[AssertionVersion], title: str | None = None) -> Table:
-    table = Table(title=title, header_style="bold")
-    for column in ("assertion", "v", "department", "class", "criteria", "condition", "asserted", "recorded", "note"):
-        table.add_column(column)
+VERSION_COLUMNS = [
+    Column("assertion", identifier=True),
+    Column("v", justify="right"),
+    Column("department", identifier=True),
+    Column("class"),
+    Column("criteria", drop_order=2),
+    Column("condition", drop_order=3),
+    Column("asserted", drop_order=4),
+    Column("recorded", drop_order=5),
+    Column("note", drop_order=1),
+]
+
+
+def _version_rows(versions: list[AssertionVersion]) -> list[list[str]]:
+    rows = []
     for v in versions:
         note = []
         if v.is_withdrawn:
-            note.append(f"[red]withdrawn[/]: {v.reason or ''}")
+            note.append(f"withdrawn: {v.reason or ''}")
         elif v.reason:
             note.append(v.reason)
         if v.warning:
-            note.append(f"[yellow]⚠ criteria support {v.supported_class.value}[/]")
-        table.add_row(
-            v.assertion_id,
-            str(v.version),
-            v.department,
-            "[strike]" + v.acmg_class.value + "[/]" if v.is_withdrawn else v.acmg_class.value,
-            _criteria_text(v),
-            str(v.condition),
-            v.asserted_on.isoformat(),
-            v.recorded_at.strftime("%Y-%m-%d %H:%M"),
-            "; ".join(note),
+            note.append(f"⚠ criteria support {v.supported_class.value}")
+        rows.append(
+            [
+                v.assertion_id,
+                str(v.version),
+                v.department,
+                f"{v.acmg_class.value} (withdrawn)" if v.is_withdrawn else v.acmg_class.value,
+                _criteria_text(v),
+                str(v.condition),
+                v.asserted_on.isoformat(),
+                v.recorded_at.strftime("%Y-%m-%d %H:%M"),
+                "; ".join(note),
+            ]
         )
-    return table
+    return rows
 
 
 def _print_national(view: NationalView) -> None:
@@ -123,7 +136,7 @@ def _print_national(view: NationalView) -> None:
                 f"  for {condition.condition_label}: {condition.aggregate.value} "
                 f"({condition.category.value if condition.category else '–'}) {condition.summary}"
             )
-    console.print(_versions_table(list(view.assertions), title="current assertions"))
+    print_listing(VERSION_COLUMNS, _version_rows(list(view.assertions)), title="current assertions")
 
 
 def _print_effects(effects: WriteOutcome) -> None:
@@ -331,6 +344,7 @@ def history(
     ] = None,
     as_of: AsOf = None,
     as_json: AsJson = False,
+    as_tsv: TsvFlag = False,
 ) -> None:
     """Every version, oldest first: of a variant's assertions, of one assertion, or of a department's."""
     moment = parse_moment(as_of)
@@ -342,7 +356,7 @@ def history(
     if as_json:
         print_json(versions)
         return
-    console.print(_versions_table(versions, title=f"history of {subject or department}"))
+    print_listing(VERSION_COLUMNS, _version_rows(versions), as_tsv=as_tsv, title=f"history of {subject or department}")
 
 
 CONFLICT_COLUMNS = [
@@ -386,7 +400,7 @@ def conflicts(
     ] = None,
     variant: Annotated[str | None, typer.Option(help="cases about this variant")] = None,
     as_json: AsJson = False,
-    as_tsv: Annotated[bool, typer.Option("--tsv", help="print tab-separated values, every column")] = False,
+    as_tsv: TsvFlag = False,
 ) -> None:
     """Conflict cases, oldest first."""
     if ctx.invoked_subcommand is not None:
@@ -479,12 +493,25 @@ def export(
         console.print(f"[green]✓[/] {n_rows} row(s) → {output}")
 
 
+WORKLIST_COLUMNS = [
+    Column("variant", identifier=True),
+    Column("crossed"),
+    Column("on", drop_order=2),
+    Column("after", drop_order=1),
+    Column("person", identifier=True),
+    Column("sample", identifier=True),
+    Column("department sample id", identifier=True, drop_order=3),
+    Column("copies", justify="right"),
+]
+
+
 @app.command("worklist")
 def worklist(
     department: Department = None,
     variant: Annotated[str | None, typer.Option(help="only this variant")] = None,
     as_user: AsUser = None,
     as_json: AsJson = False,
+    as_tsv: TsvFlag = False,
 ) -> None:
     """Your department's recontact worklists: your own carriers of variants whose national view crossed the
     P/LP boundary (a clinician of the department; every person shown is read through the access policy)."""
@@ -494,18 +521,23 @@ def worklist(
     if as_json:
         print_json(lists)
         return
-    for item in lists:
-        c = item.crossing
-        table = Table(
-            title=f"{c.variant_key}: {c.direction.value} ({c.before.value} → {c.after.value}) on {c.at:%Y-%m-%d}, "
-            f"after {c.trigger}",
-            header_style="bold",
-        )
-        for column in ("person", "sample", "department sample id", "copies"):
-            table.add_column(column)
-        for entry in item.entries:
-            table.add_row(entry.pseudonym, entry.sample_key, entry.submitter_sample_id, str(entry.alt_count))
-        console.print(table)
+    rows = [
+        [
+            item.crossing.variant_key,
+            f"{item.crossing.direction.value} ({item.crossing.before.value} → {item.crossing.after.value})",
+            f"{item.crossing.at:%Y-%m-%d}",
+            item.crossing.trigger,
+            entry.pseudonym,
+            entry.sample_key,
+            entry.submitter_sample_id,
+            str(entry.alt_count),
+        ]
+        for item in lists
+        for entry in item.entries
+    ]
+    print_listing(WORKLIST_COLUMNS, rows, as_tsv=as_tsv)
+    if as_tsv:
+        return
     console.print(f"{len(lists)} worklist(s) for {department}")
 
 

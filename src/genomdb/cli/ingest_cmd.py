@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from genomdb.cli.context import state
+from genomdb.cli.context import AsUser, acting, state
 from genomdb.cli.output import RichProgress, console, print_json
 from genomdb.ingest.manifest import manifest_json_schema
 from genomdb.ingest.submit import submit_manifest
@@ -37,9 +37,16 @@ def submit(
     ] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="why (required with --corrects)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the outcome as JSON")] = False,
+    as_user: AsUser = None,
 ) -> None:
     """Validate a submission and store it; bad input is rejected as a whole with a full report."""
+    from genomdb.access.data_in import require_submit
+    from genomdb.ingest.manifest import declared_department
+
     with state.open() as instance:
+        actor = acting(instance, as_user, needed_for="submissions")
+        named = declared_department(manifest, max_bytes=instance.settings.manifest_max_bytes)
+        require_submit(instance, actor, named, corrects=corrects, via="cli")
         outcome = submit_manifest(
             instance, manifest, corrects=corrects, reason=reason, progress=None if as_json else RichProgress()
         )

@@ -4,18 +4,25 @@ Each domain owns a branch of migrations in its own ``migrations/`` folder, roote
 (``0001``): ``variants``, ``frequency``, ``classification``, ``access``, … The runner finds those folders by looking
 for them (Alembic ``version_locations``), so a new domain adds a folder and nothing here changes. A database is
 current when every branch head is applied.
+
+Checking that is on the path of every command, so it avoids Alembic: the applied revisions are read with one query,
+and the heads of the installed migration scripts are computed by Alembic once per set of scripts (keyed by their
+names, sizes and modification times) and kept in the user's cache directory.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 _SCRIPT_LOCATION = Path(__file__).resolve().parent / "alembic"
@@ -37,6 +44,8 @@ def load_domain_tables() -> None:
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_SCRIPT_LOCATION))
     # Alembic splits version_locations on this separator; a path never contains a newline.
@@ -47,16 +56,55 @@ def _config() -> Config:
 
 def upgrade_to_head(engine: Engine) -> None:
     """Bring the schema to the newest revision of every branch (a no-op when it is there already)."""
+    from alembic import command
+
     config = _config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
 
 
+VERSION_TABLE = "alembic_version"
+
+
 def current_revisions(engine: Engine) -> set[str]:
+    """The revisions applied to the database (Alembic's version table; empty for a new database)."""
     with engine.connect() as connection:
-        return set(MigrationContext.configure(connection).get_current_heads())
+        if not inspect(connection).has_table(VERSION_TABLE):
+            return set()
+        return {row[0] for row in connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}"))}
+
+
+def _scripts_fingerprint() -> str:
+    """Names, sizes and modification times of every migration script: changes whenever the scripts do."""
+    digest = hashlib.sha256()
+    for folder in domain_migration_folders():
+        for path in sorted(folder.glob("*.py")):
+            stat = path.stat()
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "genomdb"
 
 
 def head_revisions() -> set[str]:
-    return set(ScriptDirectory.from_config(_config()).get_heads())
+    """The newest revision of every branch of the installed scripts (from the cache when the scripts are unchanged;
+    a cache that cannot be read or written is only slower)."""
+    cached = _cache_dir() / f"migration-heads-{_scripts_fingerprint()[:32]}.json"
+    try:
+        return set(json.loads(cached.read_text()))
+    except (OSError, ValueError, TypeError):
+        pass
+    from alembic.script import ScriptDirectory
+
+    heads = sorted(ScriptDirectory.from_config(_config()).get_heads())
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(heads))
+        partial.replace(cached)
+    except OSError:
+        pass
+    return set(heads)

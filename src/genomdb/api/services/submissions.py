@@ -14,7 +14,8 @@ from pathlib import PurePosixPath
 from typing import BinaryIO, Protocol
 
 from genomdb.access import catalog_reads
-from genomdb.access.records import Actor, Role
+from genomdb.access.data_in import require_submit
+from genomdb.access.records import Actor
 from genomdb.api.context import Caller, ServiceContext
 from genomdb.api.limits import RequestTooLarge
 from genomdb.errors import Forbidden, InvalidInput, Problem
@@ -86,7 +87,7 @@ def upload_submission(
 ) -> SubmissionOutcome:
     """Submit an uploaded manifest and its files for the caller's department (SubmissionRejected with the report)."""
     actor = caller.actor
-    if actor is None or actor.role != Role.SUBMITTER or actor.department is None:
+    if actor is None:
         raise Forbidden("only a department's submitters submit")
     manifest_name = _relative_path(manifest.filename, "manifest")
     if manifest_name.suffix.lower() not in MANIFEST_SUFFIXES or len(manifest_name.parts) != 1:
@@ -94,8 +95,6 @@ def upload_submission(
             "the manifest must be a YAML or JSON file",
             [Problem("upload", "not a manifest file name", field="manifest", expected="NAME.yaml or NAME.json")],
         )
-    if corrects is not None:
-        catalog_reads.require_submission(context.instance, actor, corrects, via="api", request="correct submission")
     home = context.instance.settings.resolved_home()
     folder = home / UPLOADS_DIR / f"upload-{uuid.uuid4().hex}"
     folder.mkdir(parents=True, mode=0o700)
@@ -118,8 +117,7 @@ def upload_submission(
                     out.write(chunk)
         manifest_path = folder / manifest_name.name
         named = declared_department(manifest_path, max_bytes=context.instance.settings.manifest_max_bytes)
-        if named is not None and named != actor.department:
-            raise Forbidden(f"the manifest names department {named}; you submit for {actor.department} only")
+        require_submit(context.instance, actor, named, corrects=corrects, via="api")
         return submit_manifest(context.instance, manifest_path, corrects=corrects, reason=reason)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
