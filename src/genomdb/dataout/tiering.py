@@ -77,9 +77,17 @@ def stored_objects(instance: Instance, policy: TierPolicy, *, now: dt.datetime |
                 current=use.tier,
             )
         )
+    subjects += dataset_objects(instance, recorded)
+    return subjects
+
+
+def dataset_objects(instance: Instance, recorded: dict[str, ObjectTier] | None = None) -> list[TierSubject]:
+    """Every file of a registered batch or release, with its size, build time and recorded tier."""
+    recorded = object_tiers(instance.db) if recorded is None else recorded
     store = VariantStore.of(instance)
     built: dict[str, dt.datetime] = {layout.batch_name(b.batch_id): b.created_at for b in store.batches()}
     built.update({release_name(r.release_id): r.created_at for r in list_releases(instance)})
+    subjects: list[TierSubject] = []
     for entry in [*store.stored_objects(), *release_objects(instance)]:
         folder = "/".join(entry.name.split("/")[:3])
         stored_at = built.get(folder, dt.datetime.now(dt.UTC))
@@ -207,17 +215,14 @@ def _move_physically(instance: Instance, move: TierMove, storage_class: str) -> 
 def migration_objects(instance: Instance, policy: TierPolicy) -> list[MigrationObject]:
     """Every object a migration carries: registered blobs (all of them, whatever their class) and every file of a
     registered batch or release, each with the storage class of its recorded tier."""
-    subjects = {s.name: s for s in stored_objects(instance, policy)}
-    objects: list[MigrationObject] = []
-    for use in instance.catalog.blob_uses():
-        objects.append(
-            MigrationObject(f"blob/{use.sha256}", "blob", use.sha256, use.size, policy.storage_class(use.tier))
-        )
-    for name, subject in subjects.items():
-        if subject.kind != "blob":
-            objects.append(
-                MigrationObject(name, subject.kind, subject.sha256, subject.size, policy.storage_class(subject.current))
-            )
+    objects = [
+        MigrationObject(f"blob/{use.sha256}", "blob", use.sha256, use.size, policy.storage_class(use.tier))
+        for use in instance.catalog.blob_uses()
+    ]
+    objects += [
+        MigrationObject(s.name, s.kind, s.sha256, s.size, policy.storage_class(s.current))
+        for s in dataset_objects(instance)
+    ]
     return objects
 
 
@@ -251,9 +256,8 @@ def measure(instance: Instance, policy: TierPolicy, *, reference_length: int | N
     n_genomes = len(every)
     measures = [ClassMeasure(c, by_class[c], len(owners.get(c, set()))) for c in sorted(by_class)]
     datasets: dict[str, int] = {}
-    for subject in stored_objects(instance, policy):
-        if subject.kind != "blob":
-            datasets[subject.file_class] = datasets.get(subject.file_class, 0) + subject.size
+    for subject in dataset_objects(instance):
+        datasets[subject.file_class] = datasets.get(subject.file_class, 0) + subject.size
     root = dataout_root(instance)
     delivered = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) if root.exists() else 0
     datasets["deliveries"] = delivered

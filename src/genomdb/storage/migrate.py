@@ -37,7 +37,7 @@ from genomdb.errors import GenomdbError, IntegrityError, InvalidInput, NotFound,
 from genomdb.storage.blobs import BlobStore, LocalBlobStore
 from genomdb.storage.datasets import DatasetStore, S3Datasets
 from genomdb.storage.repository import migrated, record_migrated
-from genomdb.storage.s3 import ObjectReader, delete_keys, error_code, iter_objects, part_size_for
+from genomdb.storage.s3 import delete_keys, error_code, is_missing, iter_objects, part_size_for
 from genomdb.storage.s3blobs import MultipartWriter, S3BlobStore
 from genomdb.storage.scrub import RateLimit
 
@@ -120,6 +120,7 @@ def migrate(
     started = time.monotonic()
     report = MigrationReport(source_blobs.url, target_blobs.url)
     done = migrated(db, target_blobs.url)
+    existing = _target_keys(target_blobs)
     limit = RateLimit(mb_per_second)
 
     def advance(n: int) -> None:
@@ -133,7 +134,7 @@ def migrate(
             if progress is not None:
                 progress(2 * item.size)
         else:
-            check = _carry(item, source_blobs, source_datasets, target_blobs, target_datasets, advance)
+            check = _carry(item, source_blobs, source_datasets, target_blobs, target_datasets, advance, existing)
             if check.outcome != "failed":
                 record_migrated(
                     db, target_blobs.url, name=item.name, kind=item.kind, sha256=item.sha256, size=item.size
@@ -159,6 +160,12 @@ def _require_reachable(target: S3BlobStore) -> None:
         ) from None
 
 
+def _target_keys(target: S3BlobStore) -> set[str]:
+    """Every key under the new store's prefix, listed once (so that absent objects cost no request each)."""
+    prefix = target.location.key()
+    return {str(o["Key"]) for o in iter_objects(target.client, target.location.bucket, prefix + "/" if prefix else "")}
+
+
 def _carry(
     item: MigrationObject,
     source_blobs: BlobStore,
@@ -166,19 +173,25 @@ def _carry(
     target_blobs: S3BlobStore,
     target_datasets: S3Datasets,
     advance: Progress,
+    existing: set[str],
 ) -> ObjectCheck:
     def check(outcome: str, detail: str = "") -> ObjectCheck:
         return ObjectCheck(item.name, item.kind, item.sha256, item.size, outcome, detail)
 
     try:
-        if _verified_at_target(item, target_blobs, target_datasets, advance=None):
+        if item.kind == "blob":
+            sealed = source_blobs.is_encrypted(item.sha256)
+            key = target_blobs.key_for(item.sha256, encrypted=sealed)
+        else:
+            sealed, key = False, target_datasets.location.key(item.name)
+        if key in existing and _read_back(item, target_blobs, key, sealed=sealed, advance=None):
             advance(2 * item.size)
             return check("present", "found at the target and read back")
         if item.kind == "blob":
             _copy_blob(item, source_blobs, target_blobs, advance)
         else:
             _copy_dataset_file(item, source_datasets, target_datasets, advance)
-        if not _verified_at_target(item, target_blobs, target_datasets, advance=advance):
+        if not _read_back(item, target_blobs, key, sealed=sealed, advance=advance):
             return check("failed", "the copy read back does not match its sha256")
         return check("copied", "written and read back")
     except NotFound as exc:
@@ -187,33 +200,34 @@ def _carry(
         return check("failed", (error_code(exc) or str(exc))[:300])
 
 
-def _verified_at_target(
-    item: MigrationObject, blobs: S3BlobStore, datasets: S3Datasets, *, advance: Progress | None
-) -> bool:
-    """Read the object back from the target and compare it with its sha256; False when missing or different."""
-    if item.kind == "blob":
-        if not blobs.exists(item.sha256):
-            return False
+def _read_back(item: MigrationObject, target: S3BlobStore, key: str, *, sealed: bool, advance: Progress | None) -> bool:
+    """Read the object back whole and compare it, and the sha256 it carries as metadata, with its sha256 (a sealed
+    blob is opened with the archive key, as ``verify`` does); False when missing or different."""
+    if sealed:
         try:
-            blobs.verify(item.sha256)
-        except IntegrityError:
+            target.verify(item.sha256)
+        except (IntegrityError, NotFound):
             return False
         if advance is not None:
             advance(item.size)
         return True
-    key = datasets.location.key(item.name)
     try:
-        reader = ObjectReader(datasets.client, datasets.location.bucket, key)
-    except NotFound:
-        return False
+        response = target.client.get_object(Bucket=target.location.bucket, Key=key)
+    except ClientError as exc:
+        if is_missing(exc):
+            return False
+        raise
     digest = hashlib.sha256()
-    with reader:
-        recorded = datasets.client.head_object(Bucket=datasets.location.bucket, Key=key).get("Metadata", {})
-        while chunk := reader.read(_CHUNK):
+    body = response["Body"]
+    try:
+        while chunk := body.read(_CHUNK):
             digest.update(chunk)
             if advance is not None:
                 advance(len(chunk))
-    return digest.hexdigest() == item.sha256 and recorded.get("sha256") == item.sha256
+    finally:
+        body.close()
+    recorded = response.get("Metadata", {}).get("sha256")
+    return digest.hexdigest() == item.sha256 and recorded == item.sha256
 
 
 def _stream(source: BinaryIO, writer: MultipartWriter, advance: Progress, *, stored: int, size: int) -> None:
