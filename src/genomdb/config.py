@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,8 @@ if TYPE_CHECKING:
     from genomdb.storage.s3 import S3Credentials
 
 DEFAULT_HOME = Path("genomdb-home")
+STORE_POINTER = "store.json"
+"""The instance's own record of its store, written by ``genomdb store migrate`` when it switches stores."""
 
 
 class Settings(BaseSettings):
@@ -66,6 +69,10 @@ class Settings(BaseSettings):
         default="duckdb",
         description="engine of the heavy steps (release builds): duckdb, or spark for scale (checked where used)",
     )
+    tier_policy: Path | None = Field(
+        default=None,
+        description="storage tier policy YAML (default: the packaged genomdb/storage/tiering/default.yaml)",
+    )
     spark_master: str = Field(
         default="local[2]", description="Spark master when the engine is spark: local[N], yarn or spark://host:port"
     )
@@ -78,7 +85,28 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{self.resolved_home() / 'catalog.sqlite'}"
 
+    def recorded_store(self) -> dict[str, str] | None:
+        """What ``store migrate`` recorded in the home (``store_url``, and ``previous_store_url`` until the old
+        store is finalised), or None when the instance never migrated."""
+        path = self.resolved_home() / STORE_POINTER
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {str(k): str(v) for k, v in data.items() if v is not None}
+
     def resolved_store_url(self) -> str:
+        """The store URL: the one ``store migrate`` switched the instance to, else the setting, else the home's
+        ``blobs`` folder. A setting that contradicts a migrated instance's store is refused."""
+        recorded = self.recorded_store()
+        if recorded is not None:
+            if self.store_url and self.store_url != recorded["store_url"]:
+                from genomdb.errors import Unavailable
+
+                raise Unavailable(
+                    f"this instance was migrated to {recorded['store_url']} (recorded in {STORE_POINTER} in its "
+                    f"home), but GENOMDB_STORE_URL names {self.store_url}: unset it or set it to the recorded store"
+                )
+            return recorded["store_url"]
         if self.store_url:
             return self.store_url
         return (self.resolved_home() / "blobs").as_uri()

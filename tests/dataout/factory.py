@@ -113,3 +113,19 @@ def write_calls(
     ff.write_vcf(path, lines, contigs=contigs, samples=(sample_id,), gvcf=gvcf)
     pysam.tabix_index(str(path), preset="vcf", force=True)
     return path
+
+
+def offline_cold_policy(folder: Path) -> Path:
+    """The packaged tier policy with an offline cold tier (an archive that restores first): deliveries of cold
+    files wait for a thaw."""
+    import importlib.resources
+
+    import yaml
+
+    source = importlib.resources.files("genomdb.storage") / "tiering" / "default.yaml"
+    policy = yaml.safe_load(source.read_text(encoding="utf-8"))
+    policy["tiers"]["cold"]["online"] = False
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "offline-cold.yaml"
+    path.write_text(yaml.safe_dump(policy))
+    return path

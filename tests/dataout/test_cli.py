@@ -19,6 +19,7 @@ from genomdb.dataout.records import CopyRequest, RequestStatus
 from genomdb.dataout.requests import request_copy, request_status
 from genomdb.dataout.sealing import decrypt_for_recipient
 from tests.dataout.conftest import PROBAND, World
+from tests.dataout.factory import offline_cold_policy
 
 EXPIRES = (dt.date.today() + dt.timedelta(days=30)).isoformat()
 
@@ -37,6 +38,8 @@ def _env(settings: Settings, user: str | None) -> dict[str, str]:
         secret = getattr(settings, name)
         if secret is not None:
             env[f"GENOMDB_{name.upper()}"] = secret.get_secret_value()
+    if settings.tier_policy is not None:
+        env["GENOMDB_TIER_POLICY"] = str(settings.tier_policy)
     if user:
         env["GENOMDB_USER"] = user
     return env
@@ -156,6 +159,8 @@ def test_a_corrupt_partial_is_refetched(settings: Settings, world: World, tmp_pa
 
 
 def test_tier_waiting_request_and_tampered_audit(settings: Settings, world: World, tmp_path: Path) -> None:
+    settings = settings.model_copy(update={"tier_policy": offline_cold_policy(tmp_path / "policy")})
+    world.instance.settings.tier_policy = settings.tier_policy
     cold = genomdb(settings, "store", "tier", PROBAND, "--cold", user="steve")
     assert cold.returncode == 0 and "cold tier" in cold.stdout
     request_id = _request(world, "GVCF")

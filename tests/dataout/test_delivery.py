@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from genomdb.access.grants import create_grant
-from genomdb.access.records import CatalogQuery, GenomicInterval, GrantScope, NewGrant, Purpose
+from genomdb.access.policy import Policy
+from genomdb.access.records import AuditFilters, CatalogQuery, GenomicInterval, GrantScope, NewGrant, Purpose
 from genomdb.dataout.assembly import package_dir
 from genomdb.dataout.packages import fetch_package
 from genomdb.dataout.records import CopyRequest, RequestStatus
@@ -24,6 +25,7 @@ from genomdb.dataout.sources import stored_blob
 from genomdb.errors import Forbidden, Unavailable
 from genomdb.model.catalog import StorageTier
 from tests.dataout.conftest import BCF_SAMPLE, MOTHER, PROBAND, World, submit_bcf
+from tests.dataout.factory import offline_cold_policy
 
 
 @dataclass
@@ -236,7 +238,22 @@ def _text_of(path: Path) -> str:
     return (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8", errors="replace")
 
 
-def test_cold_files_wait_until_thawed(world: World, tmp_path: Path) -> None:
+def test_cold_files_are_delivered_at_once_and_the_cold_read_is_audited(world: World, tmp_path: Path) -> None:
+    """The default cold tier (a Ceph storage class on its own pool) is online: no thaw, but an audit entry."""
+    set_tier(world.instance, world.people.steward, PROBAND, StorageTier.COLD)
+    state = request_copy(world.instance, world.people.own, CopyRequest(samples=(PROBAND,), formats=("GVCF",)))
+    assert state.status == RequestStatus.READY and not state.waiting_for
+    opened = open_package(world, "kg", state.request_id, tmp_path / "got")
+    assert _sha256(opened.files["proband.g.vcf.gz"]) == world.kit.declared["p-gvcf"]
+    entries = Policy(world.instance).audit.search(AuditFilters(actor=world.people.own.username))
+    (cold_read,) = [e for e in entries if e.rule == "cold-read"]
+    gvcf = world.kit.declared["p-gvcf"]
+    assert cold_read.resource_id == state.request_id and gvcf in cold_read.detail["cold_blobs"]
+    assert world.instance.catalog.blob_tiers([gvcf])[gvcf] == StorageTier.COLD, "read where it is, not thawed"
+
+
+def test_cold_files_wait_until_thawed_when_the_cold_tier_is_offline(world: World, tmp_path: Path) -> None:
+    world.instance.settings.tier_policy = offline_cold_policy(tmp_path / "policy")
     moved = set_tier(world.instance, world.people.steward, PROBAND, StorageTier.COLD)
     assert moved >= 6  # CRAM, BAM, gVCF and their indexes
     with pytest.raises(Forbidden, match="role-required"):

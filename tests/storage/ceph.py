@@ -1,8 +1,10 @@
 """A real single-node Ceph cluster with a RADOS Gateway on 127.0.0.1, for the S3 tests and the storage benchmark.
 
 One monitor, one BlueStore OSD on a sparse file and one radosgw, from Debian's ``ceph-mon ceph-osd radosgw``
-packages; authentication off (``auth … required = none`` with ``ms mon client mode = crc``), one replica. Every
-daemon runs in the foreground as a child of this process and is stopped by its PID — also when the caller fails.
+packages; authentication off (``auth … required = none`` with ``ms mon client mode = crc``), one replica. Besides
+``STANDARD`` the default placement has a ``COLD`` storage class on its own data pool (``default.rgw.cold.data``),
+zstd-compressed, for the storage tiers. Every daemon runs in the foreground in its own process group, a child of
+this process, and is stopped by that group — also when the caller fails or is sent SIGTERM.
 
     with running_rgw(tmp / "ceph") as rgw:      # about 15 s
         rgw.store_url("genomdb-test")           # s3://genomdb-test?endpoint=http://127.0.0.1:…
@@ -13,6 +15,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import json
+import os
 import secrets
 import shutil
 import signal
@@ -26,7 +29,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DAEMONS = ("ceph-mon", "ceph-osd", "radosgw", "radosgw-admin", "monmaptool", "ceph")
+DAEMONS = ("ceph-mon", "ceph-osd", "radosgw", "radosgw-admin", "monmaptool", "ceph", "rados")
+COLD_CLASS = "COLD"
+COLD_POOL = "default.rgw.cold.data"
+COLD_COMPRESSION = "zstd"
 OSD_BYTES = 20 * 1024**3
 """The sparse file backing the OSD: only what is written takes space."""
 
@@ -84,25 +90,68 @@ class RunningRgw:
     def ceph(self, *args: str) -> str:
         return _run(["ceph", "-c", str(self.conf), *args])
 
+    def rados(self, *args: str) -> str:
+        return _run(["rados", "-c", str(self.conf), *args])
+
     def stop(self) -> None:
-        """Stop the gateway, then the OSD, then the monitor, each by its PID; kill what does not stop in 20 s."""
+        """Stop the gateway, then the OSD, then the monitor, each by its process group (the daemon and anything it
+        forked, signalled while the daemon is still unreaped so the group id is its own); kill the group when it
+        does not stop in 20 s. Safe to call again."""
         for name in ("radosgw", "ceph-osd", "ceph-mon"):
             process = self.processes.pop(name, None)
             if process is None or process.poll() is not None:
-                continue
-            process.send_signal(signal.SIGTERM)
+                continue  # (once reaped, its PID is no longer a group this process may signal)
+            _signal_group(process, signal.SIGTERM)
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                process.kill()
+                _signal_group(process, signal.SIGKILL)
                 process.wait(timeout=10)
 
 
+def _descendants(pid: int) -> list[int]:
+    """The processes below ``pid`` (from /proc), also those that moved to a session of their own
+    (``ceph-osd --mkfs`` forks a worker that calls setsid)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent]
+        found += children
+        frontier += children
+    return found
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    """Signal a process started here in a new session: its process group and every process below it."""
+    below = _descendants(process.pid)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
+    for pid in below:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signum)
+
+
 def _run(command: list[str], *, timeout: float = 60) -> str:
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(command[:4])} … failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
-    return done.stdout
+    """Run a set-up command in its own process group; the whole group is killed if this is interrupted (a SIGTERM
+    during ``ceph-osd --mkfs``, which forks, left the fork running when only the command itself was killed)."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except BaseException:
+        _signal_group(process, signal.SIGKILL)
+        process.wait()
+        raise
+    if process.returncode != 0:
+        message = err.decode(errors="replace").strip()[-2000:]
+        raise RuntimeError(f"{' '.join(command[:4])} … failed ({process.returncode}): {message}")
+    return out.decode(errors="replace")
 
 
 def _config(root: Path, fsid: str, mon_port: int, rgw_port: int) -> str:
@@ -183,8 +232,9 @@ def _gateway_answers(endpoint: str) -> bool:
         return False
 
 
-def start_rgw(root: Path) -> RunningRgw:
-    """Bootstrap and start monitor, OSD and gateway under ``root``; create an S3 user. Stops all on failure."""
+def start_rgw(root: Path, *, started: list[RunningRgw] | None = None) -> RunningRgw:
+    """Bootstrap and start monitor, OSD and gateway under ``root``; create an S3 user. Stops all on failure.
+    ``started`` is given the cluster before its first daemon starts (for a signal handler to stop it)."""
     root.mkdir(parents=True, exist_ok=True)
     for sub in ("run", "log", "mon/mon.a", "osd/osd.0", "rgw"):
         (root / sub).mkdir(parents=True, exist_ok=True)
@@ -200,6 +250,8 @@ def start_rgw(root: Path) -> RunningRgw:
         conf=conf,
     )
     atexit.register(rgw.stop)
+    if started is not None:
+        started.append(rgw)
     try:
         c = str(conf)
         _run(["monmaptool", "--create", "--add", "a", f"v2:127.0.0.1:{mon_port}", "--fsid", fsid, str(root / "monmap")])
@@ -212,6 +264,7 @@ def start_rgw(root: Path) -> RunningRgw:
         _wait("the OSD to come up", rgw, lambda: _osd_up(rgw), timeout=90)
         _start(rgw, "radosgw", ["radosgw", "-c", c, "-n", "client.rgw", "-f"])
         _wait("the gateway to answer", rgw, lambda: _gateway_answers(rgw.endpoint), timeout=120)
+        _add_cold_class(rgw)
         _run(
             [
                 "radosgw-admin", "-c", c, "user", "create", "--uid=genomdb", "--display-name=genomdb tests",
@@ -224,18 +277,48 @@ def start_rgw(root: Path) -> RunningRgw:
     return rgw
 
 
+def _add_cold_class(rgw: RunningRgw) -> None:
+    """A ``COLD`` storage class in the default placement, on its own compressed pool. The first gateway start
+    creates the default zone and zonegroup; the gateway is restarted to pick up the new class."""
+    c = str(rgw.conf)
+    _run(
+        [
+            "radosgw-admin", "-c", c, "zonegroup", "placement", "add", "--rgw-zonegroup", "default",
+            "--placement-id", "default-placement", "--storage-class", COLD_CLASS,
+        ]
+    )  # fmt: skip
+    _run(
+        [
+            "radosgw-admin", "-c", c, "zone", "placement", "add", "--rgw-zone", "default",
+            "--placement-id", "default-placement", "--storage-class", COLD_CLASS,
+            "--data-pool", COLD_POOL, "--compression", COLD_COMPRESSION,
+        ]
+    )  # fmt: skip
+    gateway = rgw.processes.pop("radosgw")
+    _signal_group(gateway, signal.SIGTERM)
+    gateway.wait(timeout=30)
+    _start(rgw, "radosgw", ["radosgw", "-c", c, "-n", "client.rgw", "-f"])
+    _wait("the gateway to answer after adding the COLD class", rgw, lambda: _gateway_answers(rgw.endpoint), timeout=120)
+
+
 @contextlib.contextmanager
 def running_rgw(root: Path, *, keep_data: bool = False) -> Iterator[RunningRgw]:
     """A cluster for the length of the block; every daemon is stopped by PID when it ends, however it ends."""
     previous = signal.getsignal(signal.SIGTERM)
+    started: list[RunningRgw] = []
 
     def terminated(signum: int, frame: object) -> None:
-        rgw.stop()  # the daemons run in their own session: a SIGTERM to this process does not reach them
+        for each in started:
+            each.stop()  # the daemons run in their own sessions: a SIGTERM to this process does not reach them
         signal.signal(signal.SIGTERM, previous)
         raise SystemExit(128 + signum)
 
-    rgw = start_rgw(root)
-    signal.signal(signal.SIGTERM, terminated)
+    signal.signal(signal.SIGTERM, terminated)  # before starting: a SIGTERM during the start stops what runs
+    try:
+        rgw = start_rgw(root, started=started)
+    except BaseException:
+        signal.signal(signal.SIGTERM, previous)
+        raise
     try:
         yield rgw
     finally:

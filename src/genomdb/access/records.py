@@ -78,6 +78,7 @@ class Rule(StrEnum):
     ROLE_REQUIRED = "role-required"
     NOT_RECIPIENT = "recipient-only"
     AUTOMATIC_THAW = "automatic-thaw"
+    COLD_READ = "cold-read"
     NATIONAL_VARIANT_DATABASE = "national-variant-database"
     OWN_DEPARTMENT_ONLY = "own-department-only"
 
@@ -91,6 +92,7 @@ LEGAL_BASES: dict[Rule, str] = {
     Rule.OWN_KEY: "a user registers their own delivery key",
     Rule.RECIPIENT: "delivery to the recipient named in the request",
     Rule.AUTOMATIC_THAW: "delivery of an allowed request: the cold-tier files it needs are thawed",
+    Rule.COLD_READ: "delivery of an allowed request: the cold-tier files it needs are read where they are",
     Rule.NATIONAL_VARIANT_DATABASE: "clinical genetics: the departments share their variant classifications",
 }
 

@@ -3,6 +3,7 @@ department, region and consent the access policy needs; and the storage tier of 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, TypeAlias
 
@@ -19,7 +20,7 @@ from genomdb.catalog.tables import (
     SampleRow,
     SubmissionVersionRow,
 )
-from genomdb.model.catalog import SampleFacts, SearchFilters, StorageTier, SubmissionStatus
+from genomdb.model.catalog import BlobUse, SampleFacts, SearchFilters, StorageTier, SubmissionStatus
 
 _IN_CHUNK = 500
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
@@ -121,6 +122,46 @@ class CatalogFacts(CatalogSearch):
                 for sha, tier in session.execute(select(BlobRow.sha256, BlobRow.tier).where(BlobRow.sha256.in_(chunk))):
                     found[sha] = StorageTier(tier)
         return found
+
+    def blob_uses(self) -> list[BlobUse]:
+        """Every registered blob with the format of the file it is (or indexes), the persons it belongs to, when
+        it was stored and its tier — what the storage tier policy and the capacity plan decide on."""
+        formats: dict[str, str] = {}
+        bases: dict[str, int] = {}
+        persons: dict[str, set[str]] = {}
+        with self.db.session() as session:
+            files = session.execute(
+                select(FileRow.id, FileRow.sha256, FileRow.index_sha256, FileRow.format, FileRow.facts)
+            ).all()
+            owners: dict[int, set[str]] = {}
+            for file_id, pseudonym in session.execute(
+                select(FileSampleRow.file_id, PersonRow.pseudonym)
+                .join(SampleRow, SampleRow.id == FileSampleRow.sample_id)
+                .join(PersonRow, PersonRow.id == SampleRow.person_id)
+            ):
+                owners.setdefault(file_id, set()).add(pseudonym)
+            for file_id, sha256, index_sha256, file_format, facts in files:
+                for sha in (sha256, index_sha256):
+                    if sha is None:
+                        continue
+                    formats.setdefault(sha, file_format)
+                    persons.setdefault(sha, set()).update(owners.get(file_id, set()))
+                n_bases = (facts or {}).get("n_bases")
+                if isinstance(n_bases, int):
+                    bases[sha256] = n_bases
+            blobs = session.execute(select(BlobRow.sha256, BlobRow.size, BlobRow.tier, BlobRow.stored_at)).all()
+        return [
+            BlobUse(
+                sha256=sha,
+                size=size,
+                tier=StorageTier(tier),
+                stored_at=stored_at if stored_at.tzinfo else stored_at.replace(tzinfo=dt.UTC),
+                file_format=formats.get(sha),
+                persons=tuple(sorted(persons.get(sha, set()))),
+                n_bases=bases.get(sha),
+            )
+            for sha, size, tier, stored_at in sorted(blobs)
+        ]
 
     def set_tier(self, sha256s: Iterable[str], tier: StorageTier) -> int:
         """Move blobs to a tier; returns how many changed."""

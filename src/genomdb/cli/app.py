@@ -71,7 +71,11 @@ COMMANDS: dict[str, LazyCommand] = {
     "reference": LazyCommand(
         "genomdb.cli.ingest_cmd", "reference_app", "Reference genome FASTA files of the instance."
     ),
-    "store": LazyCommand("genomdb.cli.store_cmd", "app", "The store: garbage collection and integrity checks."),
+    "store": LazyCommand(
+        "genomdb.cli.store_cmd",
+        "app",
+        "The store: garbage collection, integrity checks, tiers, capacity plan and migration.",
+    ),
     "tokens": LazyCommand(
         "genomdb.cli.serve_cmd", "tokens_app", "API tokens of the web service: create, list, revoke."
     ),

@@ -28,6 +28,7 @@ from genomdb.dataout.assembly import (
 from genomdb.dataout.planning import CopyPlan, cold_blobs, decide_request, plan_copy
 from genomdb.dataout.records import ALL_FORMATS, CopyRequest, RequestState, RequestStatus
 from genomdb.dataout.repository import DataOutRepository
+from genomdb.dataout.tiering import place_blobs, tier_policy
 from genomdb.errors import Forbidden, GenomdbError, InvalidInput, NotFound, Problem
 from genomdb.instance import Instance
 from genomdb.model.catalog import StorageTier
@@ -84,10 +85,17 @@ def request_copy(instance: Instance, actor: Actor, request: CopyRequest) -> Requ
     return _deliver_or_wait(policy, actor, request_id, plan)
 
 
+def _cold_is_online(instance: Instance) -> bool:
+    return tier_policy(instance).tiers[StorageTier.COLD].online
+
+
 def _deliver_or_wait(policy: Policy, actor: Actor, request_id: str, plan: CopyPlan) -> RequestState:
+    """Build the package, reading cold files where they are when the cold tier is online (each such delivery is
+    audited, rule ``cold-read``); with an offline cold tier the request waits until they are thawed."""
     repository = DataOutRepository(policy.instance.db)
     cold = cold_blobs(policy, plan)
-    if cold:
+    online = _cold_is_online(policy.instance)
+    if cold and not online:
         repository.update_request(
             request_id,
             status=RequestStatus.WAITING,
@@ -95,6 +103,25 @@ def _deliver_or_wait(policy: Policy, actor: Actor, request_id: str, plan: CopyPl
             message=f"waiting for {len(cold)} file(s) in the cold tier to be thawed",
         )
     else:
+        if cold:
+            policy.audit.append(
+                [
+                    AuditDraft(
+                        actor=actor.username,
+                        actor_role=actor.role.value,
+                        actor_department=actor.department,
+                        action=Action.READ_DATA.value,
+                        resource_kind="request",
+                        resource_id=request_id,
+                        person=None,
+                        decision=Verdict.ALLOWED.value,
+                        rule=Rule.COLD_READ.value,
+                        grant_id=plan.grant.grant_id if plan.grant else None,
+                        legal_basis=LEGAL_BASES[Rule.COLD_READ],
+                        detail={"cold_blobs": cold},
+                    )
+                ]
+            )
         try:
             parts = build_package(policy.instance, actor, request_id, plan)
         except GenomdbError as exc:
@@ -172,7 +199,7 @@ def process_waiting_requests(instance: Instance, *, thaw: bool = False, only: st
                 ]
             )
         tiers = policy.catalog.blob_tiers(state.waiting_for)
-        if any(t == StorageTier.COLD for t in tiers.values()):
+        if any(t == StorageTier.COLD for t in tiers.values()) and not _cold_is_online(instance):
             continue
         try:
             actor = resolve_actor(instance, state.requester)
@@ -201,6 +228,7 @@ def set_tier(instance: Instance, actor: Actor, target: str, tier: StorageTier) -
     else:
         detail = instance.catalog.sample(target)
         blobs = [f.sha256 for f in detail.files] + [f.index_sha256 for f in detail.files if f.index_sha256]
+    place_blobs(instance, blobs, tier)
     return policy.catalog.set_tier(blobs, tier)
 
 

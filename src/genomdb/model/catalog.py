@@ -20,6 +20,22 @@ class StorageTier(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class BlobUse:
+    """A registered blob as storage planning sees it: what kind of file it is (the format of the file it is, or
+    whose index it is), whose it is, when it was stored, its tier, and the bases it holds (FASTQ)."""
+
+    sha256: str
+    size: int
+    tier: StorageTier
+    stored_at: dt.datetime
+    file_format: str | None
+    """The catalog format (``FASTQ``, ``CRAM``, …); None for a blob no file names any more."""
+    persons: tuple[str, ...]
+    """Pseudonyms of the persons whose (any-version) samples the file belongs to."""
+    n_bases: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Region:
     code: str
     name: str

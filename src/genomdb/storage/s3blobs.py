@@ -74,8 +74,11 @@ class MultipartWriter:
         progress: ProgressCallback | None = None,
         conditional: bool = True,
         concurrency: int = UPLOAD_CONCURRENCY,
+        extra: dict[str, str] | None = None,
     ) -> None:
         self._client, self._bucket, self._key = client, bucket, key
+        self._extra = dict(extra or {})
+        """Further arguments of the PUT or CreateMultipartUpload (``StorageClass``, ``Tagging``)."""
         self._conditional = conditional
         self._part_size = part_size
         self.part_size = part_size
@@ -132,7 +135,9 @@ class MultipartWriter:
 
     def _send(self, chunk: bytes) -> None:
         if self._upload_id is None:
-            created = self._client.create_multipart_upload(Bucket=self._bucket, Key=self._key, Metadata=self._metadata)
+            created = self._client.create_multipart_upload(
+                Bucket=self._bucket, Key=self._key, Metadata=self._metadata, **self._extra
+            )
             self._upload_id = str(created["UploadId"])
             self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="s3-part")
         assert self._pool is not None
@@ -148,7 +153,7 @@ class MultipartWriter:
             condition = {"IfNoneMatch": "*"} if self._conditional else {}
             try:
                 self._client.put_object(
-                    Bucket=self._bucket, Key=self._key, Body=body, Metadata=self._metadata, **condition
+                    Bucket=self._bucket, Key=self._key, Body=body, Metadata=self._metadata, **condition, **self._extra
                 )
             except Exception as exc:
                 if error_code(exc) not in {"PreconditionFailed", "412"}:
