@@ -61,7 +61,7 @@ def ensure_home(home: Path, genomdb: str) -> None:
 
 def pick_key(genomdb: str, env: dict[str, str]) -> str:
     found = subprocess.run(
-        [genomdb, "freq", "--gene", "LDLR", "--tier", "registered", "--json"],
+        [genomdb, "freq", "--gene", "LDLR", "--tier", "registered", "--json", "--as", "steward"],
         env=env,
         capture_output=True,
         text=True,
