@@ -54,3 +54,20 @@ def test_current_revisions_of_a_new_and_a_migrated_database(tmp_path: Path, cach
         assert db.is_current()
     finally:
         db.close()
+
+
+def test_a_database_migrated_by_a_newer_genomdb_is_refused_clearly(tmp_path: Path, cache: Path) -> None:
+    from sqlalchemy import text
+
+    from genomdb.errors import Unavailable
+
+    db = create_database(f"sqlite:///{tmp_path / 'catalog.db'}")
+    try:
+        db.migrate()
+        with db.engine.begin() as connection:
+            connection.execute(text("INSERT INTO alembic_version (version_num) VALUES ('zz_from_the_future')"))
+        with pytest.raises(Unavailable, match=r"zz_from_the_future.*migrated by a newer genomdb"):
+            db.migrate()
+        assert "zz_from_the_future" in migrations.current_revisions(db.engine)
+    finally:
+        db.close()

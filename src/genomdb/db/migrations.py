@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, inspect, text
 
+from genomdb.errors import Unavailable
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -57,14 +59,31 @@ def _config() -> Config:
 def upgrade_to_head(engine: Engine) -> None:
     """Bring the schema to the newest revision of every branch (a no-op when it is there already)."""
     from alembic import command
+    from alembic.util import CommandError
 
     config = _config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
+        try:
+            command.upgrade(config, "heads")
+        except CommandError as exc:
+            unknown = sorted(current_revisions(engine) - _known_revisions())
+            if not unknown:
+                raise
+            raise Unavailable(
+                f"the catalog database carries schema revision(s) {', '.join(unknown)} that this genomdb does not "
+                "know: it was migrated by a newer genomdb. Install that version (or newer) to open it; nothing was "
+                "changed"
+            ) from exc
 
 
 VERSION_TABLE = "alembic_version"
+
+
+def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    return {script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()}
 
 
 def current_revisions(engine: Engine) -> set[str]:
