@@ -66,10 +66,15 @@ class SiteTable:
     positions: IntArray
     ref_ends: IntArray
     alleles: tuple[tuple[str, ...], ...]
+    confident: frozenset[int] = frozenset()
+    """Positions every carrier's call is written at normal depth and quality (the demo's planted P/LP variants, so
+    that a programme finds each planted carrier whatever the random quality draws)."""
 
     @classmethod
-    def of(cls, variants: RegionVariants, sequence: RegionSequence) -> SiteTable:
-        return cls(variants.region, sequence, variants.positions, variants.ref_ends(), variants.alleles)
+    def of(
+        cls, variants: RegionVariants, sequence: RegionSequence, confident: frozenset[int] = frozenset()
+    ) -> SiteTable:
+        return cls(variants.region, sequence, variants.positions, variants.ref_ends(), variants.alleles, confident)
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,6 +417,10 @@ def _region_records(
     cursor = table.region.start_1based
     positions, ref_ends = table.positions.tolist(), table.ref_ends.tolist()
     for k, site in enumerate(sites.tolist()):
+        if positions[site] in table.confident:
+            draws.kind[k] = 0
+            draws.depth[k] = max(draws.depth[k], int(MEAN_DEPTH))
+            draws.half[k] = draws.depth[k] // 2
         if gvcf:
             emit_callable(cursor, positions[site] - 1)
         out.append(_call_record(table, site, first_haplotype[site], second_haplotype[site], draws, k, gvcf, haploid))
