@@ -8,6 +8,7 @@ Ceph RADOS Gateway (``rgw``), started once per session from Debian's packages an
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import uuid
@@ -42,13 +43,14 @@ def postgres_problem() -> str | None:
     return _postgres_reachable()
 
 
-@pytest.fixture
-def postgres_url(postgres_problem: str | None) -> Iterator[str]:
-    """A URL whose search_path is a fresh schema, dropped after the test."""
-    if postgres_problem:
+@contextlib.contextmanager
+def postgres_schema(problem: str | None) -> Iterator[str]:
+    """A URL whose search_path is a fresh schema on the test server, dropped afterwards (skipped when the server
+    is unreachable, failed in CI)."""
+    if problem:
         if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI: {postgres_problem}")
-        pytest.skip(postgres_problem)
+            pytest.fail(f"PostgreSQL is required in CI: {problem}")
+        pytest.skip(problem)
     import psycopg
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
@@ -60,6 +62,13 @@ def postgres_url(postgres_problem: str | None) -> Iterator[str]:
     finally:
         with psycopg.connect(plain, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def postgres_url(postgres_problem: str | None) -> Iterator[str]:
+    """A URL whose search_path is a fresh schema, dropped after the test."""
+    with postgres_schema(postgres_problem) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])

@@ -3,9 +3,8 @@ catalog backend, and a small reference for hand-made call files."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 import pytest
@@ -15,7 +14,7 @@ from genomdb.demo import DemoCohort, generate_demo
 from genomdb.demo.load import load_demo
 from genomdb.harmonize.run import HarmonizeOutcome, harmonize
 from genomdb.instance import Instance, init_instance
-from tests.conftest import IN_CI, POSTGRES_URL
+from tests.conftest import postgres_schema
 from tests.harmonize.kit import SmallReference, write_test_reference
 
 DEMO_INDIVIDUALS = 16
@@ -55,26 +54,6 @@ class HarmonisedDemo:
     outcome: HarmonizeOutcome
 
 
-@contextmanager
-def _postgres_schema(problem: str | None) -> Iterator[str]:
-    """A URL whose search_path is a fresh schema on the test server, dropped afterwards."""
-    if problem:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI: {problem}")
-        pytest.skip(problem)
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    plain = POSTGRES_URL.replace("+psycopg", "")
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
 def harmonised_demo(
     request: pytest.FixtureRequest,
@@ -84,7 +63,7 @@ def harmonised_demo(
 ) -> Iterator[HarmonisedDemo]:
     """The demo cohort submitted through data-in and harmonised, once per session and catalog backend."""
     with ExitStack() as stack:
-        url = stack.enter_context(_postgres_schema(postgres_problem)) if request.param == "postgresql" else None
+        url = stack.enter_context(postgres_schema(postgres_problem)) if request.param == "postgresql" else None
         settings = Settings(home=tmp_path_factory.mktemp("harmonised") / "home", database_url=url, gc_grace_seconds=0)
         init_instance(settings)
         instance = stack.enter_context(Instance.open(settings))

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +23,7 @@ from genomdb.demo.load import load_demo
 from genomdb.harmonize.run import harmonize
 from genomdb.instance import Instance, init_instance
 from genomdb.variants.store import VariantStore, connect_duckdb
-from tests.conftest import IN_CI, POSTGRES_URL
+from tests.conftest import IN_CI
 
 DEMO_INDIVIDUALS = 40
 """Smallest demo cohort with several trios and sibling pairs (4 trios, 2 pairs at the demo's shares) whose
@@ -135,26 +134,6 @@ def harmonised_instance(
         add_user(instance, admin, "steward", role=Role.STEWARD, department=None)
         add_user(instance, admin, "clin-rh", role=Role.CLINICIAN, department="RH-KG")
         yield instance
-
-
-@contextmanager
-def postgres_url(problem: str | None) -> Iterator[str]:
-    """A URL whose search_path is a fresh schema on the test server, dropped afterwards."""
-    if problem:
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is required in CI: {problem}")
-        pytest.skip(problem)
-    import psycopg
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    plain = POSTGRES_URL.replace("+psycopg", "")
-    with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(plain, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def snv_keys(instance: Instance) -> list[tuple[str, int, str, str]]:

@@ -18,7 +18,8 @@ from genomdb.instance import Instance
 from genomdb.screening.kinship import KinshipResult, degrees
 from genomdb.screening.relatedness import DeclaredRelation, check_relatedness, compare, declared_relationships
 from genomdb.variants.records import CohortSample
-from tests.screening.genetics import demo_cohort, harmonised_instance, postgres_url, run_genomdb
+from tests.conftest import postgres_schema
+from tests.screening.genetics import demo_cohort, harmonised_instance, run_genomdb
 
 
 def _sample(key: str, person: str) -> CohortSample:
@@ -96,7 +97,10 @@ def cohort_instance(
         with harmonised_instance(tmp_path_factory, cohort) as instance:
             yield instance
         return
-    with postgres_url(postgres_problem) as url, harmonised_instance(tmp_path_factory, cohort, database_url=url) as inst:
+    with (
+        postgres_schema(postgres_problem) as url,
+        harmonised_instance(tmp_path_factory, cohort, database_url=url) as inst,
+    ):
         yield inst
 
 
