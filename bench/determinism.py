@@ -25,6 +25,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import frequency as freq_bench
+from genomdb.config import Settings
+from genomdb.demo.users import STEWARD, ensure_demo_users
+from genomdb.instance import Instance
 
 OUT = Path(__file__).parent / "out"
 
@@ -59,9 +62,20 @@ def main() -> None:
         home = work / f"determinism-{run}"
         shutil.rmtree(home, ignore_errors=True)
         shutil.copytree(source, home, symlinks=True)
+        with Instance.open(Settings(home=home)) as instance:
+            ensure_demo_users(instance)
         started = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-c", "from genomdb.cli.app import main; main()", "--home", str(home), "harmonize"],
+            [
+                sys.executable,
+                "-c",
+                "from genomdb.cli.app import main; main()",
+                "--home",
+                str(home),
+                "harmonize",
+                "--as",
+                STEWARD,
+            ],
             capture_output=True,
             text=True,
         )

@@ -205,7 +205,9 @@ def batch(individuals: int, seed: int, workers: int) -> None:
     home = prepare_batch(individuals, seed)
     command = [sys.executable, "-c", "from genomdb.cli.app import main; main()", "--home", str(home)]
     load_before = os.getloadavg()
-    wall, peak_mb, cpu_s, output = run_measured([*command, "pgx", "run", "--all", "--redo", "--workers", str(workers)])
+    wall, peak_mb, cpu_s, output = run_measured(
+        [*command, "pgx", "run", "--all", "--redo", "--workers", str(workers), "--as", "steward"]
+    )
     load_after = os.getloadavg()
     summary = " ".join(output[output.rindex("✓") :].split())
     n = int(summary.split(" sample(s)")[0].rsplit(" ", 1)[-1])

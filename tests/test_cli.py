@@ -97,9 +97,9 @@ def test_manifest_schema_is_json_schema(home: Path) -> None:
 def test_store_gc_and_verify(home: Path, tmp_path: Path) -> None:
     kit = make_kit(tmp_path / "submission")
     assert genomdb(home, "submit", str(kit.write()), "--as", "rita").returncode == 0
-    verify = genomdb(home, "store", "verify")
+    verify = genomdb(home, "store", "verify", "--as", "steve")
     assert verify.returncode == 0 and "verified 8 of 8" in verify.stdout
-    gc = genomdb(home, "store", "gc", "--grace", "0")
+    gc = genomdb(home, "store", "gc", "--grace", "0", "--as", "steve")
     assert gc.returncode == 0 and "removed 0 unregistered" in gc.stdout
 
 

@@ -13,6 +13,7 @@ import pytest
 from genomdb.config import Settings
 from genomdb.demo import DemoCohort
 from genomdb.demo.load import load_demo
+from genomdb.demo.users import STEWARD, ensure_demo_users
 from genomdb.harmonize.blocks import create_blocks
 from genomdb.harmonize.run import harmonize
 from genomdb.instance import Instance, init_instance
@@ -139,8 +140,12 @@ def test_two_runs_side_by_side_write_byte_identical_batches(tmp_path: Path, demo
         init_instance(settings)
         with Instance.open(settings) as instance:
             load_demo(instance, demo_x)
+            ensure_demo_users(instance)
         homes.append(settings.resolved_home())
-    runs = [start_in_own_session(genomdb_command("--home", str(home), "harmonize", "--workers", "2")) for home in homes]
+    runs = [
+        start_in_own_session(genomdb_command("--home", str(home), "harmonize", "--workers", "2", "--as", STEWARD))
+        for home in homes
+    ]
     for run in runs:
         _, stderr = run.communicate(timeout=600)
         assert run.returncode == 0, stderr.decode()

@@ -8,6 +8,7 @@ from pathlib import Path
 from genomdb.config import Settings
 from genomdb.demo import DemoCohort
 from genomdb.demo.load import load_demo
+from genomdb.demo.users import STEWARD, ensure_demo_users
 from genomdb.harmonize.run import harmonize
 from genomdb.instance import Instance, init_instance
 from genomdb.variants.store import VariantStore, collect_unregistered_batches
@@ -27,7 +28,9 @@ def test_killed_harmonize_leaves_no_worker_and_a_restart_succeeds(tmp_path: Path
     init_instance(settings)
     with Instance.open(settings) as instance:
         load_demo(instance, demo_x)
-    run = start_in_own_session(genomdb_command("--home", str(settings.home), "harmonize", "--workers", "2"))
+        ensure_demo_users(instance)
+    command = genomdb_command("--home", str(settings.home), "harmonize", "--workers", "2", "--as", STEWARD)
+    run = start_in_own_session(command)
     try:
         wait_until(
             lambda: len(pool_workers(run.pid)) >= 2, timeout=120, what="harmonize's two workers to normalise files"

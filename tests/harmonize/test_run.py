@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from genomdb.access.records import Role
+from genomdb.access.users import add_user
 from genomdb.config import Settings
 from genomdb.errors import Conflict, NotFound
 from genomdb.harmonize.run import harmonize
@@ -172,14 +174,15 @@ def test_the_cli_as_a_steward_runs_it(
     ready: Instance, settings: Settings, small_reference: SmallReference, tmp_path: Path
 ) -> None:
     submit_calls(ready, tmp_path / "calls", [_spec(small_reference, "RH-KG-T0001", 1)], small_reference)
-    first = run_cli(settings, "harmonize", "--min-gq", "25")
+    steward = add_user(ready, None, "steve", role=Role.STEWARD, department=None)
+    first = run_cli(settings, "harmonize", "--min-gq", "25", "--as", steward.username)
     assert "batch VB-" in first and "1 sample(s) from 1 file(s)" in first
-    assert "nothing to harmonise" in run_cli(settings, "harmonize")
+    assert "nothing to harmonise" in run_cli(settings, "harmonize", "--as", "steve")
     (batch,) = VariantStore.of(ready).batches()
     assert batch.filters["min_gq"] == 25
     stray = ready.settings.resolved_home() / "variants" / "batches" / "VB-STRAY"
     stray.mkdir()
-    gc = run_cli(settings, "store", "gc", "--grace", "0")
+    gc = run_cli(settings, "store", "gc", "--grace", "0", "--as", "steve")
     assert "removed 1 unregistered variant batch(es)" in gc and not stray.exists()
     assert (ready.settings.resolved_home() / "variants" / "batches" / batch.batch_id).exists()
 

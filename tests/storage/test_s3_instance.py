@@ -83,7 +83,7 @@ def test_the_demo_stores_blobs_batches_and_releases_in_the_bucket(
     assert objects.get("frequency/releases", 0) >= n_releases * 3 > 0
     catalog = (home / "catalog.sqlite").read_bytes()
     assert rgw.secret_key.encode() not in catalog and rgw.access_key.encode() not in catalog
-    verify = _genomdb(env, "store", "verify")
+    verify = _genomdb(env, "store", "verify", "--as", "steward")
     assert verify.returncode == 0 and f"verified {len(registered)} of {len(registered)}" in verify.stdout
 
 
@@ -125,7 +125,7 @@ def test_gc_removes_unregistered_datasets_and_a_damaged_release_is_refused(
         datasets.publish(crashed, "variants/batches/VB-crashed")
         assert datasets.exists("variants/batches/VB-crashed")
         n_batches = len(VariantStore.of(instance).batches())
-    gc = _genomdb(env, "store", "gc", "--grace", "0")
+    gc = _genomdb(env, "store", "gc", "--grace", "0", "--as", "steward")
     assert gc.returncode == 0, gc.stderr
     assert "removed 1 unregistered variant batch" in gc.stdout
     with Instance.open(settings) as instance:
@@ -153,7 +153,7 @@ def test_scrub_covers_blobs_batches_and_releases_on_s3_and_names_drift(
     s3_demo: tuple[Settings, dict[str, str], str], rgw: RunningRgw
 ) -> None:
     settings, env, bucket = s3_demo
-    clean = _genomdb(env, "store", "scrub", "--rate", "200")
+    clean = _genomdb(env, "store", "scrub", "--rate", "200", "--as", "steward")
     assert clean.returncode == 0, clean.stdout + clean.stderr
     with Instance.open(settings) as instance:
         n_blobs = len(instance.catalog.registered_blobs())
@@ -168,7 +168,7 @@ def test_scrub_covers_blobs_batches_and_releases_on_s3_and_names_drift(
     original = client.get_object(Bucket=bucket, Key=key)["Body"].read()  # type: ignore[attr-defined]
     client.put_object(Bucket=bucket, Key=key, Body=original[:-1] + b"\0", Metadata=head["Metadata"])  # type: ignore[attr-defined]
     try:
-        drifted = _genomdb(env, "store", "scrub")
+        drifted = _genomdb(env, "store", "scrub", "--as", "steward")
         assert drifted.returncode != 0
         assert part in drifted.stdout and "corrupt" in drifted.stdout and "1 with drift" in drifted.stdout
     finally:

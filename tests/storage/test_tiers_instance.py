@@ -280,9 +280,9 @@ def test_a_killed_migration_resumes_verifies_everything_and_switches(
     parked = home / "parked-blobs"
     (home / "blobs").rename(parked)
     try:
-        verify = _genomdb(env, "store", "verify")
+        verify = _genomdb(env, "store", "verify", "--as", "steward")
         assert verify.returncode == 0 and f"verified {len(registered)} of {len(registered)}" in verify.stdout
-        scrub = _genomdb(env, "store", "scrub")
+        scrub = _genomdb(env, "store", "scrub", "--as", "steward")
         assert scrub.returncode == 0 and "0 with drift" in scrub.stdout, scrub.stdout + scrub.stderr
         freq = _genomdb(env, "freq", VARIANT, "--tier", "registered", "--as", "clinician-rh-kg", "--json")
         assert freq.returncode == 0, freq.stderr[-2000:]
@@ -291,7 +291,9 @@ def test_a_killed_migration_resumes_verifies_everything_and_switches(
     with Instance.open(_settings(home, rgw)) as instance:
         assert instance.blobs.url == target
 
-    contradicting = _genomdb({**env, "GENOMDB_STORE_URL": (home / "blobs").as_uri()}, "store", "verify")
+    contradicting = _genomdb(
+        {**env, "GENOMDB_STORE_URL": (home / "blobs").as_uri()}, "store", "verify", "--as", "steward"
+    )
     assert contradicting.returncode == 7 and "was migrated to" in contradicting.stderr
 
     finalised = _genomdb(env, "store", "migrate", "--finalise")
@@ -299,7 +301,7 @@ def test_a_killed_migration_resumes_verifies_everything_and_switches(
     assert not (home / "blobs" / "sha256").exists()
     assert "previous_store_url" not in json.loads((home / STORE_POINTER).read_text())
     assert _bucket_objects(rgw, rgw_bucket).keys() == objects.keys()
-    assert _genomdb(env, "store", "verify").returncode == 0
+    assert _genomdb(env, "store", "verify", "--as", "steward").returncode == 0
     assert _genomdb(env, "store", "migrate", "--finalise").returncode == 7
 
 
@@ -355,7 +357,7 @@ def test_tiers_on_the_rgw_move_objects_to_the_cold_pool(home: Path, rgw: Running
     zone = json.loads(_run_admin(rgw, "zone", "get"))
     (placement,) = [p for p in zone["placement_pools"] if p["key"] == "default-placement"]
     assert placement["val"]["storage_classes"]["COLD"] == {"data_pool": COLD_POOL, "compression_type": "zstd"}
-    verify = _genomdb(env, "store", "verify")
+    verify = _genomdb(env, "store", "verify", "--as", "steward")
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
     # the lifecycle JSON is accepted by the gateway as it is

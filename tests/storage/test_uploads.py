@@ -33,7 +33,7 @@ from tests.ingest.submission_kit import make_kit
 from tests.storage.ceph import RunningRgw
 
 REPO = Path(__file__).resolve().parents[2]
-GC = [sys.executable, "-c", "from genomdb.cli.app import main; main()", "store", "gc"]
+GC = [sys.executable, "-c", "from genomdb.cli.app import main; main()", "store", "gc", "--as", "steve"]
 PART = 5 * 1024 * 1024
 """The smallest part S3 allows: a 12 MiB file goes in three parts."""
 
@@ -89,6 +89,7 @@ def place(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Place]:
         add_user(instance, acting, "kg-submitter", role=Role.SUBMITTER, department="RH-KG")
         add_user(instance, acting, "ouh-submitter", role=Role.SUBMITTER, department="RSJ-KG")
         add_user(instance, acting, "kg-clinician", role=Role.CLINICIAN, department="RH-KG")
+        add_user(instance, acting, "steve", role=Role.STEWARD, department=None)
         yield Place(instance, settings, env, rgw, bucket)
 
 

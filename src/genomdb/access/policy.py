@@ -377,6 +377,7 @@ _ADMIN_ROLES: dict[Action, frozenset[Role]] = {
     Action.MANAGE_GRANTS: frozenset({Role.STEWARD}),
     Action.MANAGE_USERS: frozenset({Role.STEWARD, Role.ADMIN}),
     Action.MANAGE_STORE: frozenset({Role.STEWARD}),
+    Action.OPERATE: frozenset({Role.STEWARD}),
     Action.READ_AUDIT: frozenset({Role.STEWARD}),
     Action.CONFIGURE_CLASSIFICATION: frozenset({Role.STEWARD}),
     Action.MANAGE_SCREENING: frozenset({Role.STEWARD}),

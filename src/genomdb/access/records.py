@@ -51,6 +51,9 @@ class Action(StrEnum):
     """Set the instance's FAF95 thresholds that frequency suggestions (BA1/BS1/PM2) use."""
     READ_SUBMISSION = "read-submission"
     """A submission's versions, validation reports and events."""
+    OPERATE = "operate"
+    """Operator jobs over the whole instance: harmonise, build a release, collect garbage, verify and scrub the
+    store, run the PGx batch."""
     SUBMIT = "submit"
     """Data-in: submit a manifest and its files, or a correction of a submission, for a department."""
     MANAGE_SCREENING = "manage-screening"

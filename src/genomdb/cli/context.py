@@ -59,3 +59,14 @@ def acting(instance: Instance, username: str | None, *, needed_for: str | None =
 def acting_or_nobody(instance: Instance, username: str | None) -> Actor | None:
     """The user a command runs as, or None when it acts as nobody (commands whose public part needs no one)."""
     return acting(instance, username) if username else None
+
+
+def operating(instance: Instance, username: str | None, job: str) -> Actor:
+    """The user an operator job (harmonise, release build, store gc/verify/scrub, the PGx batch) runs as: named,
+    and allowed by the access policy (data stewards), the decision in the audit log."""
+    from genomdb.access.policy import Policy
+    from genomdb.access.records import Action, Resource
+
+    actor = acting(instance, username, needed_for=f"operator jobs ({job})")
+    Policy(instance).require(actor, Action.OPERATE, Resource("instance", job), detail={"via": "cli", "request": job})
+    return actor

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 from typer.core import TyperGroup
 
-from genomdb.cli.context import AsUser, acting_or_nobody, state
+from genomdb.cli.context import AsUser, acting_or_nobody, operating, state
 from genomdb.cli.output import Column, RichProgress, TsvFlag, console, print_json, print_listing
 from genomdb.errors import InvalidInput, Problem
 from genomdb.frequency.disclosure import Tier
@@ -54,11 +54,13 @@ def build(
         ),
     ] = None,
     as_json: JsonOption = False,
+    as_user: AsUser = None,
 ) -> None:
     """Build the next release from the harmonised batches (incremental on the newest release)."""
     from genomdb.frequency.publish import build_release
 
     with state.open() as instance:
+        operating(instance, as_user, "release build")
         report = build_release(
             instance,
             full=full,

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from genomdb.cli.context import state
+from genomdb.cli.context import AsUser, operating, state
 from genomdb.cli.output import Column, RichProgress, console, print_json, print_listing
 from genomdb.harmonize.genotypes import GenotypeFilters
 from genomdb.harmonize.qc import qc_of_sample, qc_report
@@ -28,10 +28,12 @@ def harmonize(
     min_ab: Annotated[float, typer.Option("--min-ab", help="allele balance a heterozygous call needs")] = 0.2,
     workers: Annotated[int, typer.Option(help="processes normalising files (0: one per core)")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="print the outcome as JSON")] = False,
+    as_user: AsUser = None,
 ) -> None:
     """Normalise accepted VCF/gVCF files not yet harmonised into one new variant-store batch, with sample QC."""
     filters = GenotypeFilters(min_gq=min_gq, min_dp=min_dp, min_allele_balance=min_ab)
     with state.open() as instance:
+        operating(instance, as_user, "harmonize")
         outcome = run_harmonize(
             instance,
             analyses=analysis or None,

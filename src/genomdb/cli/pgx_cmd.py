@@ -132,13 +132,17 @@ def run(
     ] = 20,
     workers: Annotated[int, typer.Option("--workers", min=0, help="processes calling persons (0: one per core)")] = 0,
     redo: Annotated[bool, typer.Option("--redo", help="call again even samples whose inputs did not change")] = False,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", envvar="GENOMDB_USER", help="act as this user (a data steward)", show_default=False),
+    ] = None,
 ) -> None:
     """Call persons already in the instance from the variant store (calls + callable blocks) and store the results.
 
     Resumable: a sample is redone only when its variant-store batch or the PGx data version changed."""
     from rich.progress import Progress
 
-    from genomdb.cli.context import state
+    from genomdb.cli.context import operating, state
     from genomdb.cli.output import console
     from genomdb.errors import InvalidInput, Problem
     from genomdb.pgx.runs import run_pgx
@@ -148,6 +152,7 @@ def run(
             "nothing to run", [Problem("pgx run", "no sample chosen", expected="KEY… or --all", found="neither")]
         )
     with state.open() as instance, Progress(console=console, transient=True) as bar:
+        operating(instance, as_user, "pgx run")
         task = bar.add_task("PGx", total=None)
         summary = run_pgx(
             instance,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from genomdb.cli.context import AsUser, acting, state
+from genomdb.cli.context import AsUser, acting, operating, state
 from genomdb.cli.output import console, err_console, print_json
 from genomdb.errors import IntegrityError, InvalidInput, Problem
 
@@ -31,10 +31,12 @@ def gc(
         int | None,
         typer.Option("--grace", help="seconds an unregistered blob is left alone (protects submissions in flight)"),
     ] = None,
+    as_user: AsUser = None,
 ) -> None:
     """Remove blobs, variant batches and release folders the catalog does not know (left by crashed runs), and
     uploads never submitted (setting GENOMDB_UPLOAD_MAX_AGE_SECONDS)."""
     with state.open() as instance:
+        operating(instance, as_user, "store gc")
         seconds = instance.settings.gc_grace_seconds if grace is None else grace
         report = instance.blobs.gc(instance.catalog.registered_blobs(), grace_seconds=seconds)
         batches = collect_unregistered_batches(
@@ -56,9 +58,10 @@ def gc(
 
 
 @app.command("verify")
-def verify() -> None:
+def verify(as_user: AsUser = None) -> None:
     """Re-read every registered blob and check it still hashes to its key."""
     with state.open() as instance:
+        operating(instance, as_user, "store verify")
         registered = sorted(instance.catalog.registered_blobs())
         bad = []
         for sha256 in registered:
@@ -86,6 +89,7 @@ def scrub(
     rate: Annotated[
         float | None, typer.Option("--rate", min=0.01, help="read at most this many MB/s (spares production I/O)")
     ] = None,
+    as_user: AsUser = None,
 ) -> None:
     """Re-read stored objects (blobs, batch and release files) and compare each with the ledger's sha256."""
     from genomdb.frequency.publish import release_objects
@@ -94,6 +98,7 @@ def scrub(
     from genomdb.variants.store import VariantStore
 
     with state.open() as instance:
+        operating(instance, as_user, "store scrub")
         expected = [
             *blob_entries(instance.catalog.registered_blobs()),
             *VariantStore.of(instance).stored_objects(),
