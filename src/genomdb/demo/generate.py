@@ -325,7 +325,7 @@ def generate_demo(
     reference = write_reference(out_dir / "reference" / REFERENCE_FILE_NAME, sequences, contig_lengths=contig_lengths)
     report("reference", 1, 1)
 
-    confident = frozenset(int(p.key.split("-")[1]) for p in planted)
+    confident = frozenset((chrom, int(pos)) for chrom, pos, *_ in (p.key.split("-") for p in planted))
     tables = tuple(SiteTable.of(v, s, confident) for v, s in zip(variants, sequences, strict=True))
     tasks, results = _write_all_calls(
         _call_tasks(out_dir, plan, variants, seed, contig_lengths), tables, len(plan.people), workers, report

@@ -66,13 +66,13 @@ class SiteTable:
     positions: IntArray
     ref_ends: IntArray
     alleles: tuple[tuple[str, ...], ...]
-    confident: frozenset[int] = frozenset()
-    """Positions every carrier's call is written at normal depth and quality (the demo's planted P/LP variants, so
-    that a programme finds each planted carrier whatever the random quality draws)."""
+    confident: frozenset[tuple[str, int]] = frozenset()
+    """(chrom, position) where every carrier's call is written at normal depth and quality: the demo's planted
+    P/LP variants, so that a programme finds each planted carrier whatever the random quality draws."""
 
     @classmethod
     def of(
-        cls, variants: RegionVariants, sequence: RegionSequence, confident: frozenset[int] = frozenset()
+        cls, variants: RegionVariants, sequence: RegionSequence, confident: frozenset[tuple[str, int]] = frozenset()
     ) -> SiteTable:
         return cls(variants.region, sequence, variants.positions, variants.ref_ends(), variants.alleles, confident)
 
@@ -417,7 +417,7 @@ def _region_records(
     cursor = table.region.start_1based
     positions, ref_ends = table.positions.tolist(), table.ref_ends.tolist()
     for k, site in enumerate(sites.tolist()):
-        if positions[site] in table.confident:
+        if (table.region.chrom, positions[site]) in table.confident:
             draws.kind[k] = 0
             draws.depth[k] = max(draws.depth[k], int(MEAN_DEPTH))
             draws.half[k] = draws.depth[k] // 2
