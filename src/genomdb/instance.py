@@ -11,12 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from genomdb.config import DEFAULT_HOME, Settings
-from genomdb.db.engine import Database, create_database
 from genomdb.errors import InvalidInput, NotFound, Problem, Unavailable
 from genomdb.pseudonyms import Pseudonymizer
-from genomdb.storage.blobs import BlobStore, create_blob_store
-from genomdb.storage.datasets import DatasetStore, create_dataset_store
-from genomdb.storage.envelope import ARCHIVE_SECRET_KEY, ArchiveKeys, generate_archive_keys, load_archive_keys
 
 PSEUDONYM_KEY = "pseudonym.key"
 AUDIT_KEY = "audit.key"
@@ -29,6 +25,10 @@ REFERENCE_SUFFIXES = (".fai", ".gzi")
 
 if TYPE_CHECKING:
     from genomdb.catalog.repository import Catalog
+    from genomdb.db.engine import Database
+    from genomdb.storage.blobs import BlobStore
+    from genomdb.storage.datasets import DatasetStore
+    from genomdb.storage.envelope import ArchiveKeys
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,9 @@ def init_instance(settings: Settings) -> InitReport:
 
     Safe to run again: existing secrets are never replaced, migrations and seeds only add what is missing.
     """
+    from genomdb.db.engine import create_database
+    from genomdb.storage.envelope import ARCHIVE_SECRET_KEY, generate_archive_keys
+
     home = settings.resolved_home()
     created_home = not home.exists()
     home.mkdir(parents=True, exist_ok=True)
@@ -80,6 +83,8 @@ def init_instance(settings: Settings) -> InitReport:
 
 def open_blob_store(settings: Settings, *, archive_keys: ArchiveKeys | None = None) -> BlobStore:
     """The instance's blob store, with its credentials from the settings and local staging inside the home."""
+    from genomdb.storage.blobs import create_blob_store
+
     return create_blob_store(
         settings.resolved_store_url(),
         archive_keys=archive_keys,
@@ -94,21 +99,61 @@ class Instance:
 
     ``db`` is what every domain's repository is built on; ``catalog`` is the metadata catalogue's repository;
     ``datasets`` holds variant-store batches and frequency releases (local, or S3 with a local cache).
+
+    An opened instance connects to its database, blob store and dataset store when a command first uses them
+    (and brings the schema to head then), so a command that needs none of them — a frequency look-up from the
+    shell reads its release files — never pays for them.
     """
 
     def __init__(
         self,
         settings: Settings,
-        db: Database,
-        blobs: BlobStore,
+        db: Database | None,
+        blobs: BlobStore | None,
         pseudonymizer: Pseudonymizer,
         datasets: DatasetStore | None = None,
     ) -> None:
         self.settings = settings
-        self.db = db
-        self.blobs = blobs
         self.pseudonymizer = pseudonymizer
-        self.datasets: DatasetStore = datasets or create_dataset_store("file:", home=settings.resolved_home())
+        if db is not None:
+            self.db = db
+        if blobs is not None:
+            self.blobs = blobs
+        if datasets is not None:
+            self.datasets = datasets
+
+    @cached_property
+    def db(self) -> Database:
+        """The catalog database, opened (and migrated when behind) on first use."""
+        from genomdb.db.engine import create_database
+
+        db = create_database(self.settings.resolved_database_url())
+        if not db.is_current():
+            db.migrate()
+        return db
+
+    @property
+    def database_opened(self) -> bool:
+        """Whether this instance has connected to its database yet."""
+        return "db" in self.__dict__
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        """The blob store (submitted files), with the archive keys when blobs are encrypted."""
+        from genomdb.storage.envelope import load_archive_keys
+
+        return open_blob_store(self.settings, archive_keys=load_archive_keys(self.settings.resolved_secrets_dir()))
+
+    @cached_property
+    def datasets(self) -> DatasetStore:
+        """Variant-store batches and frequency releases: in the home, or on S3 with a verified local cache."""
+        from genomdb.storage.datasets import create_dataset_store
+
+        return create_dataset_store(
+            self.settings.resolved_store_url(),
+            home=self.settings.resolved_home(),
+            credentials=self.settings.s3_credentials(),
+        )
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -130,16 +175,11 @@ class Instance:
                 f"or create an empty one with `genomdb init --home {home}`"
             )
         key = bytes.fromhex(key_path.read_text().strip())
-        db = create_database(settings.resolved_database_url())
-        if not db.is_current():
-            db.migrate()
-        keys = load_archive_keys(secrets_dir)
-        blobs = open_blob_store(settings, archive_keys=keys)
-        datasets = create_dataset_store(settings.resolved_store_url(), home=home, credentials=settings.s3_credentials())
-        return cls(settings, db, blobs, Pseudonymizer(key), datasets)
+        return cls(settings, None, None, Pseudonymizer(key))
 
     def close(self) -> None:
-        self.db.close()
+        if self.database_opened:
+            self.db.close()
 
     def __enter__(self) -> Instance:
         return self

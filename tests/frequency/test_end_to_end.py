@@ -14,13 +14,16 @@ import pytest
 
 from genomdb.access.records import Role
 from genomdb.access.users import add_user
+from genomdb.db.embedded import read_only_catalog
 from genomdb.demo import DemoCohort, generate_demo
 from genomdb.demo.load import load_demo
-from genomdb.errors import Conflict
+from genomdb.errors import Conflict, NotFound
 from genomdb.frequency.demo import build_demo_release
 from genomdb.frequency.lookup import FrequencyDatabase
 from genomdb.frequency.publish import build_release
 from genomdb.frequency.records import FrequencyStatus
+from genomdb.frequency.registry_embedded import registered_release
+from genomdb.frequency.repository import frequency_release
 from genomdb.instance import Instance
 
 pytestmark = pytest.mark.slow
@@ -60,6 +63,12 @@ def _cli(instance: Instance, *args: str) -> subprocess.CompletedProcess[str]:
         env["GENOMDB_DATABASE_URL"] = instance.settings.database_url
     command = [sys.executable, "-c", "from genomdb.cli.app import main; main()", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+
+def _split_probe(stdout: str) -> tuple[str, str]:
+    """The command's JSON answer and the probe's last line (the modules it found)."""
+    answer, _, last = stdout.rstrip("\n").rpartition("\n")
+    return answer, last
 
 
 def test_demo_to_release_to_lookups(instance: Instance, demo: DemoCohort, tmp_path: Path) -> None:
@@ -150,3 +159,34 @@ def test_demo_to_release_to_lookups(instance: Instance, demo: DemoCohort, tmp_pa
     assert (tmp_path / "out.vcf.gz.tbi").exists() and "tier registered" in annotated.stdout
     with FrequencyDatabase(instance) as database:
         assert database.release_id == full.release_id
+
+    # The shell's look-up reads the registry without SQLAlchemy from an embedded catalog, with the same answers.
+    home = instance.settings.resolved_home()
+    with read_only_catalog(instance.settings.resolved_database_url()) as connection:
+        if instance.settings.database_url:  # PostgreSQL: always the ordinary path
+            assert connection is None
+        else:
+            assert connection is not None
+            for which in (None, release.release_id, full.release_id):
+                assert registered_release(connection, which, home=home) == frequency_release(
+                    instance.db, which, home=home
+                )
+            with pytest.raises(NotFound, match="no frequency release GDB-NOPE"):
+                registered_release(connection, "GDB-NOPE", home=home)
+    probe = (
+        "import json, sys\nfrom genomdb.cli.app import main\n"
+        f"sys.argv = ['genomdb', 'freq', {common.key!r}, '--json']\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'duckdb', 'pysam'))))"
+    )
+    env = {**os.environ, "GENOMDB_HOME": str(home)}
+    if instance.settings.database_url:
+        env["GENOMDB_DATABASE_URL"] = instance.settings.database_url
+    looked_up = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    answer, imported = _split_probe(looked_up.stdout)
+    assert json.loads(answer)["release_id"] == full.release_id
+    heavy = set(json.loads(imported))
+    if instance.settings.database_url:
+        assert "sqlalchemy" in heavy
+    else:
+        assert not heavy, heavy

@@ -19,12 +19,11 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, inspect, text
-
 from genomdb.errors import Unavailable
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy import Engine
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 _SCRIPT_LOCATION = Path(__file__).resolve().parent / "alembic"
@@ -88,6 +87,8 @@ def _known_revisions() -> set[str]:
 
 def current_revisions(engine: Engine) -> set[str]:
     """The revisions applied to the database (Alembic's version table; empty for a new database)."""
+    from sqlalchemy import inspect, text
+
     with engine.connect() as connection:
         if not inspect(connection).has_table(VERSION_TABLE):
             return set()

@@ -12,7 +12,6 @@ from pathlib import Path
 from genomdb.errors import IntegrityError
 from genomdb.frequency.manifest import MANIFEST_NAME, ReleaseManifest, read_manifest
 from genomdb.frequency.records import ReleaseInfo
-from genomdb.frequency.repository import frequency_release
 from genomdb.instance import Instance
 
 FREQUENCY_DIR = "frequency"
@@ -34,9 +33,25 @@ def _sha256(path: Path) -> str:
 
 def open_release(instance: Instance, release_id: str | None = None) -> tuple[ReleaseInfo, ReleaseManifest]:
     """A registered release (the newest by default) with its manifest, checked against the catalog's sha256."""
-    info = frequency_release(instance.db, release_id, home=instance.settings.resolved_home())
+    info = _registered(instance, release_id)
     instance.datasets.materialise(release_name(info.release_id), info.path)  # an S3 store: the verified local cache
     manifest_path = info.path / MANIFEST_NAME
     if not manifest_path.exists() or _sha256(manifest_path) != info.manifest_sha256:
         raise IntegrityError(f"release {info.release_id}: {manifest_path} is missing or differs from the catalog")
     return info, read_manifest(info.path)
+
+
+def _registered(instance: Instance, release_id: str | None) -> ReleaseInfo:
+    """The catalog's record of a release. An instance that has not opened its database yet (a look-up from the
+    shell) reads it from an embedded catalog without SQLAlchemy (:mod:`genomdb.db.embedded`)."""
+    home = instance.settings.resolved_home()
+    if not instance.database_opened:
+        from genomdb.db.embedded import read_only_catalog
+        from genomdb.frequency.registry_embedded import registered_release
+
+        with read_only_catalog(instance.settings.resolved_database_url()) as connection:
+            if connection is not None:
+                return registered_release(connection, release_id, home=home)
+    from genomdb.frequency.repository import frequency_release
+
+    return frequency_release(instance.db, release_id, home=home)

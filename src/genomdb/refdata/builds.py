@@ -15,8 +15,6 @@ from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
-import pysam
-
 from genomdb.errors import InvalidInput, Problem
 
 GRCH38_PAR_1BASED: tuple[tuple[str, int, int], ...] = (
@@ -141,6 +139,8 @@ def read_fasta_contigs(path: Path) -> list[Contig]:
     The md5 is that of the uppercased sequence, as in ``samtools dict`` and CRAM ``M5`` tags; sequences are
     read in chunks so memory stays bounded for whole chromosomes.
     """
+    import pysam  # only here: importing it costs every command that merely names a build
+
     contigs: list[Contig] = []
     with pysam.FastaFile(str(path)) as fasta:
         for name, length in zip(fasta.references, fasta.lengths, strict=True):
