@@ -53,10 +53,10 @@ class Settings(BaseSettings):
         default=2000, ge=64, description="longest free-text value accepted in a manifest or as a --reason (characters)"
     )
     public_floor_center: float = Field(
-        default=60.0, ge=10, description="public tier: centre (AC) of the logistic draw of each variant's floor"
+        default=120.0, ge=10, description="public tier: centre (AC) of the logistic draw of each variant's floor"
     )
-    public_floor_scale: float = Field(default=15.0, ge=0, description="public tier: scale of that draw (0: none)")
-    public_floor_max: int = Field(default=150, ge=10, description="public tier: the highest floor a variant gets")
+    public_floor_scale: float = Field(default=30.0, ge=0, description="public tier: scale of that draw (0: none)")
+    public_floor_max: int = Field(default=300, ge=10, description="public tier: the highest floor a variant gets")
     gc_grace_seconds: int = Field(
         default=3600, ge=0, description="store gc leaves unregistered blobs younger than this"
     )
