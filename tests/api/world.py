@@ -34,7 +34,7 @@ from tests.ingest import formats_factory as ff
 from tests.ingest.submission_kit import make_kit, sha256_of
 
 WORLD_FLOORS: dict[str, Any] = {"public_floor_center": 16.0, "public_floor_scale": 3.0, "public_floor_max": 24}
-"""Public floors scaled to the world's 36 samples (the defaults, 10–150 around 60, would reveal nothing of it)."""
+"""Public floors scaled to the world's 36 samples (the defaults, 10–300 around 120, would reveal nothing of it)."""
 WORLD_FLOOR_ENV = {f"GENOMDB_{name.upper()}": str(value) for name, value in WORLD_FLOORS.items()}
 N_COHORT = 36
 REGIONS = ("RH", "RSJ", "RSD", "RM", "RN")
