@@ -8,12 +8,12 @@ import datetime as dt
 import pytest
 
 from genomdb.access.users import resolve_actor
-from genomdb.demo.users import STEWARD
+from genomdb.demo.users import STEWARD, clinician_name
 from genomdb.errors import InvalidInput
 from genomdb.screening import repository, service
 from genomdb.screening.capacity import Backlog, parse_capacity, plan_release, queues
 from genomdb.screening.policy import shipped_policy
-from genomdb.screening.records import Capacity, Finding
+from genomdb.screening.records import Capacity, Finding, RelativeEntry, StatusChange
 from tests.screening.conftest import Run, ScreeningWorld
 
 
@@ -47,6 +47,48 @@ def test_the_queue_follows_the_policy_s_priority_and_capacity_holds_the_rest_bac
     assert Backlog("breast-cancer", "RH", 2, 5, 2).months_to_clear == 3
 
 
+STEPS = ("to_invite", "invited", "consented")
+
+
+def _relative(name: str, index: str, status: str) -> RelativeEntry:
+    day = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
+    history = tuple(StatusChange(step, day, "clin") for step in STEPS[: STEPS.index(status) + 1])
+    return RelativeEntry(
+        f"REL-{name}", "breast-cancer", index, name, "BRCA2", ("chr13-1-A-G",), "sibling", 1, status, None, history
+    )
+
+
+def test_consented_relatives_wait_for_the_clinic_in_the_same_queue_by_the_same_priority() -> None:
+    policy = shipped_policy("breast-cancer")
+    findings = [
+        _finding("old-moderate", "CHEK2", "moderate", 1950),
+        _finding("old-high", "BRCA2", "high", 1950),
+        _finding("elsewhere", "BRCA1", "high", 1990, "RM"),
+    ]
+    relatives = [
+        _relative("young-sister", "old-high", "consented"),  # a high-risk family, born 1995
+        _relative("uncle", "old-moderate", "consented"),  # a moderate-risk family, born 1940
+        _relative("invited-only", "old-high", "invited"),  # not consented: not the clinic's work yet
+        _relative("not-asked", "old-high", "to_invite"),
+        _relative("cousin-rm", "elsewhere", "consented"),  # queued in the index case's region
+        _relative("orphan", "nobody-reported", "consented"),  # no reported index case in this run
+    ]
+    years = {"young-sister": 1995, "uncle": 1940, "cousin-rm": 2001}
+    queue = queues(policy, findings, referred=set(), relatives=relatives, birth_years=years)
+    assert [q.pseudonym for q in queue["RH"]] == ["young-sister", "old-high", "old-moderate", "uncle"]
+    assert [q.position for q in queue["RH"]] == [1, 2, 3, 4]
+    assert queue["RH"][0].relative is not None and queue["RH"][0].finding.pseudonym == "old-high"
+    assert [q.pseudonym for q in queue["RM"]] == ["cousin-rm", "elsewhere"]
+    now = dt.datetime(2026, 12, 7, tzinfo=dt.UTC)
+    capacities = [Capacity("RH", "breast-cancer", 2, "steward", now)]
+    released, backlogs = plan_release(policy, queue, capacities, [], run_id="SCR-x", now=now)
+    assert [(r.pseudonym, r.gene) for r in released] == [("young-sister", "BRCA2"), ("old-high", "BRCA2")]
+    by_region = {b.region: b for b in backlogs}
+    assert by_region["RH"].n_queued == 2 and by_region["RH"].n_relatives_queued == 1
+    again = queues(policy, findings, {r.pseudonym for r in released}, relatives=relatives, birth_years=years)
+    assert [q.pseudonym for q in again["RH"]] == ["old-moderate", "uncle"]  # a referred relative is not queued again
+
+
 @pytest.mark.parametrize("text", ["forty", "-3", "2.5", "", "1e3"])
 def test_a_capacity_that_is_not_a_whole_number_is_refused(text: str) -> None:
     with pytest.raises(InvalidInput) as refused:
@@ -69,7 +111,7 @@ def test_capacity_set_release_and_projection_through_the_cli(world: ScreeningWor
     shown = genomdb(world, "screen", "capacity", "--tsv")
     assert shown.returncode == 0
     row = next(line.split("\t") for line in shown.stdout.splitlines() if line.startswith(f"fh\t{busiest}\t"))
-    assert row[2] == "1" and int(row[4]) == n_busiest and row[5] == str(n_busiest)
+    assert row[2] == "1" and int(row[4]) == n_busiest and row[5] == "0" and row[6] == str(n_busiest)
     released = genomdb(world, "screen", "release", "fh", "--as", STEWARD)
     assert released.returncode == 0 and "1 referral(s) released" in released.stdout
     referred = repository.referrals(world.instance.db, "fh")
@@ -79,3 +121,26 @@ def test_capacity_set_release_and_projection_through_the_cli(world: ScreeningWor
     steward = resolve_actor(world.instance, STEWARD)
     n_again, _ = service.release(world.instance, steward, "fh")
     assert n_again == 0  # held back until next month, still queued
+
+
+def test_a_relative_who_consents_joins_the_clinic_queue_and_is_referred(world: ScreeningWorld, genomdb: Run) -> None:
+    steward = resolve_actor(world.instance, STEWARD)
+    entry = next(e for e in repository.relatives(world.instance.db, programme="fh") if e.status == "to_invite")
+    run = service.latest_run(world.instance, "fh")
+    [index] = [f for f in repository.findings(world.instance.db, run.run_id) if f.pseudonym == entry.index_pseudonym]
+    clinician = resolve_actor(world.instance, clinician_name(index.department))
+    before = {b.region: b for b in service.backlogs(world.instance) if b.programme == "fh"}
+    for status in ("invited", "consented"):
+        service.set_relative_status(world.instance, clinician, entry.entry_id, status)
+    after = {b.region: b for b in service.backlogs(world.instance) if b.programme == "fh"}
+    assert after[index.region].n_queued == before[index.region].n_queued + 1
+    assert after[index.region].n_relatives_queued == before[index.region].n_relatives_queued + 1
+    shown = genomdb(world, "screen", "capacity", "--tsv")
+    row = next(line.split("\t") for line in shown.stdout.splitlines() if line.startswith(f"fh\t{index.region}\t"))
+    assert row[5] == str(after[index.region].n_relatives_queued)
+    room = after[index.region].n_released_this_month + after[index.region].n_queued
+    service.set_capacity(world.instance, steward, index.region, "fh", room)
+    service.release(world.instance, steward, "fh")
+    assert entry.relative_pseudonym in {r.pseudonym for r in repository.referrals(world.instance.db, "fh")}
+    cleared = {b.region: b for b in service.backlogs(world.instance) if b.programme == "fh"}
+    assert cleared[index.region].n_queued == 0 and cleared[index.region].n_relatives_queued == 0

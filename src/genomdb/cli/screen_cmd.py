@@ -415,6 +415,7 @@ def capacity(ctx: typer.Context, as_json: AsJson = False, as_tsv: TsvFlag = Fals
         Column("capacity/month", justify="right"),
         Column("released this month", justify="right"),
         Column("queued", justify="right"),
+        Column("of them relatives", justify="right"),
         Column("months to clear", justify="right"),
     ]
     rows = [
@@ -424,6 +425,7 @@ def capacity(ctx: typer.Context, as_json: AsJson = False, as_tsv: TsvFlag = Fals
             "not set" if b.monthly_capacity is None else str(b.monthly_capacity),
             str(b.n_released_this_month),
             str(b.n_queued),
+            str(b.n_relatives_queued),
             "never (no capacity)" if b.months_to_clear is None else str(b.months_to_clear),
         ]
         for b in found
@@ -464,4 +466,5 @@ def release(programme: Programme, as_user: AsUser = None) -> None:
     console.print(f"[green]✓[/] {programme}: {n_released} referral(s) released", highlight=False)
     for b in after:
         months = "never (no capacity)" if b.months_to_clear is None else f"{b.months_to_clear} month(s)"
-        console.print(f"  {b.region}: {b.n_queued} queued, clears in {months}", highlight=False)
+        relatives = f" ({b.n_relatives_queued} of them relatives awaiting their test)" if b.n_relatives_queued else ""
+        console.print(f"  {b.region}: {b.n_queued} queued{relatives}, clears in {months}", highlight=False)

@@ -1,28 +1,42 @@
 """Clinic capacity: per region and programme, how many referrals the lipid or cancer clinic takes a month.
 
-The worklist of a programme (reported findings of its newest run, not yet referred) is queued per region in the
-policy's priority order (e.g. risk class, then youngest first); a release refers what this month's capacity still
-allows and keeps the rest queued — nothing is dropped. The projection says how many months each backlog needs.
+The clinic sees two kinds of people: index cases (reported findings of the programme's newest run) and relatives
+from the cascade worklists who have consented to be tested (status ``consented``: the test is the clinic's work).
+Both, not yet referred, are queued per region — a relative in the region of the index case whose clinic runs the
+cascade — in the policy's priority order (risk class: the index case's variant class, for a relative too;
+youngest first: the person's own birth year); a release refers what this month's capacity still allows and keeps
+the rest queued — nothing is dropped. The projection says how many months each backlog needs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from genomdb.errors import InvalidInput, Problem
 from genomdb.screening.policy import ProgrammePolicy
-from genomdb.screening.records import Capacity, Finding, Referral
+from genomdb.screening.records import Capacity, Finding, Referral, RelativeEntry
+
+AWAITING_TEST = "consented"
+"""The cascade status at which a relative needs the clinic: consented to testing, not tested yet."""
 
 
 @dataclass(frozen=True, slots=True)
 class QueuedReferral:
     finding: Finding
+    """The index case's finding (for a relative, the finding of the index case whose cascade it is)."""
     position: int
     """1-based place in the region's queue."""
+    relative: RelativeEntry | None = None
+    """Set when the person queued is a consented relative rather than the index case."""
+
+    @property
+    def pseudonym(self) -> str:
+        return self.relative.relative_pseudonym if self.relative is not None else self.finding.pseudonym
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +49,8 @@ class Backlog:
     """None: no capacity set (nothing is released)."""
     n_queued: int
     n_released_this_month: int
+    n_relatives_queued: int = 0
+    """Of ``n_queued``, consented relatives waiting for their test."""
 
     @property
     def months_to_clear(self) -> int | None:
@@ -63,15 +79,15 @@ def month_of(moment: dt.datetime) -> str:
     return f"{moment:%Y-%m}"
 
 
-def _sort_key(policy: ProgrammePolicy, finding: Finding, order: int) -> tuple[int | float, ...]:
+def _sort_key(policy: ProgrammePolicy, finding: Finding, order: int, birth_year: int | None) -> tuple[int | float, ...]:
     key: list[int | float] = []
     for rule in policy.priority:
         if rule == "risk_class":
             key.append(policy.risk_rank(finding.risk_class))
         elif rule == "youngest_first":
-            key.append(-finding.birth_year if finding.birth_year is not None else math.inf)
+            key.append(-birth_year if birth_year is not None else math.inf)
         elif rule == "oldest_first":
-            key.append(finding.birth_year if finding.birth_year is not None else math.inf)
+            key.append(birth_year if birth_year is not None else math.inf)
         elif rule == "earliest_finding":
             key.append(order)
     key.append(order)
@@ -79,21 +95,48 @@ def _sort_key(policy: ProgrammePolicy, finding: Finding, order: int) -> tuple[in
 
 
 def queues(
-    policy: ProgrammePolicy, findings: Sequence[Finding], referred: Iterable[str]
+    policy: ProgrammePolicy,
+    findings: Sequence[Finding],
+    referred: Iterable[str],
+    *,
+    relatives: Sequence[RelativeEntry] = (),
+    birth_years: Mapping[str, int | None] | None = None,
 ) -> dict[str, list[QueuedReferral]]:
-    """Per region, the reported findings not referred yet, in priority order (one referral per person)."""
+    """Per region, the reported findings and the consented relatives of their cascades not referred yet, in
+    priority order (one referral per person; a relative is queued behind its index case only by priority)."""
     done = set(referred)
     seen: set[str] = set()
-    by_region: dict[str, list[tuple[tuple[int | float, ...], Finding]]] = defaultdict(list)
+    years = birth_years or {}
+    by_region: dict[str, list[tuple[tuple[int | float, ...], QueuedReferral]]] = defaultdict(list)
+    index_findings: dict[str, Finding] = {}
     for order, finding in enumerate(findings):
-        if not finding.reported or finding.pseudonym in done or finding.pseudonym in seen:
+        if not finding.reported:
+            continue
+        index_findings.setdefault(finding.pseudonym, finding)
+        if finding.pseudonym in done or finding.pseudonym in seen:
             continue
         seen.add(finding.pseudonym)
-        by_region[finding.region].append((_sort_key(policy, finding, order), finding))
+        key = _sort_key(policy, finding, order, finding.birth_year)
+        by_region[finding.region].append((key, QueuedReferral(finding, 0)))
+    waiting = [r for r in relatives if r.status == AWAITING_TEST and r.programme == policy.programme]
+    for order, entry in enumerate(sorted(waiting, key=_consented_at), start=len(findings)):
+        index = index_findings.get(entry.index_pseudonym)
+        if index is None or entry.relative_pseudonym in done or entry.relative_pseudonym in seen:
+            continue
+        seen.add(entry.relative_pseudonym)
+        key = _sort_key(policy, index, order, years.get(entry.relative_pseudonym))
+        by_region[index.region].append((key, QueuedReferral(index, 0, entry)))
     return {
-        region: [QueuedReferral(f, i + 1) for i, (_, f) in enumerate(sorted(items, key=lambda item: item[0]))]
+        region: [
+            dataclasses.replace(q, position=i + 1) for i, (_, q) in enumerate(sorted(items, key=lambda item: item[0]))
+        ]
         for region, items in sorted(by_region.items())
     }
+
+
+def _consented_at(entry: RelativeEntry) -> tuple[dt.datetime, str]:
+    moments = [change.at for change in entry.history if change.status == AWAITING_TEST]
+    return (max(moments) if moments else dt.datetime.max.replace(tzinfo=dt.UTC), entry.entry_id)
 
 
 def plan_release(
@@ -119,10 +162,17 @@ def plan_release(
         room = max(0, limit.get(region, 0) - used[region])
         chosen = items[:room]
         released.extend(
-            Referral(policy.programme, q.finding.pseudonym, region, q.finding.gene, run_id, month, now) for q in chosen
+            Referral(policy.programme, q.pseudonym, region, q.finding.gene, run_id, month, now) for q in chosen
         )
         backlogs.append(
-            Backlog(policy.programme, region, limit.get(region), len(items) - len(chosen), used[region] + len(chosen))
+            Backlog(
+                policy.programme,
+                region,
+                limit.get(region),
+                len(items) - len(chosen),
+                used[region] + len(chosen),
+                sum(1 for q in items[len(chosen) :] if q.relative is not None),
+            )
         )
     return released, backlogs
 
@@ -143,6 +193,13 @@ def backlogs(
         if referral.programme == policy.programme and referral.month == month:
             used[referral.region] += 1
     return [
-        Backlog(policy.programme, region, limit.get(region), len(queue.get(region, [])), used[region])
+        Backlog(
+            policy.programme,
+            region,
+            limit.get(region),
+            len(queue.get(region, [])),
+            used[region],
+            sum(1 for q in queue.get(region, []) if q.relative is not None),
+        )
         for region in sorted(set(queue) | set(limit))
     ]

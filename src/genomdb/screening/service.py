@@ -432,7 +432,14 @@ def _queue(
     run = found[-1]
     referred = {r.pseudonym for r in repository.referrals(instance.db, programme)}
     findings = repository.findings(instance.db, run.run_id)
-    return policy, run, capacity_rules.queues(policy, findings, referred)
+    waiting = [
+        entry
+        for entry in repository.relatives(instance.db, programme=programme)
+        if entry.status == capacity_rules.AWAITING_TEST
+    ]
+    facts = repository.person_facts(instance.db, [entry.relative_pseudonym for entry in waiting])
+    years = {pseudonym: fact.birth_year for pseudonym, fact in facts.items()}
+    return policy, run, capacity_rules.queues(policy, findings, referred, relatives=waiting, birth_years=years)
 
 
 def backlogs(instance: Instance) -> list[capacity_rules.Backlog]:

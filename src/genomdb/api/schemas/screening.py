@@ -240,6 +240,8 @@ class BacklogOut(BaseModel):
     region: str
     monthly_capacity: int | None
     n_queued: int
+    n_relatives_queued: int
+    """Of ``n_queued``, relatives from the cascade worklists who consented and wait for their test."""
     n_released_this_month: int
     months_to_clear: int | None
 
@@ -250,6 +252,7 @@ class BacklogOut(BaseModel):
             region=backlog.region,
             monthly_capacity=backlog.monthly_capacity,
             n_queued=backlog.n_queued,
+            n_relatives_queued=backlog.n_relatives_queued,
             n_released_this_month=backlog.n_released_this_month,
             months_to_clear=backlog.months_to_clear,
         )
