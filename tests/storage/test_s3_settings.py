@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from pydantic import SecretStr
 
+from genomdb.access.records import Role
+from genomdb.access.users import add_user
 from genomdb.config import Settings
 from genomdb.errors import InvalidInput, Unavailable
+from genomdb.instance import Instance, init_instance
 from genomdb.storage.blobs import create_blob_store
 from genomdb.storage.s3 import S3Credentials, parse_s3_url, part_size_for
 
@@ -64,3 +73,42 @@ def test_part_sizes_keep_100_gb_files_within_the_part_limit() -> None:
         part = part_size_for(size)
         assert -(-size // part) <= 9_000
         assert part % (16 * 1024 * 1024) == 0
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("credentials", "said"),
+    [
+        ({}, "no credentials for the S3 store: set GENOMDB_S3_ACCESS_KEY_ID"),
+        (
+            {"GENOMDB_S3_ACCESS_KEY_ID": "AKIDEXAMPLE", "GENOMDB_S3_SECRET_ACCESS_KEY": "wJalrXUtnFEMIsecret"},
+            "the S3 endpoint did not answer",
+        ),
+    ],
+)
+def test_an_unreachable_or_unauthenticated_store_is_an_error_to_act_on_not_a_traceback(
+    tmp_path: Path, credentials: dict[str, str], said: str
+) -> None:
+    """The real boto3 client against a closed loopback port, through the CLI's one entry point."""
+    home = tmp_path / "home"
+    settings = Settings(home=home)
+    init_instance(settings)
+    with Instance.open(settings) as instance:
+        add_user(instance, None, "steve", role=Role.STEWARD, department=None)
+    store = f"s3://genomdb-test?endpoint=http://127.0.0.1:{_closed_port()}"
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "GENOMDB_"))}
+    env.update(
+        {"GENOMDB_HOME": str(home), "GENOMDB_STORE_URL": store, "AWS_CONFIG_FILE": "/dev/null", "COLUMNS": "300"}
+    )
+    env["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null"
+    env.update(credentials)
+    command = [sys.executable, "-c", "from genomdb.cli.app import main; main()", "store", "gc", "--as", "steve"]
+    ran = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=300)
+    assert ran.returncode == Unavailable.exit_code, ran.stderr
+    assert said in " ".join(ran.stderr.split()) and store in ran.stderr
+    assert "Traceback" not in ran.stderr and "wJalrXUtnFEMIsecret" not in ran.stderr + ran.stdout

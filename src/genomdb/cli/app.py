@@ -160,3 +160,21 @@ def main() -> None:
 
         report_error(exc)
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        from genomdb.storage.s3 import object_store_error
+
+        problem = object_store_error(exc, _store_shown())
+        if problem is None:
+            raise
+        from genomdb.cli.output import report_error
+
+        report_error(problem)
+        sys.exit(problem.exit_code)
+
+
+def _store_shown() -> str | None:
+    """The store URL as it may be printed (no credentials can be in it: such URLs are refused)."""
+    try:
+        return state.settings().resolved_store_url()
+    except Exception:
+        return None

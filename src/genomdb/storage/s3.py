@@ -142,6 +142,35 @@ def error_code(exc: BaseException) -> str:
     return ""
 
 
+_HINTS = {
+    "NoCredentialsError": "no credentials for the S3 store: set GENOMDB_S3_ACCESS_KEY_ID and "
+    "GENOMDB_S3_SECRET_ACCESS_KEY (or boto3's AWS_* variables or ~/.aws)",
+    "PartialCredentialsError": "incomplete credentials for the S3 store: set both GENOMDB_S3_ACCESS_KEY_ID and "
+    "GENOMDB_S3_SECRET_ACCESS_KEY",
+    "EndpointConnectionError": "the S3 endpoint did not answer: check the store URL's endpoint and that the gateway "
+    "runs",
+    "ConnectTimeoutError": "the S3 endpoint did not answer in time: check the store URL's endpoint and the network",
+    "ReadTimeoutError": "the S3 endpoint stopped answering: try again, or check the gateway's health",
+    "InvalidAccessKeyId": "the S3 store does not know this access key: check GENOMDB_S3_ACCESS_KEY_ID",
+    "SignatureDoesNotMatch": "the S3 store refused the secret key: check GENOMDB_S3_SECRET_ACCESS_KEY",
+    "AccessDenied": "the S3 store denied access: the key needs read and write rights on the bucket",
+    "NoSuchBucket": "the bucket of the store URL does not exist: create it, or fix the store URL",
+}
+
+
+def object_store_error(exc: BaseException, store: str | None = None) -> Unavailable | None:
+    """An error an operator can act on for an exception raised by the S3 client (boto3, botocore, s3transfer), or
+    None for any other exception. Only the error's class and S3 code are used — never its text, which may quote
+    a request — so no credential can reach the message."""
+    kind = type(exc)
+    if kind.__module__.split(".")[0] not in {"botocore", "boto3", "s3transfer"}:
+        return None
+    code = error_code(exc) or kind.__name__
+    hint = _HINTS.get(code) or _HINTS.get(kind.__name__) or f"the S3 store failed ({code})"
+    where = f" ({store})" if store else ""
+    return Unavailable(f"object store{where}: {hint}; the command stopped there")
+
+
 def is_missing(exc: BaseException) -> bool:
     return error_code(exc) in {"404", "NoSuchKey", "NotFound", "NoSuchUpload"}
 
