@@ -132,6 +132,12 @@ class Instance:
             db.migrate()
         return db
 
+    def connect(self) -> Instance:
+        """Open the database, blob store and dataset store now (a long-lived service does this once at start, so
+        that its request threads never race to open them)."""
+        _ = self.db, self.blobs, self.datasets
+        return self
+
     @property
     def database_opened(self) -> bool:
         """Whether this instance has connected to its database yet."""

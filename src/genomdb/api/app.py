@@ -152,6 +152,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         install_log_redaction("uvicorn", "uvicorn.access", "uvicorn.error", "genomdb")
         opened = instance if instance is not None else Instance.open(settings)
+        opened.connect()  # the service's threads share one database, blob and dataset store, opened before requests
         context = ServiceContext(opened, service_settings)
         app.state.context = context
         context.warm()

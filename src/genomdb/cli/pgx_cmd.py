@@ -140,10 +140,8 @@ def run(
     """Call persons already in the instance from the variant store (calls + callable blocks) and store the results.
 
     Resumable: a sample is redone only when its variant-store batch or the PGx data version changed."""
-    from rich.progress import Progress
-
     from genomdb.cli.context import operating, state
-    from genomdb.cli.output import console
+    from genomdb.cli.output import RichProgress, console
     from genomdb.errors import InvalidInput, Problem
     from genomdb.pgx.runs import run_pgx
 
@@ -151,17 +149,32 @@ def run(
         raise InvalidInput(
             "nothing to run", [Problem("pgx run", "no sample chosen", expected="KEY… or --all", found="neither")]
         )
-    with state.open() as instance, Progress(console=console, transient=True) as bar:
+    bar = RichProgress("steps")
+    reported = {"done": 0, "total": -1}
+
+    def progress(done: int, total: int) -> None:
+        if total != reported["total"]:
+            if reported["total"] >= 0:
+                bar.end()
+            bar.begin("calling PGx", total)
+            reported.update(done=0, total=total)
+        bar.advance(done - reported["done"])
+        reported["done"] = done
+
+    with state.open() as instance:
         operating(instance, as_user, "pgx run")
-        task = bar.add_task("PGx", total=None)
-        summary = run_pgx(
-            instance,
-            keys=None if run_all else keys,
-            min_block_gq=min_block_gq,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
-            workers=workers or os.cpu_count() or 1,
-            redo=redo,
-        )
+        try:
+            summary = run_pgx(
+                instance,
+                keys=None if run_all else keys,
+                min_block_gq=min_block_gq,
+                progress=progress,
+                workers=workers or os.cpu_count() or 1,
+                redo=redo,
+            )
+        finally:
+            if reported["total"] >= 0:
+                bar.end()
     console.print(
         f"[green]✓[/] PGx data {summary.data_version}: {summary.n_samples} sample(s), {summary.n_called} called, "
         f"{summary.n_unchanged} unchanged; callable blocks changed a call for {summary.n_differing}"
