@@ -22,12 +22,13 @@ from genomdb.screening.kinship import (
     common_snv_genotypes,
     degrees,
     king_robust,
+    read_genotypes,
     read_store_genotypes,
 )
 from genomdb.screening.panel import genotype_panel, pack_bed_rows, panel_key, unpack_bed_rows
 from genomdb.screening.plink import read_bed_dosages, write_bed
 from genomdb.screening.relatedness import assessed_samples, declared_relationships, person_pairs
-from genomdb.variants.store import VariantStore
+from genomdb.variants.store import VariantStore, connect_duckdb
 from tests.screening.genetics import demo_cohort, harmonised_instance, read_table, run_plink2
 
 
@@ -121,6 +122,27 @@ def test_the_panel_holds_what_the_store_says(cohort_instance: Instance) -> None:
     assert np.array_equal(called, (from_panel >= 0).sum(axis=0))
     batches = [(b.batch_id, b.manifest_sha256) for b in store.batches()]
     assert panel.key == panel_key(batches) != panel_key([*batches, ("VB-new", "0" * 64)])
+
+
+def test_sites_beyond_the_panel_are_read_from_the_store(cohort_instance: Instance) -> None:
+    """Indels are not in the panel: ``read_genotypes`` reads them from the store, panel SNVs beside them."""
+    import pyarrow as pa
+
+    store = VariantStore.of(cohort_instance)
+    samples = assessed_samples(cohort_instance)
+    con = connect_duckdb(threads=1)
+    indels = con.execute(
+        f"SELECT DISTINCT chrom, pos, ref, alt FROM read_parquet({store.calls_glob()!r}, hive_partitioning = true) "
+        "WHERE length(ref) <> length(alt) ORDER BY ALL LIMIT 20"
+    ).fetchall()
+    con.close()
+    snvs = [tuple(r.values()) for r in genotype_panel(store, sorted({s.batch_id for s in samples})).sites.to_pylist()]
+    rows = [*indels[:10], *[r[:4] for r in snvs[:: max(1, len(snvs) // 30)]], *indels[10:]]
+    assert len(indels) == 20
+    sites = pa.table({name: [r[k] for r in rows] for k, name in enumerate(("chrom", "pos", "ref", "alt"))})
+    mixed = read_genotypes(store, samples, sites)
+    assert np.array_equal(mixed.dosages, read_store_genotypes(store, samples, sites).dosages)
+    assert (mixed.dosages[:, :10] >= 0).any()
 
 
 def test_bed_rows_round_trip() -> None:

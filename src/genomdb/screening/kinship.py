@@ -142,22 +142,20 @@ def read_genotypes(
     batch_ids = sorted({s.batch_id for s in ordered})
     if ordered and n_sites and batch_ids:
         panel = genotype_panel(store, batch_ids)
-        wanted = pa.table(
-            {
-                "chrom": sites["chrom"],
-                "pos": sites["pos"].cast(pa.int32()),
-                "ref": sites["ref"],
-                "alt": sites["alt"],
-                "site_index": pa.array(np.arange(n_sites, dtype=np.int64)),
-            }
-        )
-        in_panel = wanted.join(
-            panel.sites.append_column("panel_row", pa.array(np.arange(panel.sites.num_rows, dtype=np.int64))),
-            keys=["chrom", "pos", "ref", "alt"],
-            join_type="inner",
-        )
-        site_index = np.asarray(in_panel["site_index"].to_numpy(), dtype=np.intp)
-        panel_rows = np.asarray(in_panel["panel_row"].to_numpy(), dtype=np.intp)
+        panel_row_of = {
+            key: row
+            for row, key in enumerate(
+                zip(*(panel.sites[c].to_pylist() for c in ("chrom", "pos", "ref", "alt")), strict=True)
+            )
+        }
+        found = [
+            (index, panel_row_of.get(key, -1))
+            for index, key in enumerate(
+                zip(*(sites[c].to_pylist() for c in ("chrom", "pos", "ref", "alt")), strict=True)
+            )
+        ]
+        site_index = np.array([i for i, row in found if row >= 0], dtype=np.intp)
+        panel_rows = np.array([row for _, row in found if row >= 0], dtype=np.intp)
         columns = panel.sample_rows([s.sample_id for s in ordered])
         dosages[:, site_index] = panel.dosages(panel_rows, columns)
         rest = np.setdiff1d(np.arange(n_sites), site_index)

@@ -133,13 +133,23 @@ def panels_root(home: Path) -> Path:
 
 
 def genotype_panel(store: VariantStore, batch_ids: Sequence[str]) -> GenotypePanel:
-    """The panel of the given registered batches: opened when it exists, else built now (and kept)."""
-    chosen = set(batch_ids)
-    batches = [(b.batch_id, b.manifest_sha256) for b in store.batches() if b.batch_id in chosen]
+    """The panel of the given registered batches: opened when it exists, else built now (and kept).
+
+    The batches are named by their ``batch.json`` manifests, whose sha256 the catalog registers as the batch's
+    ``manifest_sha256`` (docs/variant-store.md); reading them is cheaper than loading every batch's sample list."""
+    from genomdb.variants import layout
+
+    manifests = {b: layout.batch_dir(store.home, b) / "batch.json" for b in sorted(set(batch_ids))}
+    for batch_id in manifests:
+        if not manifests[batch_id].is_file():
+            store.batch_path(batch_id)  # an object-store batch: fetched into the local read cache
+    contents = {b: path.read_bytes() for b, path in manifests.items()}
+    batches = [(b, hashlib.sha256(data).hexdigest()) for b, data in contents.items()]
     key = panel_key(batches)
     folder = panels_root(store.home) / key[:32]
     if not (folder / "panel.json").is_file():
-        _build(store, batches, key, folder)
+        sample_ids = sorted({int(s) for data in contents.values() for s in json.loads(data)["sample_ids"]})
+        _build(store, batches, sample_ids, key, folder)
     return open_panel(folder)
 
 
@@ -148,7 +158,7 @@ def open_panel(folder: Path) -> GenotypePanel:
 
     meta = json.loads((folder / "panel.json").read_text(encoding="utf-8"))
     sample_ids = np.asarray(meta["sample_ids"], dtype=np.int64)
-    sites = pq.read_table(folder / "sites.parquet")
+    sites = pq.ParquetFile(folder / "sites.parquet").read()  # pq.read_table would import pyarrow.dataset
     width = -(-sample_ids.size // 4)
     packed: npt.NDArray[np.uint8]
     if sites.num_rows and width:
@@ -162,7 +172,9 @@ def _sql_list(values: Sequence[str]) -> str:
     return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
 
 
-def _build(store: VariantStore, batches: Sequence[tuple[str, str]], key: str, folder: Path) -> None:
+def _build(
+    store: VariantStore, batches: Sequence[tuple[str, str]], samples: Sequence[int], key: str, folder: Path
+) -> None:
     """Genotype every sample of the batches at every autosomal SNV allele of their calls; write atomically."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -170,9 +182,7 @@ def _build(store: VariantStore, batches: Sequence[tuple[str, str]], key: str, fo
     from genomdb.variants.store import connect_duckdb
 
     batch_ids = [b for b, _ in batches]
-    sample_ids = np.array(
-        sorted({s for b in store.batches() if b.batch_id in set(batch_ids) for s in b.sample_ids}), dtype=np.int64
-    )
+    sample_ids = np.asarray(samples, dtype=np.int64)
     calls_glob, blocks_glob = store.calls_glob(batch_ids), store.blocks_glob(batch_ids)
     temporary = folder.parent / f".tmp-{key[:16]}-{secrets.token_hex(4)}"
     temporary.mkdir(parents=True)
