@@ -122,24 +122,44 @@ def assessed_samples(instance: Instance) -> list[CohortSample]:
 
 
 def person_pairs(result: KinshipResult, max_degree: int = 3) -> list[InferredPair]:
-    """Pairs of distinct persons of ``max_degree`` or closer, each with the closest of their sample pairs."""
-    best: dict[tuple[str, str], InferredPair] = {}
-    for index in result.related(max_degree):
-        a, b = result.samples[result.first[index]], result.samples[result.second[index]]
-        if a.pseudonym == b.pseudonym:
-            continue
-        (first, first_key), (second, second_key) = sorted(((a.pseudonym, a.sample_key), (b.pseudonym, b.sample_key)))
-        pair = InferredPair(
-            first, second, int(result.degree[index]), float(result.kinship[index]), first_key, second_key
+    """Pairs of distinct persons of ``max_degree`` or closer, each with the closest of their sample pairs (the
+    first in pair order among equals), ordered by degree and pseudonyms."""
+    index = result.related(max_degree)
+    if index.size == 0:
+        return []
+    names = np.array([s.pseudonym for s in result.samples])
+    keys = np.array([s.sample_key for s in result.samples])
+    a, b = result.first[index], result.second[index]
+    distinct = names[a] != names[b]
+    index, a, b = index[distinct], a[distinct], b[distinct]
+    swap = (names[a] > names[b]) | ((names[a] == names[b]) & (keys[a] > keys[b]))
+    low, high = np.where(swap, b, a), np.where(swap, a, b)
+    kinship = result.kinship[index]
+    ranked = np.where(np.isnan(kinship), -np.inf, kinship)
+    order = np.lexsort((index, -ranked, names[high], names[low]))
+    group_start = np.ones(order.size, dtype=bool)
+    group_start[1:] = (names[low][order][1:] != names[low][order][:-1]) | (
+        names[high][order][1:] != names[high][order][:-1]
+    )
+    best = order[group_start]
+    best = best[np.lexsort((names[high][best], names[low][best], result.degree[index][best]))]
+    return [
+        InferredPair(str(names[i]), str(names[j]), int(degree), float(value), str(keys[i]), str(keys[j]))
+        for i, j, degree, value in zip(
+            low[best].tolist(),
+            high[best].tolist(),
+            result.degree[index][best].tolist(),
+            kinship[best].tolist(),
+            strict=True,
         )
-        known = best.get((first, second))
-        if known is None or pair.kinship > known.kinship:
-            best[(first, second)] = pair
-    return sorted(best.values(), key=lambda p: (p.degree, p.first, p.second))
+    ]
 
 
-def compare(result: KinshipResult, declared: Sequence[DeclaredRelation]) -> list[RelatednessFlag]:
-    """Every disagreement between declared relationships and inferred degrees (see the module docstring)."""
+def compare(
+    result: KinshipResult, declared: Sequence[DeclaredRelation], *, related: Sequence[InferredPair] | None = None
+) -> list[RelatednessFlag]:
+    """Every disagreement between declared relationships and inferred degrees (see the module docstring);
+    ``related`` is ``person_pairs(result)`` when the caller has it already."""
     flags: list[RelatednessFlag] = []
     names = np.array([s.pseudonym for s in result.samples] or [""])
     same_person = (
@@ -160,7 +180,7 @@ def compare(result: KinshipResult, declared: Sequence[DeclaredRelation]) -> list
                     f"samples {a.sample_key} and {b.sample_key} of one person are not identical: a sample swap?",
                 )
             )
-    pairs = {(p.first, p.second): p for p in person_pairs(result)}
+    pairs = {(p.first, p.second): p for p in (person_pairs(result) if related is None else related)}
     declared_pairs: dict[tuple[str, str], str] = {}
     for relation in declared:
         if relation.relation in FIRST_DEGREE_RELATIONS:
@@ -254,14 +274,15 @@ def relatedness_report(
     if plink_prefix is not None:
         write_bed(matrix, plink_prefix)
     result = king_robust(matrix, excluded=excluded)
-    flags = compare(result, declared_relationships(instance))
+    related = person_pairs(result)
+    flags = compare(result, declared_relationships(instance), related=related)
     return RelatednessReport(
         n_samples=len(samples),
         n_assessed=len(result.samples),
         n_variants=result.n_sites,
         n_pairs=int(result.first.size),
         not_assessed=tuple(s.sample_key for s in result.excluded),
-        related=tuple(person_pairs(result)),
+        related=tuple(related),
         flags=tuple(flags),
     )
 
