@@ -326,7 +326,7 @@ def common_snv_genotypes(
     return matrix.select(np.flatnonzero(keep_samples), np.flatnonzero(keep_sites)), excluded
 
 
-ROW_BLOCK_CELLS = 1 << 22
+ROW_BLOCK_CELLS = 1 << 20
 """Pairs computed at once: a block of rows against the columns after them holds about this many pairs."""
 SITE_CHUNK = 4095
 """Sites per product: two counts (each ≤ 4095) packed as ``a + 4096 b`` stay exact in float32 (< 2**24)."""
@@ -336,11 +336,12 @@ _PACK = 4096.0
 def king_robust(matrix: GenotypeMatrix, *, excluded: Sequence[CohortSample] = ()) -> KinshipResult:
     """KING-robust between-family kinship for every pair of the matrix's samples.
 
-    Computed in blocks of rows against the columns after them (memory bounded by ``ROW_BLOCK_CELLS`` besides the
-    pairs returned) with three float32 products per block and chunk of ``SITE_CHUNK`` sites, each exact: hets of
-    i × (called + 4096 hets) of j gives both i's hets where j is called and the shared hets; called of i ×
-    (hets + 4096 called) of j gives j's hets where i is called and the sites both called; centred dosages give
-    same-homozygous minus opposite-homozygous sites, from which opposite homozygotes (IBS0) follow."""
+    Computed in blocks of rows against the columns after them (working memory bounded by ``ROW_BLOCK_CELLS``; the
+    pairs returned are written into arrays allocated once) with three float32 products per block and chunk of
+    ``SITE_CHUNK`` sites, each exact: hets of i × (called + 4096 hets) of j gives both i's hets where j is called
+    and the shared hets; called of i × (hets + 4096 called) of j gives j's hets where i is called and the sites
+    both called; centred dosages give same-homozygous minus opposite-homozygous sites, from which opposite
+    homozygotes (IBS0) follow."""
     g = matrix.dosages
     n, m = g.shape
     called = (g >= 0).astype(np.float32)
@@ -350,7 +351,11 @@ def king_robust(matrix: GenotypeMatrix, *, excluded: Sequence[CohortSample] = ()
     right_het = [np.ascontiguousarray((called[:, c] + _PACK * het[:, c]).T) for c in chunks]
     right_called = [np.ascontiguousarray((het[:, c] + _PACK * called[:, c]).T) for c in chunks]
     right_centred = [np.ascontiguousarray(centred[:, c].T) for c in chunks]
-    parts: dict[str, list[Any]] = {k: [] for k in ("first", "second", "kinship", "ibs0", "both")}
+    n_pairs = n * (n - 1) // 2
+    first, second = np.empty(n_pairs, np.int32), np.empty(n_pairs, np.int32)
+    kinship_all = np.empty(n_pairs, np.float64)
+    n_ibs0, n_variants = np.empty(n_pairs, np.int32), np.empty(n_pairs, np.int32)
+    written = 0
     start = 0
     while start < n - 1:
         rows = max(1, min(n - 1 - start, ROW_BLOCK_CELLS // max(1, n - start)))
@@ -371,30 +376,28 @@ def king_robust(matrix: GenotypeMatrix, *, excluded: Sequence[CohortSample] = ()
             n_both += shared.astype(np.int32)
             called_het += (packed - _PACK * shared).astype(np.int32)
             same_minus_opposite += (centred[start:stop, c] @ right_centred[k][:, start:]).astype(np.int32)
+        del packed, shared
         # hom-hom sites both called = both − hets of i − hets of j + shared hets; IBS0 = (hom-hom − same+opp) / 2
-        ibs0 = (n_both - het_called - called_het + het_het - same_minus_opposite) // 2
-        local_row, column = np.nonzero(np.arange(start, stop)[:, None] < np.arange(start, n)[None, :])
-        pick = (local_row, column)
-        hi, hj = het_called[pick].astype(np.float64), called_het[pick].astype(np.float64)
-        numerator = hi + hj - 2 * het_het[pick] + 4 * ibs0[pick]
+        ibs0 = n_both - het_called - called_het + het_het - same_minus_opposite
+        ibs0 //= 2
+        after_row = np.arange(rows)[:, None] < np.arange(n - start)[None, :]
+        """[r, c]: column start + c comes after row start + r (the pairs of this block, in row-major order)."""
+        count = int(after_row.sum())
+        out = slice(written, written + count)
+        hi, hj = het_called[after_row].astype(np.float64), called_het[after_row].astype(np.float64)
+        numerator = hi + hj
+        numerator -= 2 * het_het[after_row]
+        numerator += 4 * ibs0[after_row]
         smaller = np.minimum(hi, hj)
         with np.errstate(invalid="ignore", divide="ignore"):
-            kinship = np.where(smaller > 0, 0.5 - numerator / (4.0 * smaller), np.nan)
-        parts["first"].append((local_row + start).astype(np.int32))
-        parts["second"].append((column + start).astype(np.int32))
-        parts["kinship"].append(kinship)
-        parts["ibs0"].append(ibs0[pick])
-        parts["both"].append(n_both[pick])
+            kinship_all[out] = np.where(smaller > 0, 0.5 - numerator / (4.0 * smaller), np.nan)
+        local_row, column = np.nonzero(after_row)
+        first[out] = local_row + start
+        second[out] = column + start
+        n_ibs0[out] = ibs0[after_row]
+        n_variants[out] = n_both[after_row]
+        written += count
         start = stop
-    if not parts["first"]:
-        empty_int = np.zeros(0, np.int32)
-        first = second = n_ibs0 = n_variants = empty_int
-        kinship_all = np.zeros(0, np.float64)
-    else:
-        first, second = np.concatenate(parts["first"]), np.concatenate(parts["second"])
-        kinship_all = np.concatenate(parts["kinship"])
-        n_ibs0 = np.concatenate(parts["ibs0"]).astype(np.int32)
-        n_variants = np.concatenate(parts["both"]).astype(np.int32)
     return KinshipResult(
         samples=matrix.samples,
         first=first,
