@@ -143,11 +143,16 @@ def test_sites_beyond_the_panel_are_read_from_the_store(cohort_instance: Instanc
     mixed = read_genotypes(store, samples, sites)
     assert np.array_equal(mixed.dosages, read_store_genotypes(store, samples, sites).dosages)
     assert (mixed.dosages[:, :10] >= 0).any()
+    only_indels = sites.take(pa.array(list(range(10))))
+    assert np.array_equal(
+        read_genotypes(store, samples, only_indels).dosages, read_store_genotypes(store, samples, only_indels).dosages
+    )
 
 
 def test_bed_rows_round_trip() -> None:
     dosages = np.random.default_rng(2).integers(-1, 3, size=(7, 13)).astype(np.int8)
     assert np.array_equal(unpack_bed_rows(pack_bed_rows(dosages), 13), dosages)
+    assert unpack_bed_rows(pack_bed_rows(dosages[:0]), 13).shape == (0, 13)
 
 
 def test_blocked_estimator_equals_one_block(cohort_instance: Instance, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -64,14 +64,14 @@ def pack_bed_rows(dosages: npt.NDArray[np.int8]) -> npt.NDArray[np.uint8]:
     n_sites, n_samples = dosages.shape
     codes = np.full((n_sites, -(-n_samples // 4) * 4), 0b01, dtype=np.uint8)
     codes[:, :n_samples] = _CODE_OF_DOSAGE[np.where(dosages < 0, 3, dosages).astype(np.intp)]
-    groups = codes.reshape(n_sites, -1, 4)
+    groups = codes.reshape(n_sites, codes.shape[1] // 4, 4)
     packed = groups[:, :, 0] | (groups[:, :, 1] << 2) | (groups[:, :, 2] << 4) | (groups[:, :, 3] << 6)
     return np.ascontiguousarray(packed, dtype=np.uint8)
 
 
 def unpack_bed_rows(packed: npt.NDArray[np.uint8], n_samples: int) -> npt.NDArray[np.int8]:
     """Sites × samples dosages (-1 missing) of .bed rows."""
-    return DOSAGES_OF_BYTE[packed].reshape(packed.shape[0], -1)[:, :n_samples]
+    return DOSAGES_OF_BYTE[packed].reshape(packed.shape[0], packed.shape[1] * 4)[:, :n_samples]
 
 
 @dataclass(frozen=True, slots=True)
