@@ -331,6 +331,8 @@ ROW_BLOCK_CELLS = 1 << 20
 SITE_CHUNK = 4095
 """Sites per product: two counts (each ≤ 4095) packed as ``a + 4096 b`` stay exact in float32 (< 2**24)."""
 _PACK = 4096.0
+_SHIFT, _LOW = 12, 4095
+"""``a + 4096 b`` as an integer: ``b`` is ``>> 12``, ``a`` is ``& 4095``."""
 
 
 def king_robust(matrix: GenotypeMatrix, *, excluded: Sequence[CohortSample] = ()) -> KinshipResult:
@@ -360,23 +362,20 @@ def king_robust(matrix: GenotypeMatrix, *, excluded: Sequence[CohortSample] = ()
     while start < n - 1:
         rows = max(1, min(n - 1 - start, ROW_BLOCK_CELLS // max(1, n - start)))
         stop = start + rows
-        shape = (rows, n - start)
-        het_called = np.zeros(shape, np.int32)
-        het_het = np.zeros(shape, np.int32)
-        called_het = np.zeros(shape, np.int32)
-        n_both = np.zeros(shape, np.int32)
-        same_minus_opposite = np.zeros(shape, np.int32)
+        sums: list[npt.NDArray[np.int32]] = []
         for k, c in enumerate(chunks):
-            packed = het[start:stop, c] @ right_het[k][:, start:]
-            shared = np.floor(packed / _PACK)
-            het_het += shared.astype(np.int32)
-            het_called += (packed - _PACK * shared).astype(np.int32)
-            packed = called[start:stop, c] @ right_called[k][:, start:]
-            shared = np.floor(packed / _PACK)
-            n_both += shared.astype(np.int32)
-            called_het += (packed - _PACK * shared).astype(np.int32)
-            same_minus_opposite += (centred[start:stop, c] @ right_centred[k][:, start:]).astype(np.int32)
-        del packed, shared
+            parts = [
+                (het[start:stop, c] @ right_het[k][:, start:]).astype(np.int32),
+                (called[start:stop, c] @ right_called[k][:, start:]).astype(np.int32),
+                (centred[start:stop, c] @ right_centred[k][:, start:]).astype(np.int32),
+            ]
+            unpacked = [parts[0] & _LOW, parts[0] >> _SHIFT, parts[1] & _LOW, parts[1] >> _SHIFT, parts[2]]
+            if k == 0:
+                sums = unpacked
+            else:
+                for total, part in zip(sums, unpacked, strict=True):
+                    total += part
+        het_called, het_het, called_het, n_both, same_minus_opposite = sums
         # hom-hom sites both called = both − hets of i − hets of j + shared hets; IBS0 = (hom-hom − same+opp) / 2
         ibs0 = n_both - het_called - called_het + het_het - same_minus_opposite
         ibs0 //= 2
