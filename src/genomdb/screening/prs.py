@@ -20,17 +20,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa  # type: ignore[import-untyped]
 
 from genomdb.errors import InvalidInput, NotFound, Problem
 from genomdb.screening.kinship import GenotypeMatrix, read_genotypes
 from genomdb.screening.pgs import ScoringFile, ScoringVariant
 from genomdb.variants.records import CohortSample
-from genomdb.variants.store import VariantStore, connect_duckdb
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    from genomdb.variants.store import VariantStore
 
 MatchStatus = Literal["matched", "allele-swap", "strand-flip", "strand-flip-swap", "ambiguous", "missing"]
 USED: frozenset[str] = frozenset({"matched", "allele-swap", "strand-flip", "strand-flip-swap"})
@@ -148,6 +151,10 @@ def store_alleles_at(
     store: VariantStore, samples: Sequence[CohortSample], positions: Sequence[tuple[str, int]]
 ) -> dict[tuple[str, int], list[tuple[str, str]]]:
     """The ``(ref, alt)`` pairs the samples' calls hold at each position."""
+    import pyarrow as pa
+
+    from genomdb.variants.store import connect_duckdb
+
     batch_ids = sorted({s.batch_id for s in samples})
     calls_glob = store.calls_glob(batch_ids)
     found: dict[tuple[str, int], list[tuple[str, str]]] = defaultdict(list)
@@ -191,6 +198,8 @@ def match_scoring_file(
 
 def used_variants(matches: Sequence[VariantMatch]) -> pa.Table:
     """The store variants the used matches point at, as a ``chrom, pos, ref, alt`` table (in match order)."""
+    import pyarrow as pa
+
     keys = [m.variant_key for m in matches if m.used and m.variant_key is not None]
     parts = [k.rsplit("-", 3) for k in keys]
     return pa.table(
