@@ -212,7 +212,18 @@ def step_synthetic_bed(prefix: str, n_samples: str, n_variants: str) -> dict[str
     return {"samples": n, "variants": m}
 
 
+def step_startup() -> dict[str, Any]:
+    """Nothing but the imports ``genomdb screen kinship`` needs: the floor of any Python process doing it."""
+    import importlib
+
+    for module in ("genomdb.cli.app", "genomdb.cli.screen_genetics_cmd", "genomdb.instance",
+                   "genomdb.screening.relatedness", "genomdb.screening.panel", "pyarrow.parquet"):  # fmt: skip
+        importlib.import_module(module)
+    return {}
+
+
 STEPS = {
+    "startup": lambda a: step_startup(),
     "synthetic-bed": lambda a: step_synthetic_bed(a[0], a[1], a[2]),
     "panel": lambda a: step_panel(a[0]),
     "kinship": lambda a: step_kinship(a[0], a[1]),
@@ -272,6 +283,7 @@ def measure(individuals: int, args: argparse.Namespace) -> None:
     load_start = os.getloadavg()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     g_wall, g_peak, panel = step("panel", str(home), threads=args.threads)
+    i_wall, i_peak, _ = step("startup", threads=args.threads)
     _, _, exported = step("export", str(home), str(work), str(args.scoring_variants), threads=args.threads)
     c_kin_wall, c_kin_peak, c_kin = cli(
         home, work / "cli.kin.tsv", "screen", "kinship", "--pairs", "--tsv", "--as", "steward", threads=args.threads
@@ -316,6 +328,7 @@ def measure(individuals: int, args: argparse.Namespace) -> None:
     )
     print(f"{'step':46}{'wall s':>9}{'in-step s':>11}{'peak MB':>9}")
     print(f"{'genomdb genotype panel (store → panel, once)':46}{g_wall:9.2f}{panel['seconds']:11.2f}{g_peak:9.0f}")
+    print(f"{'Python start-up + the imports kinship needs':46}{i_wall:9.2f}{'':>11}{i_peak:9.0f}")
     print(f"{'genomdb screen kinship (CLI, end to end)':46}{c_kin_wall:9.2f}{'':>11}{c_kin_peak:9.0f}")
     print(f"{'genomdb kinship (Python, panel → all pairs)':46}{k_wall:9.2f}{ours['seconds']:11.2f}{k_peak:9.0f}")
     print(f"{'genomdb kinship estimator alone (.bed → pairs)':46}{b_wall:9.2f}{from_bed['seconds']:11.2f}{b_peak:9.0f}")
