@@ -93,6 +93,7 @@ def test_each_disagreement_is_flagged_and_agreement_is_not() -> None:
     }
     sibling = next(f for f in flags if f.kind == "declared-not-found")
     assert sibling.declared == "sibling" and sibling.inferred == "unrelated"
+    assert sibling.kinship == 0.01  # the closest of their sample pairs, found by position among all pairs
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
