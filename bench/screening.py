@@ -9,13 +9,18 @@ under bench/out/frequency-N-SEED/harmonized/home; the first run of a size pays f
 each step in its own process (Python start-up and imports on our side, process start-up on plink2's), all on the
 same cores (DuckDB, BLAS and plink2 ``--threads`` each given ``--threads``):
 
-1. ``kinship``: KING-robust for every pair from the store (candidate SNVs, genotypes from calls + callable blocks,
-   MAF ≥ 0.05 and call-rate filters, all-pairs estimate), against ``plink2 --make-king-table`` (all pairs, table
-   written for the pairs of third degree or closer, as our related-pair list) on our PLINK export of exactly the
-   variants used. The export is written in a step of its own, untimed; the related pairs of both are compared.
+0. ``panel``: the genotype panel of the cohort's batches built from the store (once per batch set; later runs
+   reuse it), timed on its own; the later steps read it.
+1. ``kinship``: KING-robust for every pair, end to end through the CLI (``genomdb screen kinship --pairs --tsv``:
+   start-up, the audited access check of every sample, candidate SNVs from the panel, MAF ≥ 0.05 and call-rate
+   filters, all-pairs estimate, flags, output) and in a bare Python process (``cohort_kinship``, whose related
+   pairs are compared with plink2's), against ``plink2 --make-king-table`` (all pairs, table written for the pairs
+   of third degree or closer, as our related-pair list) on our PLINK export of exactly the variants used. The
+   export is written in a step of its own, untimed.
 2. ``prs``: a scoring file of ``--scoring-variants`` of the cohort's SNVs (PGS Catalog format 2.0) matched and scored
-   from the store, against ``plink2 --score … no-mean-imputation`` on a .bed of the matched variants; the scores
-   are compared person by person.
+   end to end through the CLI (``genomdb screen prs … --json``: parse with pgscatalog.core, match, genotypes, scores,
+   percentiles), against ``plink2 --score … no-mean-imputation`` on a .bed of the matched variants; the CLI's
+   scores are compared person by person.
 3. ``carriers``: ``VariantStore.carriers`` for ``--lookups`` variant keys in one process; no peer reads per-sample
    Parquet, so only our time is printed (bench/lookup.py compares look-ups with bcftools on a merged VCF).
 
@@ -26,6 +31,7 @@ The machine's load average is printed at the start and end.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -78,6 +84,23 @@ def step_kinship(home: str, pairs_path: str) -> dict[str, Any]:
     }
 
 
+def step_panel(home: str) -> dict[str, Any]:
+    """The genotype panel of the cohort's batches, built afresh (a previous one is removed first)."""
+    from genomdb.screening.panel import genotype_panel, panels_root
+
+    with _open(home) as instance:
+        from genomdb.variants.store import VariantStore
+
+        store = VariantStore.of(instance)
+        batch_ids = sorted({s.batch_id for s in _samples(instance)})
+        shutil.rmtree(panels_root(store.home), ignore_errors=True)
+        started = time.perf_counter()
+        panel = genotype_panel(store, batch_ids)
+        seconds = time.perf_counter() - started
+    size = sum(f.stat().st_size for f in panel.path.iterdir())
+    return {"seconds": seconds, "sites": panel.sites.num_rows, "samples": panel.n_samples, "bytes": size}
+
+
 def step_kinship_bed(prefix: str) -> dict[str, Any]:
     """The estimator alone, from our own .bed export (what plink2 reads): the compute without the store."""
     import numpy as np
@@ -97,6 +120,9 @@ def step_export(home: str, work: str, n_variants: str) -> dict[str, Any]:
     """Untimed: the PLINK export of the kinship variants, a scoring file, and the .bed of its matched variants."""
     import numpy as np
 
+    from genomdb.access.records import Actor, Role
+    from genomdb.access.users import add_user
+    from genomdb.errors import Conflict
     from genomdb.screening.kinship import KinshipPolicy, common_snv_genotypes, read_genotypes
     from genomdb.screening.pgs import read_scoring_file
     from genomdb.screening.plink import write_bed
@@ -105,6 +131,9 @@ def step_export(home: str, work: str, n_variants: str) -> dict[str, Any]:
 
     out = Path(work)
     with _open(home) as instance:
+        for name, role, actor in (("admin", Role.ADMIN, None), ("steward", Role.STEWARD, Actor("admin", Role.ADMIN))):
+            with contextlib.suppress(Conflict):  # an earlier run made it
+                add_user(instance, actor, name, role=role, department=None)
         store = VariantStore.of(instance)
         samples = _samples(instance)
         matrix, _ = common_snv_genotypes(store, samples, KinshipPolicy())
@@ -142,23 +171,6 @@ def step_export(home: str, work: str, n_variants: str) -> dict[str, Any]:
     return {"kinship_variants": int(matrix.pos.size), "scored_variants": len(used), "keys": variant_keys}
 
 
-def step_prs(home: str, scoring_path: str, scores_path: str) -> dict[str, Any]:
-    from genomdb.screening.pgs import read_scoring_file
-    from genomdb.screening.prs import PrsPolicy, score_cohort
-    from genomdb.variants.store import VariantStore
-
-    started = time.perf_counter()
-    with _open(home) as instance:
-        result = score_cohort(
-            VariantStore.of(instance),
-            _samples(instance),
-            read_scoring_file(Path(scoring_path)),
-            PrsPolicy(keep_ambiguous=True),
-        )
-    Path(scores_path).write_text(json.dumps({s.sample.sample_key: s.score for s in result.scores}))
-    return {"seconds": time.perf_counter() - started, "match_rate": result.match_rate}
-
-
 def step_carriers(home: str, keys_json: str) -> dict[str, Any]:
     from genomdb.variants.store import VariantStore
 
@@ -170,11 +182,53 @@ def step_carriers(home: str, keys_json: str) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "lookups": len(keys), "carriers": found}
 
 
+def step_synthetic_bed(prefix: str, n_samples: str, n_variants: str) -> dict[str, Any]:
+    """Untimed: a .bed of random genotypes (allele frequencies 0.05–0.5, 2% missing) for the estimator alone at a
+    size whose cohort is not generated; half the samples are children of pairs of the other half (first degree)."""
+    import numpy as np
+
+    from genomdb.screening.panel import BED_MAGIC, pack_bed_rows
+
+    rng = np.random.default_rng(11)
+    n, m = int(n_samples), int(n_variants)
+    frequency = rng.uniform(0.05, 0.5, m)
+    founders = n - n // 2
+    haplotypes = rng.random((founders, 2, m)) < frequency
+    mothers, fathers = rng.integers(0, founders, n // 2), rng.integers(0, founders, n // 2)
+    pick = rng.integers(0, 2, (n // 2, 2, m))
+    children = np.stack(
+        [
+            np.take_along_axis(haplotypes[mothers], pick[:, :1], axis=1)[:, 0],
+            np.take_along_axis(haplotypes[fathers], pick[:, 1:], axis=1)[:, 0],
+        ],
+        axis=1,
+    )
+    dosages = np.concatenate([haplotypes, children]).sum(axis=1).astype(np.int8)
+    dosages[rng.random((n, m)) < 0.02] = -1
+    out = Path(prefix)
+    out.with_suffix(".bed").write_bytes(BED_MAGIC + pack_bed_rows(np.ascontiguousarray(dosages.T)).tobytes())
+    out.with_suffix(".bim").write_text("".join(f"1\tv{k}\t0\t{1000 * (k + 1)}\tG\tA\n" for k in range(m)))
+    out.with_suffix(".fam").write_text("".join(f"SYN{i:06d}\tSYN{i:06d}\t0\t0\t0\t-9\n" for i in range(n)))
+    return {"samples": n, "variants": m}
+
+
+def step_startup() -> dict[str, Any]:
+    """Nothing but the imports ``genomdb screen kinship`` needs: the floor of any Python process doing it."""
+    import importlib
+
+    for module in ("genomdb.cli.app", "genomdb.cli.screen_genetics_cmd", "genomdb.instance",
+                   "genomdb.screening.relatedness", "genomdb.screening.panel", "pyarrow.parquet"):  # fmt: skip
+        importlib.import_module(module)
+    return {}
+
+
 STEPS = {
+    "startup": lambda a: step_startup(),
+    "synthetic-bed": lambda a: step_synthetic_bed(a[0], a[1], a[2]),
+    "panel": lambda a: step_panel(a[0]),
     "kinship": lambda a: step_kinship(a[0], a[1]),
     "kinship-bed": lambda a: step_kinship_bed(a[0]),
     "export": lambda a: step_export(a[0], a[1], a[2]),
-    "prs": lambda a: step_prs(a[0], a[1], a[2]),
     "carriers": lambda a: step_carriers(a[0], a[1]),
 }
 
@@ -199,6 +253,17 @@ def harmonised_home(individuals: int, seed: int, out: Path) -> Path:
     return home
 
 
+def cli(home: Path, output: Path, *args: str, threads: int) -> tuple[float, float, str]:
+    """``genomdb --home HOME ARGS`` as a user runs it (its own process); stdout goes to ``output`` (a file: a
+    pipe's buffer would stall the process) and is returned."""
+    env = {"OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads), "COLUMNS": "200"}
+    program = "from genomdb.cli.app import main; main()"
+    command = [sys.executable, "-c", program, "--home", str(home), *args]
+    shell = ["sh", "-c", 'exec "$@" > "$0"', str(output), *command]  # exec: no extra process
+    wall, peak, _ = scale.run_tree(shell, env=env)
+    return wall, peak, output.read_text()
+
+
 def plink2(*args: str, threads: int) -> tuple[float, float]:
     wall, peak, _ = scale.run_tree(["plink2", "--threads", str(threads), *args])
     return wall, peak
@@ -217,7 +282,13 @@ def measure(individuals: int, args: argparse.Namespace) -> None:
     work.mkdir(parents=True)
     load_start = os.getloadavg()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    g_wall, g_peak, panel = step("panel", str(home), threads=args.threads)
+    i_wall, i_peak, _ = step("startup", threads=args.threads)
     _, _, exported = step("export", str(home), str(work), str(args.scoring_variants), threads=args.threads)
+    c_kin_wall, c_kin_peak, c_kin = cli(
+        home, work / "cli.kin.tsv", "screen", "kinship", "--pairs", "--tsv", "--as", "steward", threads=args.threads
+    )
+    n_cli_related = len(c_kin.splitlines()) - 1  # a header, then one related pair of persons per line
 
     k_wall, k_peak, ours = step("kinship", str(home), str(work / "ours.kin.json"), threads=args.threads)
     p_wall, p_peak = plink2(
@@ -235,10 +306,13 @@ def measure(individuals: int, args: argparse.Namespace) -> None:
         abs(peer_pairs[p] - ours_pairs[p]) <= 0.005 for p in shared
     )
 
-    s_wall, s_peak, scored = step(
-        "prs", str(home), str(work / "score.txt"), str(work / "ours.scores.json"), threads=args.threads
-    )
-    our_scores: dict[str, float] = json.loads((work / "ours.scores.json").read_text())
+    s_wall, s_peak, printed = cli(
+        home, work / "cli.prs.json", "screen", "prs", str(work / "score.txt"), "--keep-ambiguous", "--json",
+        "--as", "steward", threads=args.threads,
+    )  # fmt: skip
+    listing = json.loads(printed)
+    scored = {"match_rate": listing["match_rate"]}
+    our_scores: dict[str, float] = {s["sample"]: s["score"] for s in listing["scores"]}
     q_wall, q_peak = plink2(
         "--bfile", str(work / "prs"), "--score", str(work / "weights.tsv"), "1", "2", "3", "header",
         "cols=+scoresums", "no-mean-imputation", "--out", str(work / "prs"), threads=args.threads,
@@ -253,22 +327,31 @@ def measure(individuals: int, args: argparse.Namespace) -> None:
         f"load average {load_start[0]:.1f} at start, {load_end[0]:.1f} at end) =="
     )
     print(f"{'step':46}{'wall s':>9}{'in-step s':>11}{'peak MB':>9}")
-    print(f"{'genomdb kinship (store → all pairs)':46}{k_wall:9.2f}{ours['seconds']:11.2f}{k_peak:9.0f}")
+    print(f"{'genomdb genotype panel (store → panel, once)':46}{g_wall:9.2f}{panel['seconds']:11.2f}{g_peak:9.0f}")
+    print(f"{'Python start-up + the imports kinship needs':46}{i_wall:9.2f}{'':>11}{i_peak:9.0f}")
+    print(f"{'genomdb screen kinship (CLI, end to end)':46}{c_kin_wall:9.2f}{'':>11}{c_kin_peak:9.0f}")
+    print(f"{'genomdb kinship (Python, panel → all pairs)':46}{k_wall:9.2f}{ours['seconds']:11.2f}{k_peak:9.0f}")
     print(f"{'genomdb kinship estimator alone (.bed → pairs)':46}{b_wall:9.2f}{from_bed['seconds']:11.2f}{b_peak:9.0f}")
     print(f"{'plink2 --make-king-table (.bed → all pairs)':46}{p_wall:9.2f}{'':>11}{p_peak:9.0f}")
-    print(f"{'genomdb prs (store → match → scores)':46}{s_wall:9.2f}{scored['seconds']:11.2f}{s_peak:9.0f}")
+    print(f"{'genomdb screen prs (CLI, end to end)':46}{s_wall:9.2f}{'':>11}{s_peak:9.0f}")
     print(f"{'plink2 --score (.bed → scores)':46}{q_wall:9.2f}{'':>11}{q_peak:9.0f}")
     print(f"{'genomdb carriers, ' + str(carriers['lookups']) + ' look-ups in one process':46}{c_wall:9.2f}"
           f"{carriers['seconds']:11.2f}{c_peak:9.0f}")  # fmt: skip
     print(
+        f"panel: {panel['sites']:,} autosomal SNV alleles × {panel['samples']:,} samples, "
+        f"{panel['bytes'] / 1e6:.1f} MB on disk"
+    )
+    print(
         f"kinship: {ours['samples']} samples, {ours['variants']:,} variants, {ours['pairs']:,} pairs; "
-        f"genomdb / plink2 = {k_wall / p_wall:.2f}x wall, {k_peak / max(p_peak, 1):.2f}x peak memory; "
+        f"CLI / plink2 = {c_kin_wall / p_wall:.2f}x wall, {c_kin_peak / max(p_peak, 1):.2f}x peak memory "
+        f"({n_cli_related:,} related pairs of persons listed as TSV); "
+        f"Python process / plink2 = {k_wall / p_wall:.2f}x wall, {k_peak / max(p_peak, 1):.2f}x peak memory; "
         f"related pairs {len(ours_pairs)} vs {len(peer_pairs)}, agree within 0.005: {kinship_agree}; the "
         f"estimator alone from the same .bed: {b_wall / p_wall:.2f}x wall, {from_bed['seconds']:.2f} s in-step"
     )
     print(
         f"prs: {exported['scored_variants']:,} variants scored (match rate {scored['match_rate']:.3f}); "
-        f"genomdb / plink2 = {s_wall / q_wall:.2f}x wall, {s_peak / max(q_peak, 1):.2f}x peak memory; "
+        f"CLI / plink2 = {s_wall / q_wall:.2f}x wall, {s_peak / max(q_peak, 1):.2f}x peak memory; "
         f"largest score difference {score_diff:.2e}"
     )
     print(
@@ -277,13 +360,40 @@ def measure(individuals: int, args: argparse.Namespace) -> None:
     )
 
 
+def measure_estimator(individuals: int, args: argparse.Namespace) -> None:
+    """The estimator alone on a synthetic .bed of this size, beside plink2 on the same file."""
+    work = args.out / f"screening-synthetic-{individuals}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    step("synthetic-bed", str(work / "cohort"), str(individuals), str(args.synthetic_variants), threads=args.threads)
+    load_start = os.getloadavg()
+    b_wall, b_peak, ours = step("kinship-bed", str(work / "cohort"), threads=args.threads)
+    p_wall, p_peak = plink2(
+        "--bfile", str(work / "cohort"), "--make-king-table", "--king-table-filter", "0.0442",
+        "--out", str(work / "cohort"), threads=args.threads,
+    )  # fmt: skip
+    load_end = os.getloadavg()
+    print(
+        f"\n== estimator alone, synthetic .bed: {individuals:,} samples × {args.synthetic_variants:,} variants, "
+        f"{ours['pairs']:,} pairs ({os.cpu_count()} cores, {args.threads} threads each side; load average "
+        f"{load_start[0]:.1f} at start, {load_end[0]:.1f} at end) =="
+    )
+    print(f"genomdb (.bed → all pairs, Python process): {b_wall:.2f} s wall, {ours['seconds']:.2f} s in-step, "
+          f"{b_peak:.0f} MB; plink2 --make-king-table: {p_wall:.2f} s, {p_peak:.0f} MB; "
+          f"ratio {b_wall / p_wall:.2f}x wall, {b_peak / max(p_peak, 1):.2f}x peak memory")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--individuals", type=int, nargs="+", default=[1000])
+    parser.add_argument("--individuals", type=int, nargs="*", default=[1000])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--scoring-variants", type=int, default=10_000)
+    parser.add_argument(
+        "--estimator-only", type=int, nargs="*", default=[], help="also time the estimator alone on synthetic .beds"
+    )
+    parser.add_argument("--synthetic-variants", type=int, default=2000)
     parser.add_argument("--step", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.step:
@@ -293,6 +403,8 @@ def main() -> None:
         sys.exit("plink2 is not installed (apt-get install plink2)")
     for individuals in args.individuals:
         measure(individuals, args)
+    for individuals in args.estimator_only:
+        measure_estimator(individuals, args)
 
 
 if __name__ == "__main__":

@@ -106,6 +106,18 @@ def test_control_characters_and_escaping() -> None:
     assert escape_controls(text) == "a\\u001b[2Jb\\u202ec\\u0000d\te\nf"
 
 
+def test_escaping_covers_exactly_the_control_category_and_bidi_overrides() -> None:
+    """Escaped iff Unicode calls it a control (Cc) other than tab and newline, or a bidi override (the escaping is
+    one regular-expression pass; this pins it to the Unicode definition). Every control and override is below
+    U+3000."""
+    import unicodedata
+
+    for code in range(0x3000):
+        char = chr(code)
+        expected = (unicodedata.category(char) == "Cc" and char not in "\t\n") or control_characters(char) != []
+        assert (escape_controls(f"x\n{char}") != f"x\n{char}") == expected, hex(code)
+
+
 def test_log_filter_redacts_message_arguments_and_traceback() -> None:
     cpr = fake_cpr(7, 7, 77, 7777, dash=True)
     try:

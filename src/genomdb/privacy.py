@@ -38,6 +38,8 @@ _HEX_DIGEST = re.compile(r"[0-9a-fA-F]{32,}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _ALLOWED_WHITESPACE = frozenset("\t\n\r")
+_ESCAPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + "".join(sorted(_BIDI_CONTROLS)) + "]")
+"""What :func:`escape_controls` escapes: the Cc category (C0, DEL, C1) but tab and newline, and bidi overrides."""
 
 
 def _is_real_date(day: int, month: int, year2: int) -> bool:
@@ -144,12 +146,7 @@ def escape_controls(text: str) -> str:
     """``text`` safe for a terminal: control characters (but tab and newline) and bidi overrides as ``\\uXXXX``."""
     if text.isprintable():
         return text
-    return "".join(
-        f"\\u{ord(char):04x}"
-        if (unicodedata.category(char) == "Cc" and char not in "\t\n") or char in _BIDI_CONTROLS
-        else char
-        for char in text
-    )
+    return _ESCAPED.sub(lambda found: f"\\u{ord(found.group()):04x}", text)  # one C-speed pass over long JSON
 
 
 def _redacted_argument(value: object) -> object:

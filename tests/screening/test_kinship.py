@@ -22,10 +22,13 @@ from genomdb.screening.kinship import (
     common_snv_genotypes,
     degrees,
     king_robust,
+    read_genotypes,
+    read_store_genotypes,
 )
+from genomdb.screening.panel import genotype_panel, pack_bed_rows, panel_key, unpack_bed_rows
 from genomdb.screening.plink import read_bed_dosages, write_bed
 from genomdb.screening.relatedness import assessed_samples, declared_relationships, person_pairs
-from genomdb.variants.store import VariantStore
+from genomdb.variants.store import VariantStore, connect_duckdb
 from tests.screening.genetics import demo_cohort, harmonised_instance, read_table, run_plink2
 
 
@@ -96,6 +99,75 @@ def test_declared_parents_and_children_are_inferred_first_degree(cohort_instance
     assert len(parental) >= 4
     for pair in parental:
         assert pair in pairs and pairs[pair].degree == 1, pair
+
+
+def test_the_panel_holds_what_the_store_says(cohort_instance: Instance) -> None:
+    """Every panel genotype equals the one read from the store's calls and blocks; the panel is built once and
+    reused; its key names the batches it came from."""
+    store = VariantStore.of(cohort_instance)
+    samples = assessed_samples(cohort_instance)
+    batch_ids = sorted({s.batch_id for s in samples})
+    panel = genotype_panel(store, batch_ids)
+    assert panel.sites.num_rows > 1000 and panel.n_samples >= len(samples)
+    built = (panel.path / "genotypes.bed").stat().st_mtime_ns
+    again = genotype_panel(store, batch_ids)
+    assert again.path == panel.path and (again.path / "genotypes.bed").stat().st_mtime_ns == built
+    columns = panel.sample_rows([s.sample_id for s in sorted(samples, key=lambda s: s.sample_id)])
+    from_store = read_store_genotypes(store, samples, panel.sites)
+    from_panel = panel.dosages(np.arange(panel.sites.num_rows), columns)
+    assert np.array_equal(from_panel, from_store.dosages)
+    assert {-1, 0, 1, 2} <= set(np.unique(from_panel).tolist())
+    alt, called = panel.counts(columns)
+    assert np.array_equal(alt, np.where(from_panel > 0, from_panel, 0).sum(axis=0))
+    assert np.array_equal(called, (from_panel >= 0).sum(axis=0))
+    batches = [(b.batch_id, b.manifest_sha256) for b in store.batches()]
+    assert panel.key == panel_key(batches) != panel_key([*batches, ("VB-new", "0" * 64)])
+
+
+def test_sites_beyond_the_panel_are_read_from_the_store(cohort_instance: Instance) -> None:
+    """Indels are not in the panel: ``read_genotypes`` reads them from the store, panel SNVs beside them."""
+    import pyarrow as pa
+
+    store = VariantStore.of(cohort_instance)
+    samples = assessed_samples(cohort_instance)
+    con = connect_duckdb(threads=1)
+    indels = con.execute(
+        f"SELECT DISTINCT chrom, pos, ref, alt FROM read_parquet({store.calls_glob()!r}, hive_partitioning = true) "
+        "WHERE length(ref) <> length(alt) ORDER BY ALL LIMIT 20"
+    ).fetchall()
+    con.close()
+    snvs = [tuple(r.values()) for r in genotype_panel(store, sorted({s.batch_id for s in samples})).sites.to_pylist()]
+    rows = [*indels[:10], *[r[:4] for r in snvs[:: max(1, len(snvs) // 30)]], *indels[10:]]
+    assert len(indels) == 20
+    sites = pa.table({name: [r[k] for r in rows] for k, name in enumerate(("chrom", "pos", "ref", "alt"))})
+    mixed = read_genotypes(store, samples, sites)
+    assert np.array_equal(mixed.dosages, read_store_genotypes(store, samples, sites).dosages)
+    assert (mixed.dosages[:, :10] >= 0).any()
+    only_indels = sites.take(pa.array(list(range(10))))
+    assert np.array_equal(
+        read_genotypes(store, samples, only_indels).dosages, read_store_genotypes(store, samples, only_indels).dosages
+    )
+
+
+def test_bed_rows_round_trip() -> None:
+    dosages = np.random.default_rng(2).integers(-1, 3, size=(7, 13)).astype(np.int8)
+    assert np.array_equal(unpack_bed_rows(pack_bed_rows(dosages), 13), dosages)
+    assert unpack_bed_rows(pack_bed_rows(dosages[:0]), 13).shape == (0, 13)
+
+
+def test_blocked_estimator_equals_one_block(cohort_instance: Instance, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Row blocks and site chunks (here forced small) give the same pairs and counts as one product."""
+    from genomdb.screening import kinship
+
+    store = VariantStore.of(cohort_instance)
+    matrix, _ = common_snv_genotypes(store, assessed_samples(cohort_instance), KinshipPolicy())
+    whole = king_robust(matrix)
+    monkeypatch.setattr(kinship, "ROW_BLOCK_CELLS", 50)
+    monkeypatch.setattr(kinship, "SITE_CHUNK", 97)
+    blocked = king_robust(matrix)
+    assert np.array_equal(whole.first, blocked.first) and np.array_equal(whole.second, blocked.second)
+    assert np.allclose(whole.kinship, blocked.kinship, rtol=0, atol=1e-12, equal_nan=True)
+    assert np.array_equal(whole.n_ibs0, blocked.n_ibs0) and np.array_equal(whole.n_variants, blocked.n_variants)
 
 
 @pytest.mark.parametrize("change", [{"min_maf": 0.0}, {"min_maf": 0.6}, {"min_site_call_rate": 1.5}])

@@ -16,7 +16,14 @@ from genomdb.access.records import Actor, AuditFilters, Role
 from genomdb.errors import Forbidden
 from genomdb.instance import Instance
 from genomdb.screening.kinship import KinshipResult, degrees
-from genomdb.screening.relatedness import DeclaredRelation, check_relatedness, compare, declared_relationships
+from genomdb.screening.relatedness import (
+    DeclaredRelation,
+    InferredPair,
+    check_relatedness,
+    compare,
+    declared_relationships,
+    person_pairs,
+)
 from genomdb.variants.records import CohortSample
 from tests.conftest import postgres_schema
 from tests.screening.genetics import demo_cohort, harmonised_instance, run_genomdb
@@ -86,6 +93,7 @@ def test_each_disagreement_is_flagged_and_agreement_is_not() -> None:
     }
     sibling = next(f for f in flags if f.kind == "declared-not-found")
     assert sibling.declared == "sibling" and sibling.inferred == "unrelated"
+    assert sibling.kinship == 0.01  # the closest of their sample pairs, found by position among all pairs
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
@@ -143,3 +151,34 @@ def test_cli_lists_flags_as_json_and_refuses_without_a_steward(cohort_instance: 
     assert refused.returncode != 0 and "steward" in refused.stderr + refused.stdout
     nobody = run_genomdb(cohort_instance, "screen", "kinship")
     assert nobody.returncode != 0 and "--as USER" in nobody.stderr + nobody.stdout
+
+
+def _person_pairs_one_by_one(result: KinshipResult, max_degree: int) -> list[InferredPair]:
+    """The definition ``person_pairs`` computes with arrays: a loop over the related sample pairs."""
+    best: dict[tuple[str, str], InferredPair] = {}
+    for index in result.related(max_degree):
+        a, b = result.samples[result.first[index]], result.samples[result.second[index]]
+        if a.pseudonym == b.pseudonym:
+            continue
+        (first, first_key), (second, second_key) = sorted(((a.pseudonym, a.sample_key), (b.pseudonym, b.sample_key)))
+        pair = InferredPair(
+            first, second, int(result.degree[index]), float(result.kinship[index]), first_key, second_key
+        )
+        known = best.get((first, second))
+        if known is None or pair.kinship > known.kinship:
+            best[(first, second)] = pair
+    return sorted(best.values(), key=lambda p: (p.degree, p.first, p.second))
+
+
+def test_person_pairs_keep_the_closest_sample_pair_of_each_two_persons() -> None:
+    """Persons with several samples (ties included) in random kinships: the array version equals the loop."""
+    rng = np.random.default_rng(12)
+    people = [f"GDB-P{p:02d}" for p in rng.permutation(12)]
+    samples = [_sample(f"S{k + 1}", people[k % 12] if k < 24 else people[k % 5]) for k in range(30)]
+    n = len(samples)
+    values = rng.choice([0.02, 0.05, 0.1, 0.1, 0.2, 0.25, 0.4, 0.5], size=n * (n - 1) // 2)
+    first, second = np.triu_indices(n, k=1)
+    result = _result(samples, {(int(i), int(j)): float(v) for i, j, v in zip(first, second, values, strict=True)})
+    for max_degree in (1, 2, 3):
+        assert person_pairs(result, max_degree) == _person_pairs_one_by_one(result, max_degree)
+    assert len(person_pairs(result, 3)) > 30

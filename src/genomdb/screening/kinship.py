@@ -16,15 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa  # type: ignore[import-untyped]
 
 from genomdb.errors import InvalidInput, Problem
 from genomdb.variants.records import CohortSample
-from genomdb.variants.store import VariantStore, connect_duckdb
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    from genomdb.variants.store import VariantStore
 
 DosageMatrix = npt.NDArray[np.int8]
 AUTOSOMES = tuple(f"chr{n}" for n in range(1, 23))
@@ -122,16 +125,67 @@ def degrees(kinship: npt.NDArray[np.float64]) -> npt.NDArray[np.int8]:
     return out
 
 
-def _sql_list(values: Sequence[str]) -> str:
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
-
-
 def read_genotypes(
     store: VariantStore,
     samples: Sequence[CohortSample],
     sites: pa.Table,
 ) -> GenotypeMatrix:
-    """Dosages of ``samples`` at ``sites`` (a table of ``chrom, pos, ref, alt``), read in one pass per table."""
+    """Dosages of ``samples`` at ``sites`` (a table of ``chrom, pos, ref, alt``): autosomal SNVs from the genotype
+    panel of the samples' batches (:mod:`genomdb.screening.panel`), any other site from the store itself."""
+    import pyarrow as pa
+
+    from genomdb.screening.panel import genotype_panel
+
+    ordered = sorted(samples, key=lambda s: s.sample_id)
+    n_sites = sites.num_rows
+    dosages = np.full((len(ordered), n_sites), -1, dtype=np.int8)
+    batch_ids = sorted({s.batch_id for s in ordered})
+    if ordered and n_sites and batch_ids:
+        panel = genotype_panel(store, batch_ids)
+        panel_row_of = {
+            key: row
+            for row, key in enumerate(
+                zip(*(panel.sites[c].to_pylist() for c in ("chrom", "pos", "ref", "alt")), strict=True)
+            )
+        }
+        found = [
+            (index, panel_row_of.get(key, -1))
+            for index, key in enumerate(
+                zip(*(sites[c].to_pylist() for c in ("chrom", "pos", "ref", "alt")), strict=True)
+            )
+        ]
+        site_index = np.array([i for i, row in found if row >= 0], dtype=np.intp)
+        panel_rows = np.array([row for _, row in found if row >= 0], dtype=np.intp)
+        columns = panel.sample_rows([s.sample_id for s in ordered])
+        dosages[:, site_index] = panel.dosages(panel_rows, columns)
+        rest = np.setdiff1d(np.arange(n_sites), site_index)
+        if rest.size:
+            dosages[:, rest] = read_store_genotypes(store, ordered, sites.take(pa.array(rest))).dosages
+    return GenotypeMatrix(
+        samples=tuple(ordered),
+        chrom=tuple(sites["chrom"].to_pylist()),
+        pos=np.asarray(sites["pos"].to_numpy(zero_copy_only=False), dtype=np.int64),
+        ref=tuple(sites["ref"].to_pylist()),
+        alt=tuple(sites["alt"].to_pylist()),
+        dosages=dosages,
+    )
+
+
+def _sql_list(values: Sequence[str]) -> str:
+    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
+
+
+def read_store_genotypes(
+    store: VariantStore,
+    samples: Sequence[CohortSample],
+    sites: pa.Table,
+) -> GenotypeMatrix:
+    """Dosages of ``samples`` at ``sites`` read from the store's calls and blocks (one pass per table), without the
+    panel: for sites the panel does not hold (indels, sex chromosomes), and as the panel's reference in tests."""
+    import pyarrow as pa
+
+    from genomdb.variants.store import connect_duckdb
+
     ordered = sorted(samples, key=lambda s: s.sample_id)
     n_sites = sites.num_rows
     dosages = np.full((len(ordered), n_sites), -1, dtype=np.int8)
@@ -223,45 +277,39 @@ def _mark_covered(
     dosages[sample_rows, columns[site_positions]] = 0
 
 
-def candidate_snvs(store: VariantStore, samples: Sequence[CohortSample], *, min_allele_count: int) -> pa.Table:
-    """Autosomal positions where the samples' calls show exactly one allele, a SNV, carried in passing calls at
-    least ``min_allele_count`` times; sorted by chromosome and position."""
-    batch_ids = sorted({s.batch_id for s in samples})
-    calls_glob = store.calls_glob(batch_ids)
-    if not calls_glob:
-        return pa.table({"chrom": pa.array([], pa.string()), "pos": pa.array([], pa.int32()), "ref": [], "alt": []})
-    con = connect_duckdb(threads=2)
-    store.datasets.attach(con)
-    try:
-        con.register("wanted", pa.table({"sample_id": pa.array(sorted(s.sample_id for s in samples), pa.int64())}))
-        table = con.sql(
-            "SELECT chrom, pos, min(ref) AS ref, min(alt) AS alt "
-            f"FROM read_parquet({_sql_list(calls_glob)}, hive_partitioning = true, union_by_name = true) AS c "
-            "SEMI JOIN wanted AS w ON c.sample_id = w.sample_id "
-            f"WHERE chrom IN ({', '.join(repr(a) for a in AUTOSOMES)}) "
-            "GROUP BY chrom, pos "
-            "HAVING count(DISTINCT ref || '>' || alt) = 1 AND length(min(ref)) = 1 AND length(min(alt)) = 1 "
-            "AND sum(CASE WHEN passes THEN alt_count ELSE 0 END) >= $min_ac",
-            params={"min_ac": min_allele_count},
-        ).to_arrow_table()
-    finally:
-        con.close()
-    rank = {name: i for i, name in enumerate(AUTOSOMES)}
-    if table.num_rows == 0:
-        return table
-    order = sorted(range(table.num_rows), key=lambda i: (rank[table["chrom"][i].as_py()], table["pos"][i].as_py()))
-    return table.take(pa.array(order, pa.int64()))
-
-
 def common_snv_genotypes(
     store: VariantStore, samples: Sequence[CohortSample], policy: KinshipPolicy
 ) -> tuple[GenotypeMatrix, tuple[CohortSample, ...]]:
     """The genotypes kinship uses: common (MAF ≥ policy), callable, biallelic autosomal SNVs of the samples that
-    pass the sample call rate; and the samples left out for too low a call rate."""
-    n = len(samples)
+    pass the sample call rate; and the samples left out for too low a call rate.
+
+    Candidates are the genotype panel's rows (:mod:`genomdb.screening.panel`) at positions where the batches' calls
+    show one allele only, an SNV, whose alt alleles among the samples' called genotypes reach the count the MAF
+    and site call-rate minimums imply; the sample call rate is counted over them, then the site filters over the
+    samples kept."""
+    ordered = sorted(samples, key=lambda s: s.sample_id)
+    n = len(ordered)
+    batch_ids = sorted({s.batch_id for s in ordered})
+    if not ordered or not batch_ids:
+        empty = GenotypeMatrix(tuple(ordered), (), np.zeros(0, np.int64), (), (), np.zeros((n, 0), np.int8))
+        return empty, ()
+    from genomdb.screening.panel import genotype_panel
+
+    panel = genotype_panel(store, batch_ids)
+    columns = panel.sample_rows([s.sample_id for s in ordered])
+    alt_count, _ = panel.counts(columns)
     lower_bound = int(np.floor(policy.min_maf * 2 * n * policy.min_site_call_rate))
-    candidates = candidate_snvs(store, samples, min_allele_count=max(1, lower_bound))
-    matrix = read_genotypes(store, samples, candidates)
+    biallelic = np.asarray(panel.sites["n_alleles"].to_numpy(), dtype=np.int64) == 1
+    rows = np.flatnonzero(biallelic & (alt_count >= max(1, lower_bound)))
+    candidates = panel.sites.take(rows)
+    matrix = GenotypeMatrix(
+        samples=tuple(ordered),
+        chrom=tuple(candidates["chrom"].to_pylist()),
+        pos=np.asarray(candidates["pos"].to_numpy(), dtype=np.int64),
+        ref=tuple(candidates["ref"].to_pylist()),
+        alt=tuple(candidates["alt"].to_pylist()),
+        dosages=panel.dosages(rows, columns),
+    )
     called = matrix.dosages >= 0
     sample_rate = called.mean(axis=1) if matrix.pos.size else np.zeros(len(matrix.samples))
     keep_samples = sample_rate >= policy.min_sample_call_rate
@@ -278,41 +326,86 @@ def common_snv_genotypes(
     return matrix.select(np.flatnonzero(keep_samples), np.flatnonzero(keep_sites)), excluded
 
 
+ROW_BLOCK_CELLS = 1 << 20
+"""Pairs computed at once: a block of rows against the columns after them holds about this many pairs."""
+SITE_CHUNK = 4095
+"""Sites per product: two counts (each ≤ 4095) packed as ``a + 4096 b`` stay exact in float32 (< 2**24)."""
+_PACK = 4096.0
+_SHIFT, _LOW = 12, 4095
+"""``a + 4096 b`` as an integer: ``b`` is ``>> 12``, ``a`` is ``& 4095``."""
+
+
 def king_robust(matrix: GenotypeMatrix, *, excluded: Sequence[CohortSample] = ()) -> KinshipResult:
-    """KING-robust between-family kinship for every pair of the matrix's samples."""
+    """KING-robust between-family kinship for every pair of the matrix's samples.
+
+    Computed in blocks of rows against the columns after them (working memory bounded by ``ROW_BLOCK_CELLS``; the
+    pairs returned are written into arrays allocated once) with three float32 products per block and chunk of
+    ``SITE_CHUNK`` sites, each exact: hets of i × (called + 4096 hets) of j gives both i's hets where j is called
+    and the shared hets; called of i × (hets + 4096 called) of j gives j's hets where i is called and the sites
+    both called; centred dosages give same-homozygous minus opposite-homozygous sites, from which opposite
+    homozygotes (IBS0) follow."""
     g = matrix.dosages
+    n, m = g.shape
     called = (g >= 0).astype(np.float32)
     het = (g == 1).astype(np.float32)
     centred = np.where(g >= 0, g.astype(np.float32) - 1, 0).astype(np.float32)
-    n_both = called @ called.T
-    het_het = het @ het.T
-    het_called = het @ called.T
-    """[i, j]: hets of i where j is called."""
-    same_minus_opposite = centred @ centred.T
-    """[i, j]: same-homozygous minus opposite-homozygous variants."""
-    het_j = np.ascontiguousarray(het_called.T)
-    """[i, j]: hets of j where i is called (contiguous: elementwise work on a transposed view is slow)."""
-    ibs0 = n_both - het_called - het_j + het_het - same_minus_opposite
-    ibs0 *= 0.5
-    """[i, j]: opposite-homozygous variants (both-homozygous minus same-homozygous, halved; exact in float32)."""
-    numerator = het_called + het_j - 2 * het_het + 4 * ibs0
-    smaller = np.minimum(het_called, het_j)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        full = 0.5 - numerator.astype(np.float64) / (4.0 * smaller.astype(np.float64))
-    full[smaller == 0] = np.nan
-    n = len(matrix.samples)
-    first, second = np.triu_indices(n, k=1)
-    flat = first.astype(np.int64) * n + second
-    kinship = np.take(full.ravel(), flat)
+    chunks = [slice(a, min(m, a + SITE_CHUNK)) for a in range(0, m, SITE_CHUNK)]
+    right_het = [np.ascontiguousarray((called[:, c] + _PACK * het[:, c]).T) for c in chunks]
+    right_called = [np.ascontiguousarray((het[:, c] + _PACK * called[:, c]).T) for c in chunks]
+    right_centred = [np.ascontiguousarray(centred[:, c].T) for c in chunks]
+    n_pairs = n * (n - 1) // 2
+    first, second = np.empty(n_pairs, np.int32), np.empty(n_pairs, np.int32)
+    kinship_all = np.empty(n_pairs, np.float64)
+    n_ibs0, n_variants = np.empty(n_pairs, np.int32), np.empty(n_pairs, np.int32)
+    written = 0
+    start = 0
+    while start < n - 1:
+        rows = max(1, min(n - 1 - start, ROW_BLOCK_CELLS // max(1, n - start)))
+        stop = start + rows
+        sums: list[npt.NDArray[np.int32]] = []
+        for k, c in enumerate(chunks):
+            parts = [
+                (het[start:stop, c] @ right_het[k][:, start:]).astype(np.int32),
+                (called[start:stop, c] @ right_called[k][:, start:]).astype(np.int32),
+                (centred[start:stop, c] @ right_centred[k][:, start:]).astype(np.int32),
+            ]
+            unpacked = [parts[0] & _LOW, parts[0] >> _SHIFT, parts[1] & _LOW, parts[1] >> _SHIFT, parts[2]]
+            if k == 0:
+                sums = unpacked
+            else:
+                for total, part in zip(sums, unpacked, strict=True):
+                    total += part
+        het_called, het_het, called_het, n_both, same_minus_opposite = sums
+        # hom-hom sites both called = both − hets of i − hets of j + shared hets; IBS0 = (hom-hom − same+opp) / 2
+        ibs0 = n_both - het_called - called_het + het_het - same_minus_opposite
+        ibs0 //= 2
+        after_row = np.arange(rows)[:, None] < np.arange(n - start)[None, :]
+        """[r, c]: column start + c comes after row start + r (the pairs of this block, in row-major order)."""
+        count = int(after_row.sum())
+        out = slice(written, written + count)
+        hi, hj = het_called[after_row].astype(np.float64), called_het[after_row].astype(np.float64)
+        numerator = hi + hj
+        numerator -= 2 * het_het[after_row]
+        numerator += 4 * ibs0[after_row]
+        smaller = np.minimum(hi, hj)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            kinship_all[out] = np.where(smaller > 0, 0.5 - numerator / (4.0 * smaller), np.nan)
+        local_row, column = np.nonzero(after_row)
+        first[out] = local_row + start
+        second[out] = column + start
+        n_ibs0[out] = ibs0[after_row]
+        n_variants[out] = n_both[after_row]
+        written += count
+        start = stop
     return KinshipResult(
         samples=matrix.samples,
-        first=first.astype(np.int32),
-        second=second.astype(np.int32),
-        kinship=kinship,
-        n_ibs0=np.rint(np.take(ibs0.ravel(), flat)).astype(np.int32),
-        n_variants=np.rint(np.take(n_both.ravel(), flat)).astype(np.int32),
-        degree=degrees(np.nan_to_num(kinship, nan=0.0)),
-        n_sites=int(matrix.pos.size),
+        first=first,
+        second=second,
+        kinship=kinship_all,
+        n_ibs0=n_ibs0,
+        n_variants=n_variants,
+        degree=degrees(np.nan_to_num(kinship_all, nan=0.0)),
+        n_sites=int(m),
         excluded=tuple(excluded),
     )
 

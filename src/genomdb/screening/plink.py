@@ -13,10 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from genomdb.screening.kinship import GenotypeMatrix
-
-_MAGIC = bytes([0x6C, 0x1B, 0x01])
-_CODE = np.array([0b11, 0b10, 0b00, 0b01], dtype=np.uint8)
-"""Two-bit code per alt dosage 0, 1, 2, and (index 3) missing."""
+from genomdb.screening.panel import BED_MAGIC, pack_bed_rows, unpack_bed_rows
 
 
 def chromosome_code(chrom: str) -> str:
@@ -27,14 +24,8 @@ def chromosome_code(chrom: str) -> str:
 def write_bed(matrix: GenotypeMatrix, prefix: Path) -> Path:
     """Write ``prefix``.bed/.bim/.fam; returns the .bed path. Sample ids are the sample keys."""
     prefix.parent.mkdir(parents=True, exist_ok=True)
-    n_samples = len(matrix.samples)
-    codes = _CODE[np.where(matrix.dosages < 0, 3, matrix.dosages).astype(np.intp)].T  # variants × samples
-    padded = np.zeros((codes.shape[0], -(-n_samples // 4) * 4), dtype=np.uint8)
-    padded[:, :n_samples] = codes
-    groups = padded.reshape(codes.shape[0], -1, 4)
-    packed = groups[:, :, 0] | (groups[:, :, 1] << 2) | (groups[:, :, 2] << 4) | (groups[:, :, 3] << 6)
     bed = prefix.with_suffix(".bed")
-    bed.write_bytes(_MAGIC + packed.astype(np.uint8).tobytes())
+    bed.write_bytes(BED_MAGIC + pack_bed_rows(np.ascontiguousarray(matrix.dosages.T)).tobytes())
     ids = matrix.site_ids()
     with prefix.with_suffix(".bim").open("w", encoding="ascii") as bim:
         for chrom, pos, variant_id, ref, alt in zip(
@@ -53,11 +44,7 @@ def read_bed_dosages(prefix: Path) -> tuple[list[str], list[str], npt.NDArray[np
     samples = [line.split()[1] for line in prefix.with_suffix(".fam").read_text(encoding="ascii").splitlines()]
     variants = [line.split()[1] for line in prefix.with_suffix(".bim").read_text(encoding="ascii").splitlines()]
     data = np.frombuffer(prefix.with_suffix(".bed").read_bytes(), dtype=np.uint8)
-    if data[:3].tobytes() != _MAGIC:
+    if data[:3].tobytes() != BED_MAGIC:
         raise ValueError(f"{prefix.with_suffix('.bed')} is not a SNP-major PLINK 1 .bed")
     packed = data[3:].reshape(len(variants), -(-len(samples) // 4))
-    dosage_of_code = np.array([2, -1, 1, 0], dtype=np.int8)
-    byte_values = np.arange(256, dtype=np.uint8)
-    four_of_byte = np.stack([dosage_of_code[(byte_values >> shift) & 0b11] for shift in (0, 2, 4, 6)], axis=1)
-    dosages = four_of_byte[packed].reshape(len(variants), -1)[:, : len(samples)]
-    return samples, variants, np.ascontiguousarray(dosages.T)
+    return samples, variants, np.ascontiguousarray(unpack_bed_rows(packed, len(samples)).T)

@@ -20,17 +20,20 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
-import pyarrow as pa  # type: ignore[import-untyped]
 
 from genomdb.errors import InvalidInput, NotFound, Problem
 from genomdb.screening.kinship import GenotypeMatrix, read_genotypes
 from genomdb.screening.pgs import ScoringFile, ScoringVariant
 from genomdb.variants.records import CohortSample
-from genomdb.variants.store import VariantStore, connect_duckdb
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # type: ignore[import-untyped]
+
+    from genomdb.variants.store import VariantStore
 
 MatchStatus = Literal["matched", "allele-swap", "strand-flip", "strand-flip-swap", "ambiguous", "missing"]
 USED: frozenset[str] = frozenset({"matched", "allele-swap", "strand-flip", "strand-flip-swap"})
@@ -148,6 +151,10 @@ def store_alleles_at(
     store: VariantStore, samples: Sequence[CohortSample], positions: Sequence[tuple[str, int]]
 ) -> dict[tuple[str, int], list[tuple[str, str]]]:
     """The ``(ref, alt)`` pairs the samples' calls hold at each position."""
+    import pyarrow as pa
+
+    from genomdb.variants.store import connect_duckdb
+
     batch_ids = sorted({s.batch_id for s in samples})
     calls_glob = store.calls_glob(batch_ids)
     found: dict[tuple[str, int], list[tuple[str, str]]] = defaultdict(list)
@@ -191,6 +198,8 @@ def match_scoring_file(
 
 def used_variants(matches: Sequence[VariantMatch]) -> pa.Table:
     """The store variants the used matches point at, as a ``chrom, pos, ref, alt`` table (in match order)."""
+    import pyarrow as pa
+
     keys = [m.variant_key for m in matches if m.used and m.variant_key is not None]
     parts = [k.rsplit("-", 3) for k in keys]
     return pa.table(
@@ -203,13 +212,29 @@ def used_variants(matches: Sequence[VariantMatch]) -> pa.Table:
     )
 
 
-def effect_dosages(matrix: GenotypeMatrix, matches: Sequence[VariantMatch]) -> npt.NDArray[np.float64]:
-    """Dose of each used match's effect allele per sample (samples × used matches); missing genotypes are 0."""
+SCORE_CHUNK = 2048
+"""Variants scored at once (float64 work arrays of samples × this many)."""
+
+
+def weighted_sums(
+    matrix: GenotypeMatrix, matches: Sequence[VariantMatch], *, chunk: int = SCORE_CHUNK
+) -> npt.NDArray[np.float64]:
+    """Per sample, the sum over used matches of weight × dose of the effect allele; a missing genotype adds 0.
+
+    The dose is the alt dosage when the effect allele is the alt, else 2 − dosage; so with ``d`` the dosage (0 when
+    missing) and ``c`` 1 when called: Σ w·d over alt effects + Σ w·(2c − d) over ref effects."""
     used = [m for m in matches if m.used]
-    alt = matrix.dosages.astype(np.float64)
+    weights = np.array([m.variant.effect_weight for m in used], dtype=np.float64)
     effect_is_alt = np.array([m.effect_is_alt for m in used], dtype=bool)
-    dose = np.where(effect_is_alt[np.newaxis, :], alt, 2.0 - alt)
-    return np.where(matrix.dosages >= 0, dose, 0.0)
+    signed = np.where(effect_is_alt, weights, -weights)
+    twice_ref = np.where(effect_is_alt, 0.0, 2.0 * weights)
+    total = np.zeros(matrix.dosages.shape[0], dtype=np.float64)
+    for start in range(0, len(used), chunk):
+        block = matrix.dosages[:, start : start + chunk]
+        called = block >= 0
+        total += np.where(called, block, 0).astype(np.float64) @ signed[start : start + chunk]
+        total += called.astype(np.float64) @ twice_ref[start : start + chunk]
+    return total
 
 
 def percentiles(scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -236,8 +261,7 @@ def score_cohort(
         )
         return PrsResult(scoring, matches, rate, reason, (), None, None)
     matrix = read_genotypes(store, samples, used_variants(matches))
-    weights = np.array([m.variant.effect_weight for m in matches if m.used], dtype=np.float64)
-    values = effect_dosages(matrix, matches) @ weights
+    values = weighted_sums(matrix, matches)
     mean = float(values.mean()) if values.size else 0.0
     sd = float(values.std(ddof=1)) if values.size > 1 else 0.0
     ranks = percentiles(values)

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import takewhile
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
@@ -121,29 +123,58 @@ def assessed_samples(instance: Instance) -> list[CohortSample]:
     return [s for s in frequency_cohort(instance.catalog) if s.current and not s.withdrawn]
 
 
+def _person_codes(result: KinshipResult) -> tuple[list[str], npt.NDArray[np.intp]]:
+    """The pseudonyms in sorted order, and each sample's index into them (integers compare fast)."""
+    names, codes = np.unique(np.array([s.pseudonym for s in result.samples] or [""]), return_inverse=True)
+    return [str(n) for n in names], np.asarray(codes, dtype=np.intp)[: len(result.samples)]
+
+
 def person_pairs(result: KinshipResult, max_degree: int = 3) -> list[InferredPair]:
-    """Pairs of distinct persons of ``max_degree`` or closer, each with the closest of their sample pairs."""
-    best: dict[tuple[str, str], InferredPair] = {}
-    for index in result.related(max_degree):
-        a, b = result.samples[result.first[index]], result.samples[result.second[index]]
-        if a.pseudonym == b.pseudonym:
-            continue
-        (first, first_key), (second, second_key) = sorted(((a.pseudonym, a.sample_key), (b.pseudonym, b.sample_key)))
-        pair = InferredPair(
-            first, second, int(result.degree[index]), float(result.kinship[index]), first_key, second_key
+    """Pairs of distinct persons of ``max_degree`` or closer, each with the closest of their sample pairs (the
+    first in pair order among equals), ordered by degree and pseudonyms."""
+    index = result.related(max_degree)
+    if index.size == 0:
+        return []
+    names, person = _person_codes(result)
+    keys = [s.sample_key for s in result.samples]
+    key_rank = np.argsort(np.argsort(np.array(keys)))
+    a, b = result.first[index], result.second[index]
+    distinct = person[a] != person[b]
+    index, a, b = index[distinct], a[distinct], b[distinct]
+    swap = (person[a] > person[b]) | ((person[a] == person[b]) & (key_rank[a] > key_rank[b]))
+    low, high = np.where(swap, b, a), np.where(swap, a, b)
+    low_person, high_person = person[low], person[high]
+    kinship = result.kinship[index]
+    ranked = np.where(np.isnan(kinship), -np.inf, kinship)
+    order = np.lexsort((index, -ranked, high_person, low_person))
+    group_start = np.ones(order.size, dtype=bool)
+    group_start[1:] = (np.diff(low_person[order]) != 0) | (np.diff(high_person[order]) != 0)
+    best = order[group_start]
+    degree = result.degree[index]
+    best = best[np.lexsort((high_person[best], low_person[best], degree[best]))]
+    return [
+        InferredPair(names[p], names[q], d, k, keys[i], keys[j])
+        for p, q, d, k, i, j in zip(
+            low_person[best].tolist(),
+            high_person[best].tolist(),
+            degree[best].tolist(),
+            kinship[best].tolist(),
+            low[best].tolist(),
+            high[best].tolist(),
+            strict=True,
         )
-        known = best.get((first, second))
-        if known is None or pair.kinship > known.kinship:
-            best[(first, second)] = pair
-    return sorted(best.values(), key=lambda p: (p.degree, p.first, p.second))
+    ]
 
 
-def compare(result: KinshipResult, declared: Sequence[DeclaredRelation]) -> list[RelatednessFlag]:
-    """Every disagreement between declared relationships and inferred degrees (see the module docstring)."""
+def compare(
+    result: KinshipResult, declared: Sequence[DeclaredRelation], *, related: Sequence[InferredPair] | None = None
+) -> list[RelatednessFlag]:
+    """Every disagreement between declared relationships and inferred degrees (see the module docstring);
+    ``related`` is ``person_pairs(result)`` when the caller has it already."""
     flags: list[RelatednessFlag] = []
-    names = np.array([s.pseudonym for s in result.samples] or [""])
+    _, person = _person_codes(result)
     same_person = (
-        np.flatnonzero(names[result.first] == names[result.second]) if result.samples else np.array([], np.intp)
+        np.flatnonzero(person[result.first] == person[result.second]) if result.samples else np.array([], np.intp)
     )
     for index in same_person:
         a, b = result.samples[result.first[index]], result.samples[result.second[index]]
@@ -160,7 +191,7 @@ def compare(result: KinshipResult, declared: Sequence[DeclaredRelation]) -> list
                     f"samples {a.sample_key} and {b.sample_key} of one person are not identical: a sample swap?",
                 )
             )
-    pairs = {(p.first, p.second): p for p in person_pairs(result)}
+    related = person_pairs(result) if related is None else related
     declared_pairs: dict[tuple[str, str], str] = {}
     for relation in declared:
         if relation.relation in FIRST_DEGREE_RELATIONS:
@@ -168,7 +199,10 @@ def compare(result: KinshipResult, declared: Sequence[DeclaredRelation]) -> list
             relation_word = relation.relation if first == relation.pseudonym else _reverse(relation.relation)
             declared_pairs.setdefault((first, second), relation_word)
     assessed = {s.pseudonym for s in result.samples}
-    for (first, second), pair in sorted(pairs.items()):
+    pairs = {(p.first, p.second): p for p in related if (p.first, p.second) in declared_pairs}
+    closest = sorted(takewhile(lambda p: p.degree <= 1, related), key=lambda p: (p.first, p.second))
+    for pair in closest:  # ``related`` is ordered by degree: duplicates and first degree come first
+        first, second = pair.first, pair.second
         if pair.degree == DUPLICATE:
             flags.append(
                 RelatednessFlag(
@@ -231,14 +265,28 @@ def _reverse(relation: str) -> str:
 
 
 def _closest(result: KinshipResult, first: str, second: str) -> float | None:
-    keys = [i for i, s in enumerate(result.samples) if s.pseudonym in (first, second)]
-    if len(keys) < 2:
+    """The highest kinship between a sample of ``first`` and one of ``second`` (NaN-free), or None."""
+    mine = [i for i, s in enumerate(result.samples) if s.pseudonym == first]
+    theirs = [i for i, s in enumerate(result.samples) if s.pseudonym == second]
+    if not mine or not theirs:
         return None
-    mask = np.isin(result.first, keys) & np.isin(result.second, keys)
-    names = np.array([s.pseudonym for s in result.samples])
-    mask &= names[result.first] != names[result.second]
-    values = result.kinship[mask]
-    return float(np.nanmax(values)) if values.size else None
+    n = len(result.samples)
+    low = np.array([min(i, j) for i in mine for j in theirs], dtype=np.int64)
+    high = np.array([max(i, j) for i in mine for j in theirs], dtype=np.int64)
+    position = low * n - low * (low + 1) // 2 + (high - low - 1)  # where pair (low, high) sits in i < j order
+    if (
+        result.first.size != n * (n - 1) // 2
+        or not np.array_equal(result.first[position], low)
+        or not np.array_equal(result.second[position], high)
+    ):  # pairs in another order: search them
+        wanted = set(zip(low.tolist(), high.tolist(), strict=True))
+        position = np.array(
+            [k for k, pair in enumerate(zip(result.first.tolist(), result.second.tolist(), strict=True))
+             if pair in wanted], dtype=np.int64,
+        )  # fmt: skip
+    values = result.kinship[position]
+    values = values[~np.isnan(values)]
+    return float(values.max()) if values.size else None
 
 
 def relatedness_report(
@@ -254,14 +302,15 @@ def relatedness_report(
     if plink_prefix is not None:
         write_bed(matrix, plink_prefix)
     result = king_robust(matrix, excluded=excluded)
-    flags = compare(result, declared_relationships(instance))
+    related = person_pairs(result)
+    flags = compare(result, declared_relationships(instance), related=related)
     return RelatednessReport(
         n_samples=len(samples),
         n_assessed=len(result.samples),
         n_variants=result.n_sites,
         n_pairs=int(result.first.size),
         not_assessed=tuple(s.sample_key for s in result.excluded),
-        related=tuple(person_pairs(result)),
+        related=tuple(related),
         flags=tuple(flags),
     )
 
