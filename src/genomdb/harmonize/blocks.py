@@ -59,24 +59,29 @@ def create_blocks(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE evidence AS
-        SELECT *,
-               reach_before IS NULL OR s > reach_before AS opens_group,
-               (reach_before IS NULL OR s > reach_before) AND n_starting_here = 1
-                   AND (next_start IS NULL OR next_start > e) AS isolated
-        FROM (
-            SELECT *,
-                   max(e) OVER (by_start RANGE BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach_before,
-                   count(*) OVER (by_start RANGE BETWEEN CURRENT ROW AND CURRENT ROW) AS n_starting_here,
-                   min(s) OVER (by_start RANGE BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_start
-            FROM (
-                SELECT sample_id, chrom, pos AS s, end_pos AS e, called_raw AS alleles, gq,
-                       CASE WHEN kind = 'reference' THEN coalesce(min_dp, dp) ELSE dp END AS dp,
-                       CASE WHEN alt_raw = 0 THEN 0 WHEN passes THEN 2 ELSE 1 END AS priority, ploidy_sex
-                FROM genotypes
-                WHERE (alt_raw = 0 AND passes) OR (kind = 'allele' AND alt_raw > 0)
-            )
+        WITH piece AS (
+            SELECT sample_id, chrom, pos AS s, end_pos AS e, called_raw AS alleles, gq,
+                   CASE WHEN kind = 'reference' THEN coalesce(min_dp, dp) ELSE dp END AS dp,
+                   CASE WHEN alt_raw = 0 THEN 0 WHEN passes THEN 2 ELSE 1 END AS priority, ploidy_sex
+            FROM genotypes
+            WHERE (alt_raw = 0 AND passes) OR (kind = 'allele' AND alt_raw > 0)
+        ), starts AS (
+            SELECT sample_id, chrom, s, max(e) AS reach_here, count(*) AS n_starting_here
+            FROM piece
+            GROUP BY sample_id, chrom, s
+        ), swept AS (
+            SELECT sample_id, chrom, s, n_starting_here,
+                   max(reach_here) OVER (by_start ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach_before,
+                   lead(s) OVER by_start AS next_start
+            FROM starts
             WINDOW by_start AS (PARTITION BY sample_id, chrom ORDER BY s)
         )
+        SELECT p.*, w.reach_before, w.n_starting_here, w.next_start,
+               w.reach_before IS NULL OR p.s > w.reach_before AS opens_group,
+               (w.reach_before IS NULL OR p.s > w.reach_before) AND w.n_starting_here = 1
+                   AND (w.next_start IS NULL OR w.next_start > p.e) AS isolated
+        FROM piece AS p
+        JOIN swept AS w USING (sample_id, chrom, s)
         """
     )
     con.execute(
