@@ -8,12 +8,15 @@ Evidence, per sample, from the ``genotypes`` table:
 
 After normalisation these can overlap (a left-aligned indel moves into the block before it; the alleles of a
 split multi-allelic record share bases). A sweep in position order finds evidence that overlaps other evidence
-and groups it. The sweep's window frames are ``RANGE`` frames over the start position alone, so records that start
-at the same base (the split alleles of one site) are peers and get the same values: which group a record joins is
-a function of the positions, never of the order in which DuckDB's threads hand over tied rows (issue 11: a
-``ROWS`` frame over ``s, e, priority`` marked one of two tied split records as opening a group in one sort and
-counted the groups in another, so the other could land in the previous group and the site was emitted twice,
-AN + 2). Inside a group the span is cut at every evidence boundary and each piece takes the evidence of the
+and groups it. The sweep works on the start positions alone: the evidence starting at one base (the split alleles
+of one site) is first collapsed into one row per start (its furthest end, how many start there), the reach of
+everything before and the next start are taken over those distinct starts, and every record gets its start's
+values. Records that start at the same base therefore always get the same values: which group a record joins is a
+function of the positions, never of the order in which DuckDB's threads hand over tied rows (issue 11: a ``ROWS``
+frame over ``s, e, priority`` of the records themselves marked one of two tied split records as opening a group in
+one sort and counted the groups in another, so the other could land in the previous group and the site was
+emitted twice, AN + 2). Collapsing first gives the same values as ``RANGE`` frames over the records, at half the
+cost. Inside a group the span is cut at every evidence boundary and each piece takes the evidence of the
 highest priority (then the most callable alleles, then the best GQ and DP), adjacent pieces with identical values
 joined again. Pieces won by a failing call are dropped, so a sample is callable exactly where it has a passing
 call or a passing reference record and no failing call. Stretches are then split at the pseudoautosomal
