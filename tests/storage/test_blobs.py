@@ -7,9 +7,10 @@ import pytest
 
 from genomdb.config import Settings
 from genomdb.errors import IntegrityError, NotFound
-from genomdb.ingest.submit import submit_manifest
+from genomdb.ingest.submit import _commit_blobs, submit_manifest
 from genomdb.instance import Instance, init_instance
 from genomdb.model.catalog import SearchFilters
+from genomdb.storage.checksums import fsync_file
 from tests.ingest.submission_kit import make_kit
 
 
@@ -26,6 +27,26 @@ def test_content_addressed_and_deduplicated(instance: Instance, tmp_path: Path) 
         assert handle.read() == source.read_bytes()
     with pytest.raises(NotFound):
         instance.blobs.verify("0" * 64)
+
+
+def test_commits_of_one_submission_run_together(instance: Instance, tmp_path: Path) -> None:
+    """Staged without the fsync (the caller's thread does it), committed concurrently, byte-identical copies once."""
+    contents = [bytes([i]) * (1000 + i) for i in range(12)] + [b"same bytes"] * 3
+    with instance.blobs.workspace() as workspace:
+        staged = []
+        for i, content in enumerate(contents):
+            source = tmp_path / f"f{i}.bin"
+            source.write_bytes(content)
+            blob = instance.blobs.stage(source, workspace, name=source.name, durable=False)
+            fsync_file(blob.path)
+            staged.append(blob)
+        _commit_blobs(instance.blobs, staged)
+    assert {blob.sha256 for blob in staged} == {hashlib.sha256(c).hexdigest() for c in contents}
+    for blob, content in zip(staged, contents, strict=True):
+        instance.blobs.verify(blob.sha256)
+        with instance.blobs.open(blob.sha256) as handle:
+            assert handle.read() == content
+    assert not list(instance.blobs.root.rglob(".tmp-*"))
 
 
 def test_corruption_is_detected(instance: Instance, tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,8 @@ from genomdb.model.submission import (
 from genomdb.privacy import control_characters, redact, redact_value
 from genomdb.pseudonyms import PersonIdentity
 from genomdb.refdata import KNOWN_BUILDS
-from genomdb.storage.blobs import BlobStore, StagedBlob
+from genomdb.storage.blobs import BlobStore, LocalBlobStore, StagedBlob
+from genomdb.storage.checksums import fsync_file
 from genomdb.storage.uploads import create_upload_area
 from genomdb.worker_pool import worker_pool
 
@@ -315,13 +317,14 @@ def submit_manifest(
             reason=reason,
         )
         area = area_of(instance) if adopted else None
+        to_commit: list[StagedBlob] = []
         for file_id, blob in staged.items():
             if area is not None and file_id in adopted:
                 area.commit(adopted[file_id].upload_id, blob)  # on S3 a server-side copy, not a second upload
             else:
-                instance.blobs.commit(blob)
-        for blob, _kind in staged_index.values():
-            instance.blobs.commit(blob)
+                to_commit.append(blob)
+        to_commit.extend(blob for blob, _kind in staged_index.values())
+        _commit_blobs(instance.blobs, to_commit)
         outcome = catalog.record_accepted(plan)
         mark_submitted(instance, adopted.values(), outcome.submission_id)
         return outcome
@@ -358,17 +361,25 @@ class _CheckedFile:
 
 
 def _stage_and_validate(job: _FileJob, blobs: BlobStore, workspace: Path) -> _CheckedFile:
-    """Copy one file into staging (checksumming it on the way) and validate the staged copy."""
+    """Copy one file into staging (checksumming it on the way) and validate the staged copy.
+
+    A local file's copy reaches the disk (fsync) on a second thread while it is validated: the wait for the
+    disk overlaps the validation instead of adding to it, and the copy is still durable before it is committed.
+    """
     if job.upload_id is not None:
         blob = create_upload_area(blobs).stage(job.upload_id, workspace, name=job.upload_name or job.file_id)
+        report = validate_file(blob.path, job.expectation, work_dir=workspace)
     else:
         assert job.source is not None
-        blob = blobs.stage(job.source, workspace, name=job.source.name)
+        blob = blobs.stage(job.source, workspace, name=job.source.name, durable=False)
         for suffix in INDEX_SUFFIXES:
             beside = Path(f"{job.source}{suffix}")
             if beside.is_file():
                 Path(f"{blob.path}{suffix}").symlink_to(beside)
-    report = validate_file(blob.path, job.expectation, work_dir=workspace)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync") as syncer:
+            synced = syncer.submit(fsync_file, blob.path)
+            report = validate_file(blob.path, job.expectation, work_dir=workspace)
+            synced.result()
     index = None
     if report.index_path is not None:
         index_path = report.index_path.resolve()
@@ -388,6 +399,22 @@ def _check_files(jobs: list[_FileJob], blobs: BlobStore, workspace: Path, *, wor
         futures = [pool.submit(_stage_and_validate, job, blobs, workspace) for job in jobs]
         for future in futures:  # in submission order, so the report's order does not depend on timing
             yield future.result()
+
+
+LOCAL_COMMIT_THREADS = 8
+"""A local commit is a rename and a directory fsync; this many run at once, so their waits for the disk overlap."""
+
+
+def _commit_blobs(blobs: BlobStore, staged: list[StagedBlob]) -> None:
+    """Commit staged blobs; all are committed (or one raised) before the catalog records them."""
+    if not isinstance(blobs, LocalBlobStore) or len(staged) < 2:
+        for blob in staged:
+            blobs.commit(blob)
+        return
+    by_sha256 = {blob.sha256: blob for blob in staged}  # two files with the same bytes are one blob
+    with ThreadPoolExecutor(max_workers=LOCAL_COMMIT_THREADS, thread_name_prefix="commit") as pool:
+        for _ in pool.map(blobs.commit, by_sha256.values()):
+            pass
 
 
 def _new_blob(staged: StagedBlob, *, encrypted: bool) -> NewBlob:

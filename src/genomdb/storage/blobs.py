@@ -72,7 +72,7 @@ class BlobStore(Protocol):
 
     def workspace(self) -> AbstractContextManager[Path]: ...
 
-    def stage(self, source: Path, workspace: Path, *, name: str) -> StagedBlob: ...
+    def stage(self, source: Path, workspace: Path, *, name: str, durable: bool = True) -> StagedBlob: ...
 
     def commit(self, staged: StagedBlob, *, progress: ProgressCallback | None = None) -> bool: ...
 
@@ -117,9 +117,11 @@ class StagingArea:
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
-    def stage(self, source: Path, workspace: Path, *, name: str) -> StagedBlob:
+    def stage(self, source: Path, workspace: Path, *, name: str, durable: bool = True) -> StagedBlob:
+        """Copy a file into the workspace with its checksums; fsynced unless ``durable`` is off, in which case
+        the caller fsyncs it (:func:`~genomdb.storage.checksums.fsync_file`) before committing it."""
         target = workspace / f"{uuid.uuid4().hex[:8]}-{Path(name).name}"
-        sha256, md5, size = copy_with_checksums(source, target)
+        sha256, md5, size = copy_with_checksums(source, target, durable=durable)
         return StagedBlob(path=target, sha256=sha256, md5=md5, size=size)
 
 

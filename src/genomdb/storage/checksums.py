@@ -25,9 +25,14 @@ def stream_checksums(path: Path, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> tup
     return sha256.hexdigest(), md5.hexdigest(), size
 
 
-def copy_with_checksums(src: Path, dst: Path, *, chunk_size: int = DEFAULT_CHUNK_SIZE) -> tuple[str, str, int]:
+def copy_with_checksums(
+    src: Path, dst: Path, *, chunk_size: int = DEFAULT_CHUNK_SIZE, durable: bool = True
+) -> tuple[str, str, int]:
     """Copy ``src`` to ``dst`` (created or truncated, then fsynced) and return the (sha256, md5, size) of the
-    bytes written, from a single read of the source. Renaming ``dst`` into place is the caller's step."""
+    bytes written, from a single read of the source. Renaming ``dst`` into place is the caller's step.
+
+    With ``durable`` off the copy is not fsynced: the caller must :func:`fsync_file` it before renaming it into
+    place (so that it can overlap the wait for the disk with other work)."""
     sha256 = hashlib.sha256()
     md5 = hashlib.md5(usedforsecurity=False)
     size = 0
@@ -42,5 +47,15 @@ def copy_with_checksums(src: Path, dst: Path, *, chunk_size: int = DEFAULT_CHUNK
             while written < n:
                 written += target.write(chunk[written:])
             size += n
-        os.fsync(target.fileno())
+        if durable:
+            os.fsync(target.fileno())
     return sha256.hexdigest(), md5.hexdigest(), size
+
+
+def fsync_file(path: Path) -> None:
+    """Wait until a file's data is on disk (any descriptor of the file flushes it)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
