@@ -181,6 +181,7 @@ class Instance:
                 f"or create an empty one with `genomdb init --home {home}`"
             )
         key = bytes.fromhex(key_path.read_text().strip())
+        settings.resolved_store_url()  # a setting that contradicts a migrated store is refused before anything runs
         return cls(settings, None, None, Pseudonymizer(key))
 
     def close(self) -> None:
