@@ -123,6 +123,7 @@ class SparkEngine:
         self._sorted_parts = int(self.session.conf.get(ORDERED_PARTS, None) or (1 if local else 0))
         self._scratch = scratch_folder(work_dir, "spark")
         self._views: list[str] = []
+        self._persisted: dict[str, DataFrame] = {}
         self._counter = itertools.count()
 
     def _view(self, frame: DataFrame, name: str | None = None) -> str:
@@ -148,11 +149,17 @@ class SparkEngine:
 
     def _drop(self, name: str) -> None:
         self.session.catalog.dropTempView(name)
+        persisted = self._persisted.pop(name, None)
+        if persisted is not None:
+            persisted.unpersist()
 
     def materialize(self, name: str, sql: str) -> None:
+        # Persisted lazily: the first query that reads the table (a check) computes and keeps it in the same job,
+        # where an eager CACHE TABLE would run one job more to fill the cache first.
         self._drop(name)
-        self.session.sql(f"CACHE TABLE {name} AS {sql}")
-        self._views.append(name)
+        frame = self.session.sql(sql).persist(StorageLevel.MEMORY_AND_DISK)
+        self._persisted[name] = frame
+        self._view(frame, name)
 
     def scalar(self, sql: str) -> Any:
         rows = self.session.sql(sql).take(1)
