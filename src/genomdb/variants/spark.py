@@ -3,8 +3,9 @@
 Only :func:`genomdb.variants.engine.create_engine_backend` imports this module, so PySpark (and the JVM behind it)
 is loaded only when the Spark engine is asked for. The session is the one already active in the process when
 there is one (a notebook's, a test session's); otherwise one is started for ``master`` and stopped at
-:meth:`SparkEngine.close`. Ordered results are written by Spark as range-partitioned Parquet parts in a scratch
-folder and streamed back part by part, so no result has to fit in the driver's memory.
+:meth:`SparkEngine.close`. Ordered results are written by Spark as sorted Parquet parts in a scratch folder and
+streamed back part by part, so no result has to fit in the driver's memory: one part in local mode (no sampling
+pass over the input), range partitions on a cluster (:data:`ORDERED_PARTS` overrides either).
 """
 
 from __future__ import annotations
