@@ -17,9 +17,10 @@ in the same run and each step in its own process:
 
 Wall time includes process start on both sides (Python imports, the JVM for Spark). Peak memory is the largest sum
 of the resident memory of the step's whole process tree (sampled every 50 ms from /proc), so Spark's JVM and
-harmonisation's worker processes count. The load average is recorded at the start and end of every size. Results
-accumulate in bench/out/scale-results.json (one entry per size, the newest run of it), and the growth exponent b
-of ``seconds ≈ a · N^b`` is fitted over every size recorded there.
+harmonisation's worker processes count; the release steps also record the CPU seconds of that tree (Spark/DuckDB
+in CPU seconds is the steadier ratio when other work shares the cores). The load average is recorded at the start
+and end of every size. Results accumulate in bench/out/scale-results.json (one entry per size, the newest run of
+it), and the growth exponent b of ``seconds ≈ a · N^b`` is fitted over every size recorded there.
 """
 
 from __future__ import annotations
@@ -58,8 +59,11 @@ def _children() -> dict[int, list[int]]:
     return tree
 
 
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of a process and all its descendants, in MB."""
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_rss_mb(root: int, cpu: dict[int, float] | None = None) -> float:
+    """Resident memory of a process and all its descendants, in MB; ``cpu`` is updated with each one's CPU seconds."""
     tree = _children()
     total_kb = 0
     stack = [root]
@@ -68,15 +72,26 @@ def tree_rss_mb(root: int) -> float:
         stack.extend(tree.get(pid, []))
         try:
             total_kb += int((Path("/proc") / str(pid) / "statm").read_text().split()[1]) * PAGE_KB
+            if cpu is not None:
+                fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+                cpu[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
         except (OSError, IndexError, ValueError):
             continue
     return total_kb / 1024
 
 
 def run_tree(
-    command: list[str], *, env: dict[str, str] | None = None, timeout: float | None = None
+    command: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
+    cpu: list[float] | None = None,
 ) -> tuple[float, float, str]:
-    """Run a command; wall seconds (negative when stopped at ``timeout``), peak summed tree RSS in MB, stdout."""
+    """Run a command; wall seconds (negative when stopped at ``timeout``), peak summed tree RSS in MB, stdout.
+
+    ``cpu`` receives the CPU seconds (user + system) of the whole process tree, as last sampled for each process
+    (a process's final 50 ms can be missed): on a loaded machine they compare engines better than wall time.
+    """
     started = time.perf_counter()
     process = subprocess.Popen(
         command,
@@ -88,8 +103,9 @@ def run_tree(
     )
     peak = 0.0
     stopped = False
+    seconds_by_pid: dict[int, float] = {}
     while process.poll() is None:
-        peak = max(peak, tree_rss_mb(process.pid))
+        peak = max(peak, tree_rss_mb(process.pid, seconds_by_pid))
         if timeout is not None and time.perf_counter() - started > timeout:
             os.killpg(process.pid, 9)
             stopped = True
@@ -97,6 +113,8 @@ def run_tree(
         time.sleep(0.05)
     output, errors = process.communicate()
     seconds = time.perf_counter() - started
+    if cpu is not None:
+        cpu.append(sum(seconds_by_pid.values()))
     if stopped:
         return -seconds, peak, ""
     if process.returncode != 0:
@@ -105,11 +123,11 @@ def run_tree(
 
 
 def step(
-    name: str, *args: str, engine: str = "duckdb", master: str = "local[2]"
+    name: str, *args: str, engine: str = "duckdb", master: str = "local[2]", cpu: list[float] | None = None
 ) -> tuple[float, float, dict[str, Any]]:
     """One of bench/frequency.py's steps in its own process on ``engine``: wall, peak tree MB, its JSON line."""
     env = {"GENOMDB_ENGINE": engine, "GENOMDB_SPARK_MASTER": master, "SPARK_LOCAL_IP": "127.0.0.1"}
-    wall, peak, output = run_tree([sys.executable, freq_bench.__file__, "--step", name, *args], env=env)
+    wall, peak, output = run_tree([sys.executable, freq_bench.__file__, "--step", name, *args], env=env, cpu=cpu)
     return wall, peak, json.loads(output.strip().splitlines()[-1])
 
 
@@ -145,8 +163,10 @@ def measure(individuals: int, args: argparse.Namespace, save: Any) -> dict[str, 
     steps: dict[str, dict[str, float]] = {}
     result: dict[str, Any] = {"individuals": individuals, "measured": started, "cores": os.cpu_count(), "steps": steps}
 
-    def record(name: str, seconds: float, wall: float, peak: float) -> None:
+    def record(name: str, seconds: float, wall: float, peak: float, cpu: list[float] | None = None) -> None:
         steps[name] = {"seconds": seconds, "wall": wall, "peak_mb": peak}
+        if cpu:
+            steps[name]["cpu"] = cpu[-1]
         result["load_average"] = {
             "start": [round(x, 2) for x in load_start],
             "now": [round(x, 2) for x in os.getloadavg()],
@@ -174,10 +194,11 @@ def measure(individuals: int, args: argparse.Namespace, save: Any) -> dict[str, 
         home = work / f"home-{engine}"
         shutil.rmtree(home, ignore_errors=True)
         shutil.copytree(work / "harmonized" / "home", home, symlinks=True)
-        wall, peak, released = step("release", str(home), engine=engine, master=args.spark_master)
+        cpu: list[float] = []
+        wall, peak, released = step("release", str(home), engine=engine, master=args.spark_master, cpu=cpu)
         releases[engine] = released["path"]
         result["release"] = {"samples": released["samples"], "variants": released["variants"]}
-        record(f"release_{engine}", released["seconds"], wall, peak)
+        record(f"release_{engine}", released["seconds"], wall, peak, cpu)
         if engine not in args.incremental_engines:
             continue
         split = work / f"split-{engine}"
@@ -230,11 +251,12 @@ def report(result: dict[str, Any]) -> None:
         f"batch {result['batch']['calls']:,} calls / {result['batch']['blocks']:,} blocks; release "
         f"{result['release']['samples']:,} samples, {result['release']['variants']:,} variants"
     )
-    print(f"{'step':34}{'in-step s':>11}{'wall s':>9}{'ms/genome':>11}{'peak MB':>9}")
+    print(f"{'step':34}{'in-step s':>11}{'wall s':>9}{'ms/genome':>11}{'peak MB':>9}{'CPU s':>8}")
     for name, figures in steps.items():
+        cpu = f"{figures['cpu']:8.1f}" if "cpu" in figures else ""
         print(
             f"{name:34}{figures['seconds']:11.2f}{figures['wall']:9.2f}"
-            f"{1000 * figures['wall'] / n:11.2f}{figures['peak_mb']:9.0f}"
+            f"{1000 * figures['wall'] / n:11.2f}{figures['peak_mb']:9.0f}{cpu}"
         )
 
     def wall(name: str) -> float | None:
@@ -265,6 +287,11 @@ def report(result: dict[str, Any]) -> None:
             f"Spark local[2] / DuckDB release build: {spark['wall'] / duck['wall']:.2f}x wall "
             f"({spark['seconds'] / duck['seconds']:.2f}x in-step); same files: {result.get('engines_identical')}"
         )
+        if "cpu" in spark and "cpu" in duck:
+            print(
+                f"  CPU seconds of the process trees (JVM included): {spark['cpu']:.1f} / {duck['cpu']:.1f} = "
+                f"{spark['cpu'] / duck['cpu']:.2f}x (steadier than wall time under load)"
+            )
 
 
 def report_growth(results: dict[str, Any]) -> None:

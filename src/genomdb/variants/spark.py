@@ -3,8 +3,9 @@
 Only :func:`genomdb.variants.engine.create_engine_backend` imports this module, so PySpark (and the JVM behind it)
 is loaded only when the Spark engine is asked for. The session is the one already active in the process when
 there is one (a notebook's, a test session's); otherwise one is started for ``master`` and stopped at
-:meth:`SparkEngine.close`. Ordered results are written by Spark as range-partitioned Parquet parts in a scratch
-folder and streamed back part by part, so no result has to fit in the driver's memory.
+:meth:`SparkEngine.close`. Ordered results are written by Spark as sorted Parquet parts in a scratch folder and
+streamed back part by part, so no result has to fit in the driver's memory: one part in local mode (no sampling
+pass over the input), range partitions on a cluster (:data:`ORDERED_PARTS` overrides either).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ from genomdb.errors import Unavailable
 from genomdb.variants.engine import ROW_BATCH, remove_folder, scratch_folder
 
 DEFAULT_DRIVER_MEMORY = "2g"
+ORDERED_PARTS = "spark.genomdb.orderedParts"
+"""Spark setting: ``1`` writes an ordered result as one sorted part (the default in local mode: no sampling pass
+over the input); ``0`` range-partitions it over ``spark.sql.shuffle.partitions`` (the default on a cluster)."""
 
 
 def _driver_memory(limit: str | None) -> str:
@@ -116,8 +120,11 @@ class SparkEngine:
         self._owns_session = SparkSession.getActiveSession() is None
         self.session = start_session(master, work_dir=work_dir, memory=memory)
         self.master = self.session.sparkContext.master
+        local = str(self.master).startswith("local")
+        self._sorted_parts = int(self.session.conf.get(ORDERED_PARTS, None) or (1 if local else 0))
         self._scratch = scratch_folder(work_dir, "spark")
         self._views: list[str] = []
+        self._persisted: dict[str, DataFrame] = {}
         self._counter = itertools.count()
 
     def _view(self, frame: DataFrame, name: str | None = None) -> str:
@@ -139,15 +146,21 @@ class SparkEngine:
         path = self._scratch / f"{name}-{next(self._counter)}.parquet"
         pq.write_table(table, path)
         self._drop(name)
-        self._view(self.session.read.parquet(str(path)), name)
+        self._view(self.session.read.schema(spark_schema(table.schema)).parquet(str(path)), name)
 
     def _drop(self, name: str) -> None:
         self.session.catalog.dropTempView(name)
+        persisted = self._persisted.pop(name, None)
+        if persisted is not None:
+            persisted.unpersist()
 
     def materialize(self, name: str, sql: str) -> None:
+        # Persisted lazily: the first query that reads the table (a check) computes and keeps it in the same job,
+        # where an eager CACHE TABLE would run one job more to fill the cache first.
         self._drop(name)
-        self.session.sql(f"CACHE TABLE {name} AS {sql}")
-        self._views.append(name)
+        frame = self.session.sql(sql).persist(StorageLevel.MEMORY_AND_DISK)
+        self._persisted[name] = frame
+        self._view(frame, name)
 
     def scalar(self, sql: str) -> Any:
         rows = self.session.sql(sql).take(1)
@@ -155,21 +168,31 @@ class SparkEngine:
 
     def ordered(self, sql: str, order_by: str) -> Iterator[pa.RecordBatch]:
         folder = scratch_folder(self._scratch, "ordered")
+        try:
+            if self._sorted_parts == 1:
+                # One sorted part: a shuffle into one partition and a sort within it, so the input is evaluated
+                # once and nothing has to be sampled (the sort spills to disk beyond memory, so it stays bounded).
+                one = self.session.sql(f"SELECT /*+ REPARTITION(1) */ * FROM ({sql}) AS q SORT BY {order_by}")
+                one.write.mode("overwrite").parquet(str(folder / "parts"))
+            else:
+                self._range_sorted(sql, order_by, folder / "parts")
+            # Range partitions are numbered in sort order, and so are the part files named after them.
+            for part in sorted((folder / "parts").glob("part-*.parquet")):
+                yield from pq.ParquetFile(part).iter_batches(batch_size=ROW_BATCH)
+        finally:
+            remove_folder(folder)
+
+    def _range_sorted(self, sql: str, order_by: str, target: Path) -> None:
+        """``sql`` sorted into range partitions (in parallel on a cluster), written as Parquet parts to ``target``."""
         # A global sort first samples its input to find the range boundaries, then reads it again: persisted,
         # the rows are computed once for both passes.
         rows = self.session.sql(sql).persist(StorageLevel.MEMORY_AND_DISK)
         view = self._view(rows)
         try:
-            self.session.sql(f"SELECT * FROM {view} ORDER BY {order_by}").write.mode("overwrite").parquet(
-                str(folder / "parts")
-            )
-            # Range partitions are numbered in sort order, and so are the part files named after them.
-            for part in sorted((folder / "parts").glob("part-*.parquet")):
-                yield from pq.ParquetFile(part).iter_batches(batch_size=ROW_BATCH)
+            self.session.sql(f"SELECT * FROM {view} ORDER BY {order_by}").write.mode("overwrite").parquet(str(target))
         finally:
             self._drop(view)
             rows.unpersist()
-            remove_folder(folder)
 
     def close(self) -> None:
         try:
