@@ -24,14 +24,15 @@ if TYPE_CHECKING:
 AsJson = Annotated[bool, typer.Option("--json", help="print JSON instead of tables")]
 
 _FLAG_COLUMNS = [
-    Column("flag"),
+    Column("flag", identifier=True),
     Column("person", identifier=True),
     Column("relative", identifier=True),
     Column("declared", drop_order=2),
-    Column("inferred"),
+    Column("inferred", drop_order=3),
     Column("kinship", justify="right"),
     Column("detail", drop_order=1),
 ]
+"""A flag is a code and is never wrapped; on a narrow terminal the relationships give way before the kinship."""
 _PAIR_COLUMNS = [
     Column("person", identifier=True),
     Column("relative", identifier=True),
