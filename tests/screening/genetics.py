@@ -22,6 +22,10 @@ from genomdb.demo import DemoCohort, generate_demo
 from genomdb.demo.load import load_demo
 from genomdb.harmonize.run import harmonize
 from genomdb.instance import Instance, init_instance
+from genomdb.screening.kinship import read_genotypes
+from genomdb.screening.plink import write_bed
+from genomdb.screening.prs import PrsResult, used_variants
+from genomdb.variants.records import CohortSample
 from genomdb.variants.store import VariantStore, connect_duckdb
 from tests.conftest import IN_CI
 
@@ -52,6 +56,27 @@ def read_table(path: Path) -> list[dict[str, str]]:
     with path.open(encoding="ascii") as handle:
         lines = [line.lstrip("#") for line in handle]
     return list(csv.DictReader(lines, delimiter="\t"))
+
+
+def plink2_scores(
+    store: VariantStore, samples: Sequence[CohortSample], result: PrsResult, out: Path
+) -> dict[str, float]:
+    """``plink2 --score … no-mean-imputation`` on a .bed of the variants a genomdb score used, with the same effect
+    alleles and weights: score sums by sample key (missing genotypes count 0 on both sides)."""
+    matrix = read_genotypes(store, samples, used_variants(result.matches))
+    write_bed(matrix, out / "scored")
+    used = [m for m in result.matches if m.used]
+    lines = ["ID\tALLELE\tWEIGHT"]
+    for variant_id, match in zip(matrix.site_ids(), used, strict=True):
+        _, _, ref, alt = variant_id.split(":")
+        lines.append(f"{variant_id}\t{alt if match.effect_is_alt else ref}\t{match.variant.effect_weight!r}")
+    (out / "weights.tsv").write_text("\n".join(lines) + "\n")
+    run_plink2(
+        "--bfile", str(out / "scored"),
+        "--score", str(out / "weights.tsv"), "1", "2", "3", "header", "cols=+scoresums", "no-mean-imputation",
+        "--out", str(out / "scored"),
+    )  # fmt: skip
+    return {row["IID"]: float(row["SCORE1_SUM"]) for row in read_table(out / "scored.sscore")}
 
 
 def scoring_file_text(

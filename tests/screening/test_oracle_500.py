@@ -16,14 +16,15 @@ import pytest
 
 from genomdb.demo import generate_demo
 from genomdb.instance import Instance
-from genomdb.screening.kinship import KinshipPolicy, common_snv_genotypes, degrees, king_robust, read_genotypes
+from genomdb.screening.kinship import KinshipPolicy, common_snv_genotypes, degrees, king_robust
 from genomdb.screening.pgs import read_scoring_file
 from genomdb.screening.plink import write_bed
-from genomdb.screening.prs import PrsPolicy, score_cohort, used_variants
+from genomdb.screening.prs import PrsPolicy, score_cohort
 from genomdb.screening.relatedness import assessed_samples, declared_relationships, person_pairs
 from genomdb.variants.store import VariantStore
 from tests.screening.genetics import (
     harmonised_instance,
+    plink2_scores,
     random_weights,
     read_table,
     run_plink2,
@@ -111,20 +112,7 @@ def test_every_score_of_500_persons_equals_plink2(instance_500: Instance, tmp_pa
     assert result.withheld is None and len(result.scores) == len(samples) >= N_PERSONS
     assert sum(s.n_missing_genotypes for s in result.scores) > 0
 
-    matrix = read_genotypes(store, samples, used_variants(result.matches))
-    write_bed(matrix, tmp_path / "scored")
-    used = [m for m in result.matches if m.used]
-    weights = ["ID\tALLELE\tWEIGHT"]
-    for variant_id, match in zip(matrix.site_ids(), used, strict=True):
-        _, _, ref, alt = variant_id.split(":")
-        weights.append(f"{variant_id}\t{alt if match.effect_is_alt else ref}\t{match.variant.effect_weight!r}")
-    (tmp_path / "weights.tsv").write_text("\n".join(weights) + "\n")
-    run_plink2(
-        "--bfile", str(tmp_path / "scored"),
-        "--score", str(tmp_path / "weights.tsv"), "1", "2", "3", "header", "cols=+scoresums", "no-mean-imputation",
-        "--out", str(tmp_path / "scored"),
-    )  # fmt: skip
-    peer = {row["IID"]: float(row["SCORE1_SUM"]) for row in read_table(tmp_path / "scored.sscore")}
+    peer = plink2_scores(store, samples, result, tmp_path)
     assert len(peer) == len(result.scores)
     differences = [abs(s.score - peer[s.sample.sample_key]) for s in result.scores]
     assert max(differences) <= 1e-6

@@ -12,20 +12,17 @@ import pytest
 
 from genomdb.errors import InvalidInput
 from genomdb.instance import Instance
-from genomdb.screening.kinship import read_genotypes
 from genomdb.screening.pgs import ScoringVariant, read_scoring_file
-from genomdb.screening.plink import write_bed
-from genomdb.screening.prs import PrsPolicy, match_variant, percentiles, score_cohort, used_variants
+from genomdb.screening.prs import PrsPolicy, match_variant, percentiles, score_cohort
 from genomdb.screening.relatedness import assessed_samples
 from genomdb.variants.store import VariantStore
 from tests.screening.genetics import (
     complement,
     demo_cohort,
     harmonised_instance,
+    plink2_scores,
     random_weights,
-    read_table,
     run_genomdb,
-    run_plink2,
     scoring_file_text,
     snv_keys,
 )
@@ -69,20 +66,7 @@ def test_every_person_scores_as_plink2(cohort_instance: Instance, tmp_path: Path
     assert len(result.scores) == len(samples)
     assert sum(s.n_missing_genotypes for s in result.scores) > 0  # missing genotypes are exercised
 
-    matrix = read_genotypes(store, samples, used_variants(result.matches))
-    write_bed(matrix, tmp_path / "scored")
-    used = [m for m in result.matches if m.used]
-    lines = ["ID\tALLELE\tWEIGHT"]
-    for variant_id, match in zip(matrix.site_ids(), used, strict=True):
-        _, _, ref, alt = variant_id.split(":")
-        lines.append(f"{variant_id}\t{alt if match.effect_is_alt else ref}\t{match.variant.effect_weight!r}")
-    (tmp_path / "weights.tsv").write_text("\n".join(lines) + "\n")
-    run_plink2(
-        "--bfile", str(tmp_path / "scored"),
-        "--score", str(tmp_path / "weights.tsv"), "1", "2", "3", "header", "cols=+scoresums", "no-mean-imputation",
-        "--out", str(tmp_path / "scored"),
-    )  # fmt: skip
-    peer = {row["IID"]: float(row["SCORE1_SUM"]) for row in read_table(tmp_path / "scored.sscore")}
+    peer = plink2_scores(store, samples, result, tmp_path)
     assert len(peer) == len(result.scores)
     for score in result.scores:
         assert abs(score.score - peer[score.sample.sample_key]) <= 1e-6, score.sample.sample_key

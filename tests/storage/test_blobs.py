@@ -10,7 +10,7 @@ from genomdb.errors import IntegrityError, NotFound
 from genomdb.ingest.submit import _commit_blobs, submit_manifest
 from genomdb.instance import Instance, init_instance
 from genomdb.model.catalog import SearchFilters
-from genomdb.storage.checksums import fsync_file
+from genomdb.storage.checksums import fsync_path
 from tests.ingest.submission_kit import make_kit
 
 
@@ -38,7 +38,7 @@ def test_commits_of_one_submission_run_together(instance: Instance, tmp_path: Pa
             source = tmp_path / f"f{i}.bin"
             source.write_bytes(content)
             blob = instance.blobs.stage(source, workspace, name=source.name, durable=False)
-            fsync_file(blob.path)
+            fsync_path(blob.path)
             staged.append(blob)
         _commit_blobs(instance.blobs, staged)
     assert {blob.sha256 for blob in staged} == {hashlib.sha256(c).hexdigest() for c in contents}

@@ -42,7 +42,7 @@ from genomdb.privacy import control_characters, redact, redact_value
 from genomdb.pseudonyms import PersonIdentity
 from genomdb.refdata import KNOWN_BUILDS
 from genomdb.storage.blobs import BlobStore, LocalBlobStore, StagedBlob
-from genomdb.storage.checksums import fsync_file
+from genomdb.storage.checksums import fsync_path
 from genomdb.storage.uploads import create_upload_area
 from genomdb.worker_pool import worker_pool
 
@@ -377,7 +377,7 @@ def _stage_and_validate(job: _FileJob, blobs: BlobStore, workspace: Path) -> _Ch
             if beside.is_file():
                 Path(f"{blob.path}{suffix}").symlink_to(beside)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync") as syncer:
-            synced = syncer.submit(fsync_file, blob.path)
+            synced = syncer.submit(fsync_path, blob.path)
             report = validate_file(blob.path, job.expectation, work_dir=workspace)
             synced.result()
     index = None

@@ -161,8 +161,13 @@ def read_genotypes(
         rest = np.setdiff1d(np.arange(n_sites), site_index)
         if rest.size:
             dosages[:, rest] = read_store_genotypes(store, ordered, sites.take(pa.array(rest))).dosages
+    return _matrix(ordered, sites, dosages)
+
+
+def _matrix(samples: Sequence[CohortSample], sites: Any, dosages: DosageMatrix) -> GenotypeMatrix:
+    """The matrix of ``samples`` (rows) at the sites of an Arrow table with chrom, pos (1-based), ref and alt."""
     return GenotypeMatrix(
-        samples=tuple(ordered),
+        samples=tuple(samples),
         chrom=tuple(sites["chrom"].to_pylist()),
         pos=np.asarray(sites["pos"].to_numpy(zero_copy_only=False), dtype=np.int64),
         ref=tuple(sites["ref"].to_pylist()),
@@ -226,14 +231,7 @@ def read_store_genotypes(
             dosages[called["sample_index"], called["site_index"]] = called["dosage"].astype(np.int8)
     finally:
         con.close()
-    return GenotypeMatrix(
-        samples=tuple(ordered),
-        chrom=tuple(sites["chrom"].to_pylist()),
-        pos=np.asarray(sites["pos"].to_numpy(zero_copy_only=False), dtype=np.int64),
-        ref=tuple(sites["ref"].to_pylist()),
-        alt=tuple(sites["alt"].to_pylist()),
-        dosages=dosages,
-    )
+    return _matrix(ordered, sites, dosages)
 
 
 def _mark_covered(

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 from urllib.parse import unquote, urlparse
 
 from genomdb.errors import IntegrityError, NotFound, Unavailable
-from genomdb.storage.checksums import copy_with_checksums
+from genomdb.storage.checksums import copy_with_checksums, fsync_path
 from genomdb.storage.envelope import ArchiveKeys, decrypt_stream, encrypt_stream
 
 if TYPE_CHECKING:
@@ -93,14 +93,6 @@ class BlobStore(Protocol):
     def gc(self, registered: set[str], *, grace_seconds: float) -> GcReport: ...
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 class StagingArea:
     """The local staging every blob store shares: a private folder per submission, files copied in with checksums."""
 
@@ -119,7 +111,7 @@ class StagingArea:
 
     def stage(self, source: Path, workspace: Path, *, name: str, durable: bool = True) -> StagedBlob:
         """Copy a file into the workspace with its checksums; fsynced unless ``durable`` is off, in which case
-        the caller fsyncs it (:func:`~genomdb.storage.checksums.fsync_file`) before committing it."""
+        the caller fsyncs it (:func:`~genomdb.storage.checksums.fsync_path`) before committing it."""
         target = workspace / f"{uuid.uuid4().hex[:8]}-{Path(name).name}"
         sha256, md5, size = copy_with_checksums(source, target, durable=durable)
         return StagedBlob(path=target, sha256=sha256, md5=md5, size=size)
@@ -169,7 +161,7 @@ class LocalBlobStore(StagingArea):
         if progress is not None:
             progress(staged.size)  # the bytes were written when staged; the rename below makes them visible
         staged.path.replace(final)
-        _fsync_dir(final.parent)
+        fsync_path(final.parent)
         return True
 
     def put_file(self, path: Path, *, sha256: str, size: int, progress: ProgressCallback | None = None) -> bool:
@@ -189,7 +181,7 @@ class LocalBlobStore(StagingArea):
         except BaseException:
             Path(temp_name).unlink(missing_ok=True)
             raise
-        _fsync_dir(final.parent)
+        fsync_path(final.parent)
         return True
 
     def exists(self, sha256: str) -> bool:

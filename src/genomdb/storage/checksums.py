@@ -31,7 +31,7 @@ def copy_with_checksums(
     """Copy ``src`` to ``dst`` (created or truncated, then fsynced) and return the (sha256, md5, size) of the
     bytes written, from a single read of the source. Renaming ``dst`` into place is the caller's step.
 
-    With ``durable`` off the copy is not fsynced: the caller must :func:`fsync_file` it before renaming it into
+    With ``durable`` off the copy is not fsynced: the caller must :func:`fsync_path` it before renaming it into
     place (so that it can overlap the wait for the disk with other work)."""
     sha256 = hashlib.sha256()
     md5 = hashlib.md5(usedforsecurity=False)
@@ -52,8 +52,8 @@ def copy_with_checksums(
     return sha256.hexdigest(), md5.hexdigest(), size
 
 
-def fsync_file(path: Path) -> None:
-    """Wait until a file's data is on disk (any descriptor of the file flushes it)."""
+def fsync_path(path: Path) -> None:
+    """Wait until a file's data, or a folder's entries, are on disk (any descriptor of it flushes it)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
