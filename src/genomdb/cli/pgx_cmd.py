@@ -149,32 +149,16 @@ def run(
         raise InvalidInput(
             "nothing to run", [Problem("pgx run", "no sample chosen", expected="KEY… or --all", found="neither")]
         )
-    bar = RichProgress("steps")
-    reported = {"done": 0, "total": -1}
-
-    def progress(done: int, total: int) -> None:
-        if total != reported["total"]:
-            if reported["total"] >= 0:
-                bar.end()
-            bar.begin("calling PGx", total)
-            reported.update(done=0, total=total)
-        bar.advance(done - reported["done"])
-        reported["done"] = done
-
     with state.open() as instance:
         operating(instance, as_user, "pgx run")
-        try:
-            summary = run_pgx(
-                instance,
-                keys=None if run_all else keys,
-                min_block_gq=min_block_gq,
-                progress=progress,
-                workers=workers or os.cpu_count() or 1,
-                redo=redo,
-            )
-        finally:
-            if reported["total"] >= 0:
-                bar.end()
+        summary = run_pgx(
+            instance,
+            keys=None if run_all else keys,
+            min_block_gq=min_block_gq,
+            progress=RichProgress("steps"),
+            workers=workers or os.cpu_count() or 1,
+            redo=redo,
+        )
     console.print(
         f"[green]✓[/] PGx data {summary.data_version}: {summary.n_samples} sample(s), {summary.n_called} called, "
         f"{summary.n_unchanged} unchanged; callable blocks changed a call for {summary.n_differing}"

@@ -9,10 +9,11 @@ from pathlib import Path
 
 from genomdb.access.users import resolve_actor
 from genomdb.demo.users import clinician_name
+from genomdb.ingest.progress import ProgressSink
 from genomdb.instance import Instance
 from genomdb.pgx.html_report import report_document
 from genomdb.pgx.repository import every_result
-from genomdb.pgx.runs import PgxRunSummary, Progress, pgx_report, run_pgx
+from genomdb.pgx.runs import PgxRunSummary, pgx_report, run_pgx
 from genomdb.variants.cohort import frequency_cohort
 
 EXAMPLE_DEPARTMENT = "RH-KG"
@@ -31,7 +32,7 @@ class DemoPgxOutcome:
 
 
 def run_demo_pgx(
-    instance: Instance, out_dir: Path, *, progress: Progress | None = None, workers: int | None = None
+    instance: Instance, out_dir: Path, *, progress: ProgressSink | None = None, workers: int | None = None
 ) -> DemoPgxOutcome:
     """Run PGx over every harmonised sample, count CYP2C19 diplotypes, and write one example HTML report of a
     department's person, read through the access policy as that department's demo clinician (audited)."""

@@ -11,7 +11,7 @@ data: it goes through the access policy and every decision is audited.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any, Literal
 from genomdb.access.policy import Policy
 from genomdb.access.records import Action, Actor, Role
 from genomdb.errors import Forbidden, NotFound
+from genomdb.ingest.progress import ProgressSink, SilentProgress
 from genomdb.instance import Instance
 from genomdb.model.catalog import SampleFacts
 from genomdb.pgx.calling import PgxCaller
@@ -35,8 +36,6 @@ from genomdb.worker_pool import worker_pool
 CHUNK = 200
 PARALLEL_FROM = 300
 """Fewer samples than this are called in the calling process: starting workers would cost more than it saves."""
-Progress = Callable[[int, int], None]
-"""Called as ``progress(samples done, samples to do)``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +104,7 @@ def run_pgx(
     *,
     keys: Sequence[str] | None = None,
     min_block_gq: int = DEFAULT_MIN_BLOCK_GQ,
-    progress: Progress | None = None,
+    progress: ProgressSink | None = None,
     workers: int = 1,
     redo: bool = False,
 ) -> PgxRunSummary:
@@ -124,17 +123,18 @@ def run_pgx(
     store = VariantStore.of(instance)
     size = max(10, min(CHUNK, -(-len(todo) // max(1, workers * 4))))
     chunks = [todo[start : start + size] for start in range(0, len(todo), size)]
-    n_done = n_differing = 0
+    n_differing = 0
+    sink = progress or SilentProgress()
 
     def save(results: list[tuple[int, dict[str, Any], bool]]) -> None:
-        nonlocal n_done, n_differing
+        nonlocal n_differing
         save_results(
             instance.db, version, [(sample_id, digests[sample_id], report) for sample_id, report, _ in results]
         )
         n_differing += sum(differs for *_, differs in results)
-        n_done += len(results)
-        if progress is not None:
-            progress(n_done, len(todo))
+        sink.advance(len(results))
+
+    sink.begin("calling PGx", len(todo))
 
     if workers <= 1 or len(todo) < PARALLEL_FROM:
         caller = PgxCaller.load(data_dir) if chunks else None
@@ -150,6 +150,7 @@ def run_pgx(
             ]
             for future in as_completed(futures):
                 save(future.result())
+    sink.end()
     return PgxRunSummary(version, len(samples), len(todo), len(samples) - len(todo), n_differing)
 
 
