@@ -89,21 +89,7 @@ class RunOut(BaseModel):
 
     @classmethod
     def of(cls, run: ScreeningRun) -> RunOut:
-        return cls(
-            run_id=run.run_id,
-            programme=run.programme,
-            policy_version=run.policy_version,
-            as_of=run.as_of,
-            cohort=list(run.cohort),
-            release_id=run.release_id,
-            classification_versions=run.classification_versions,
-            flagged_variants=run.flagged_variants,
-            n_samples=run.n_samples,
-            n_reported=run.n_reported,
-            n_flagged=run.n_flagged,
-            created_by=run.created_by,
-            created_at=run.created_at,
-        )
+        return cls.model_validate(run, from_attributes=True)
 
 
 class RunsOut(BaseModel):
@@ -188,20 +174,7 @@ class RelativeOut(BaseModel):
 
     @classmethod
     def of(cls, entry: RelativeEntry) -> RelativeOut:
-        return cls(
-            entry_id=entry.entry_id,
-            programme=entry.programme,
-            index_pseudonym=entry.index_pseudonym,
-            relative_pseudonym=entry.relative_pseudonym,
-            gene=entry.gene,
-            variant_keys=list(entry.variant_keys),
-            relation=entry.relation,
-            degree=entry.degree,
-            genome_status=entry.genome_status,
-            status=entry.status,
-            result=entry.result,
-            history=[StatusOut(status=h.status, at=h.at, by=h.by, result=h.result) for h in entry.history],
-        )
+        return cls.model_validate(entry, from_attributes=True)
 
 
 class YieldOut(BaseModel):
@@ -212,12 +185,7 @@ class YieldOut(BaseModel):
 
     @classmethod
     def of(cls, found: CascadeYield) -> YieldOut:
-        return cls(
-            index_pseudonym=found.index_pseudonym,
-            n_relatives=found.n_relatives,
-            n_known=found.n_known,
-            n_carriers=found.n_carriers,
-        )
+        return cls.model_validate(found, from_attributes=True)
 
 
 class CascadeOut(BaseModel):
@@ -247,15 +215,7 @@ class BacklogOut(BaseModel):
 
     @classmethod
     def of(cls, backlog: Backlog) -> BacklogOut:
-        return cls(
-            programme=backlog.programme,
-            region=backlog.region,
-            monthly_capacity=backlog.monthly_capacity,
-            n_queued=backlog.n_queued,
-            n_relatives_queued=backlog.n_relatives_queued,
-            n_released_this_month=backlog.n_released_this_month,
-            months_to_clear=backlog.months_to_clear,
-        )
+        return cls.model_validate(backlog, from_attributes=True)
 
 
 class BacklogsOut(BaseModel):
