@@ -150,31 +150,17 @@ def plan_release(
 ) -> tuple[list[Referral], list[Backlog]]:
     """What this month's remaining capacity releases per region, and the backlog each region keeps."""
     month = month_of(now)
-    limit = {c.region: c.monthly_capacity for c in capacities if c.programme == policy.programme}
-    used: dict[str, int] = defaultdict(int)
-    for referral in referrals:
-        if referral.programme == policy.programme and referral.month == month:
-            used[referral.region] += 1
+    limit, used = _limits_and_use(policy, capacities, referrals, month)
     released: list[Referral] = []
-    backlogs = []
+    after = []
     for region in sorted(set(queue) | set(limit)):
         items = queue.get(region, [])
-        room = max(0, limit.get(region, 0) - used[region])
-        chosen = items[:room]
+        chosen = items[: max(0, limit.get(region, 0) - used[region])]
         released.extend(
             Referral(policy.programme, q.pseudonym, region, q.finding.gene, run_id, month, now) for q in chosen
         )
-        backlogs.append(
-            Backlog(
-                policy.programme,
-                region,
-                limit.get(region),
-                len(items) - len(chosen),
-                used[region] + len(chosen),
-                sum(1 for q in items[len(chosen) :] if q.relative is not None),
-            )
-        )
-    return released, backlogs
+        after.append(_backlog(policy, region, limit, items[len(chosen) :], used[region] + len(chosen)))
+    return released, after
 
 
 def backlogs(
@@ -186,20 +172,27 @@ def backlogs(
     now: dt.datetime,
 ) -> list[Backlog]:
     """Each region's backlog and capacity for the projection, without releasing anything."""
-    month = month_of(now)
+    limit, used = _limits_and_use(policy, capacities, referrals, month_of(now))
+    return [
+        _backlog(policy, region, limit, queue.get(region, []), used[region])
+        for region in sorted(set(queue) | set(limit))
+    ]
+
+
+def _limits_and_use(
+    policy: ProgrammePolicy, capacities: Sequence[Capacity], referrals: Sequence[Referral], month: str
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Each region's monthly capacity for the programme, and the referrals already released this month."""
     limit = {c.region: c.monthly_capacity for c in capacities if c.programme == policy.programme}
     used: dict[str, int] = defaultdict(int)
     for referral in referrals:
         if referral.programme == policy.programme and referral.month == month:
             used[referral.region] += 1
-    return [
-        Backlog(
-            policy.programme,
-            region,
-            limit.get(region),
-            len(queue.get(region, [])),
-            used[region],
-            sum(1 for q in queue.get(region, []) if q.relative is not None),
-        )
-        for region in sorted(set(queue) | set(limit))
-    ]
+    return limit, used
+
+
+def _backlog(
+    policy: ProgrammePolicy, region: str, limit: dict[str, int], waiting: Sequence[QueuedReferral], used: int
+) -> Backlog:
+    relatives = sum(1 for q in waiting if q.relative is not None)
+    return Backlog(policy.programme, region, limit.get(region), len(waiting), used, relatives)
