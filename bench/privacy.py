@@ -834,7 +834,7 @@ def sweep(
     The served run measures one draw; the mean over many says what a distribution gives, the spread how lucky one
     instance's key can be. Also prints what the public loses: the allele count at which half and 95% of variants are
     shown (for scale: at 60,000 genomes an AC of 100 is an allele frequency of 0.083%)."""
-    from genomdb.frequency.disclosure import _logistic_floors
+    from genomdb.frequency.disclosure import Tier, policies_with_public_floors
 
     progress(f"simulating {size.members + 2 * size.targets + size.panel:,} individuals over {size.regions} regions")
     cohort = simulate(size, seed)
@@ -846,7 +846,7 @@ def sweep(
     rng = np.random.default_rng(seed)
     rows: list[dict[str, Any]] = []
     for center, scale, high in grid:
-        distribution = _logistic_floors(10, high, center, scale)
+        distribution = policies_with_public_floors(center, scale, high)[Tier.PUBLIC].floor_distribution()
         floors = np.asarray([f for f, _ in distribution])
         weights = np.asarray([w for _, w in distribution])
         rule = Rule(f"logistic {center:g}/{scale:g}, 10–{high}", tuple(floors.tolist()), tuple(weights.tolist()))
