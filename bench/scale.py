@@ -29,6 +29,7 @@ import argparse
 import json
 import math
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -131,11 +132,12 @@ def step(
     return wall, peak, json.loads(output.strip().splitlines()[-1])
 
 
-def bcftools_view(files: list[Path], processes: int) -> tuple[float, float]:
+def bcftools_view(files: list[Path], processes: int) -> tuple[float, float, float]:
     """``bcftools view -Ou`` of every file to /dev/null, ``processes`` at a time (xargs -P): the parse floor."""
     listing = "\n".join(str(p) for p in files) + "\n"
     script = f"xargs -P {processes} -I{{}} bcftools view -Ou -o /dev/null {{}}"
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen(["bash", "-c", script], stdin=subprocess.PIPE, text=True, start_new_session=True)
     assert process.stdin is not None
     process.stdin.write(listing)
@@ -146,7 +148,9 @@ def bcftools_view(files: list[Path], processes: int) -> tuple[float, float]:
         time.sleep(0.05)
     if process.returncode != 0:
         raise SystemExit("bcftools view failed")
-    return time.perf_counter() - started, peak
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # bash waited for xargs, xargs for every bcftools
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return time.perf_counter() - started, peak, cpu
 
 
 def _release_files(path: str) -> dict[str, str]:
@@ -178,17 +182,19 @@ def measure(individuals: int, args: argparse.Namespace, save: Any) -> dict[str, 
         h_wall, h_peak, harmonised = json.loads(saved.read_text())
         result["harmonize_reused_from_earlier_run"] = True
     else:
-        h_wall, h_peak, harmonised = step("harmonize", str(work / "home"))
+        h_cpu: list[float] = []
+        h_wall, h_peak, harmonised = step("harmonize", str(work / "home"), cpu=h_cpu)
+        harmonised["cpu"] = h_cpu[-1] if h_cpu else None
         shutil.rmtree(work / "harmonized", ignore_errors=True)
         shutil.copytree(work / "home", work / "harmonized" / "home", symlinks=True)
         saved.write_text(json.dumps([h_wall, h_peak, harmonised]))
     result["batch"] = {"calls": harmonised["calls"], "blocks": harmonised["blocks"]}
-    record("harmonize", harmonised["seconds"], h_wall, h_peak)
+    record("harmonize", harmonised["seconds"], h_wall, h_peak, [harmonised["cpu"]] if harmonised.get("cpu") else None)
 
     cores = os.cpu_count() or 1
     for processes in sorted({1, cores}):
-        seconds, peak = bcftools_view(files, processes)
-        record(f"bcftools_view_{processes}", seconds, seconds, peak)
+        seconds, peak, view_cpu = bcftools_view(files, processes)
+        record(f"bcftools_view_{processes}", seconds, seconds, peak, [view_cpu])
     releases: dict[str, str] = {}
     for engine in args.engines:
         home = work / f"home-{engine}"
@@ -269,6 +275,13 @@ def report(result: dict[str, Any]) -> None:
         print(f"harmonise + release (DuckDB, all cores) / bcftools view -Ou (all cores): {ours / view_n:.2f}x")
     if view_1:
         print(f"  (flattering: the same over bcftools view -Ou on 1 process: {ours / view_1:.2f}x)")
+    cpu_ours = [steps[n].get("cpu") for n in ("harmonize", "release_duckdb") if n in steps]
+    cpu_view = steps.get("bcftools_view_1", {}).get("cpu")
+    if cpu_view and cpu_ours and all(cpu_ours):
+        print(
+            f"  CPU seconds (process trees): harmonise + release {sum(cpu_ours):.1f} / bcftools view -Ou "
+            f"{cpu_view:.1f} = {sum(cpu_ours) / cpu_view:.2f}x (steadier than wall time under load)"
+        )
     peer = wall("bcftools_merge_fill_tags")
     if peer:
         bound = "at most " if result.get("peer_stopped") else ""

@@ -26,7 +26,7 @@ def harmonize(
     min_gq: Annotated[int, typer.Option("--min-gq", help="genotype quality a call needs")] = 20,
     min_dp: Annotated[int, typer.Option("--min-dp", help="read depth a call needs")] = 10,
     min_ab: Annotated[float, typer.Option("--min-ab", help="allele balance a heterozygous call needs")] = 0.2,
-    workers: Annotated[int, typer.Option(help="processes normalising files (0: one per core)")] = 0,
+    workers: Annotated[int, typer.Option(help="threads reading and normalising files (0: one per core)")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="print the outcome as JSON")] = False,
     as_user: AsUser = None,
 ) -> None:

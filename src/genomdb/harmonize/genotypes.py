@@ -2,8 +2,8 @@
 
 The tables built here, one row per sample × normalised record:
 
-- ``records``: what ``bcftools query`` printed (see :mod:`genomdb.harmonize.normalize`), with the sample version
-  id in place of the VCF sample name;
+- ``records``: the normalised records (:mod:`genomdb.harmonize.vcftext`; file by file, what ``bcftools query``
+  printed, :mod:`genomdb.harmonize.normalize`), with the sample version id in place of the VCF sample name;
 - ``parsed`` (a view): genotype counts as written (``alt_raw`` copies of the record's ALT, ``called_raw``
   called alleles), the record's kind and the genotype filters that do not depend on sex;
 - ``genotypes``: the same with the sex used for ploidy applied: hemizygous recoding on chrX outside the
@@ -108,7 +108,7 @@ def autosome_sql(chrom: str) -> str:
 
 
 def create_records(con: duckdb.DuckDBPyConnection, tsv_files: Sequence[Path]) -> None:
-    """Load the records of ``tsv_files`` into ``records``, joined with ``chunk_samples`` (tsv, sample_name, …)."""
+    """Load the records of ``tsv_files`` into ``records``, joined with ``chunk_samples`` (source, sample_name, …)."""
     columns = "{" + ", ".join(f"{sql_text(k)}: {sql_text(v)}" for k, v in RECORD_COLUMNS.items()) + "}"
     source = (
         f"read_csv({sql_list([str(p) for p in tsv_files])}, delim = '\\t', header = false, quote = '', "
@@ -124,7 +124,7 @@ def create_records(con: duckdb.DuckDBPyConnection, tsv_files: Sequence[Path]) ->
                TRY_CAST(r.gq AS INTEGER) AS gq, TRY_CAST(r.dp AS INTEGER) AS dp,
                TRY_CAST(r.min_dp AS INTEGER) AS min_dp, r.ad
         FROM {source} AS r
-        JOIN chunk_samples AS s ON s.tsv = r.filename AND s.sample_name = r.sample_name
+        JOIN chunk_samples AS s ON s.source = r.filename AND s.sample_name = r.sample_name
         """
     )
 

@@ -75,12 +75,12 @@ def local_plaintext(blobs: BlobStore, sha256: str, work_dir: Path) -> Iterator[P
         copy.unlink(missing_ok=True)
 
 
-def _reference_lengths(fasta: Path) -> dict[str, int]:
+def reference_lengths(fasta: Path) -> dict[str, int]:
     with pysam.FastaFile(str(fasta)) as reference:
         return dict(zip(reference.references, reference.lengths, strict=True))
 
 
-def _header_problems(
+def header_problems(
     task: NormalizeTask, header: pysam.VariantHeader, reference: dict[str, int]
 ) -> tuple[list[Problem], set[str]]:
     """Contigs and samples of a file against the reference and the catalog; also the FORMAT tags it defines."""
@@ -159,7 +159,7 @@ def normalize_call_file(task: NormalizeTask) -> NormalizedFile:
                 header = variants.header.copy()
         except (OSError, ValueError) as exc:
             return NormalizedFile(task.index, None, (Problem(task.display_name, f"cannot read the VCF: {exc}"),))
-        problems, formats = _header_problems(task, header, _reference_lengths(task.reference_fasta))
+        problems, formats = header_problems(task, header, reference_lengths(task.reference_fasta))
         if problems:
             return NormalizedFile(task.index, None, tuple(problems))
         try:

@@ -2,9 +2,10 @@
 
 1. ask the catalog for current sample versions with a VCF/gVCF that no batch holds yet (or those of the named
    analyses); check their analyses are on GRCh38;
-2. normalise the files on several cores (:mod:`genomdb.harmonize.normalize`), each into tab-separated records;
-3. in chunks of files, load the records into DuckDB and derive genotypes, genetic sex, calls, callable blocks and
-   sample QC with SQL; stage the calls and blocks as Parquet;
+2. in chunks of files, read the records with DuckDB and normalise the chunk's distinct alleles once with bcftools
+   (:mod:`genomdb.harmonize.vcftext`; file by file, :mod:`genomdb.harmonize.normalize`, when bcftools refuses the
+   chunk's sites), then derive genotypes, genetic sex, calls, callable blocks and sample QC with SQL on all cores;
+   stage the calls and blocks as Parquet;
 4. if any file had a problem, raise with every problem found and leave store and catalog unchanged; otherwise
    sort and write the batch, move it into place and register it in one catalog transaction.
 """
@@ -15,11 +16,12 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from concurrent.futures import as_completed
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pysam
 
 from genomdb.errors import InvalidInput, Problem
 from genomdb.harmonize.blocks import create_blocks
@@ -31,23 +33,33 @@ from genomdb.harmonize.genotypes import (
     create_records,
     sql_text,
 )
-from genomdb.harmonize.normalize import NormalizedFile, NormalizeTask, normalize_call_file
+from genomdb.harmonize.normalize import (
+    NormalizeTask,
+    header_problems,
+    local_plaintext,
+    normalize_call_file,
+    reference_lengths,
+)
 from genomdb.harmonize.qc import QcThresholds, create_sample_sex, sample_qc
+from genomdb.harmonize.vcftext import (
+    CallText,
+    SitesRefused,
+    as_text,
+    create_records_from_text,
+    header_line_count,
+)
 from genomdb.ingest.progress import ProgressSink, SilentProgress
+from genomdb.ingest.validators.alignments import quiet_htslib
 from genomdb.instance import Instance
 from genomdb.variants import layout
 from genomdb.variants import repository as variant_repository
 from genomdb.variants.records import CallFile, HarmonisedSample, SampleQc
 from genomdb.variants.store import BatchWriter, VariantStore, connect_duckdb
-from genomdb.worker_pool import worker_pool
 
 CANONICAL_BUILD = "GRCh38"
-PARALLEL_FROM_FILES = 4
-CHUNK_MAX_FILES = 64
+CHUNK_MAX_FILES = 128
 CHUNK_MAX_BYTES = 512 << 20
-"""A chunk of normalised files is processed by DuckDB together; these bound its size (compressed input)."""
-
-Normalized = tuple[NormalizeTask, NormalizedFile]
+"""A chunk of files is read and normalised by DuckDB and bcftools together; these bound its size (compressed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,42 +124,59 @@ def _tasks(
     return tasks, samples, sizes
 
 
-def _normalized(tasks: Sequence[NormalizeTask], workers: int) -> Iterator[Normalized]:
-    """Normalise every task, on several processes when there are enough files; results as they complete."""
-    n_workers = min(workers or os.cpu_count() or 1, len(tasks))
-    if n_workers <= 1 or len(tasks) < PARALLEL_FROM_FILES:
-        for task in tasks:
-            yield task, normalize_call_file(task)
-        return
-    # forkserver, not fork: the parent holds threads (DuckDB, progress bars, database pools) a fork would copy
-    with worker_pool(n_workers, preload=["genomdb.harmonize.normalize"]) as pool:
-        futures = {pool.submit(normalize_call_file, task): task for task in tasks}
-        try:
-            for future in as_completed(futures):
-                yield futures[future], future.result()
-        finally:
-            for future in futures:
-                future.cancel()  # when the run stops early, files not started yet are not normalised for nothing
-
-
-def _in_chunks(
-    normalized: Iterator[Normalized], sizes: dict[int, int], problems: list[Problem], progress: ProgressSink
-) -> Iterator[list[Normalized]]:
-    """Group normalised files into chunks for DuckDB; files with problems only add their problems."""
-    chunk: list[Normalized] = []
+def _chunks(tasks: Sequence[NormalizeTask], sizes: dict[int, int], threads: int) -> Iterator[list[NormalizeTask]]:
+    """Tasks in chunks of at most CHUNK_MAX_FILES files and CHUNK_MAX_BYTES of stored input, but never fewer files
+    than threads (a gzip file is read by one thread: whole-genome gVCFs of a few GB each still use every core)."""
+    chunk: list[NormalizeTask] = []
     n_bytes = 0
-    for task, result in normalized:
-        progress.advance(sizes[task.index], note=task.display_name)
-        if result.problems:
-            problems.extend(result.problems)
-            continue
-        chunk.append((task, result))
+    for task in tasks:
+        chunk.append(task)
         n_bytes += sizes[task.index]
-        if len(chunk) >= CHUNK_MAX_FILES or n_bytes >= CHUNK_MAX_BYTES:
+        if len(chunk) >= CHUNK_MAX_FILES or (n_bytes >= CHUNK_MAX_BYTES and len(chunk) >= threads):
             yield chunk
             chunk, n_bytes = [], 0
     if chunk:
         yield chunk
+
+
+def _call_text(task: NormalizeTask, stack: ExitStack, lengths: dict[str, int]) -> tuple[CallText | None, list[Problem]]:
+    """A task's file as DuckDB will read it (kept local until ``stack`` closes), or the problems of its header."""
+    path = stack.enter_context(local_plaintext(task.blobs, task.sha256, task.work_dir))
+    try:
+        with quiet_htslib(), pysam.VariantFile(str(path)) as variants:
+            header = variants.header.copy()
+    except (OSError, ValueError) as exc:
+        return None, [Problem(task.display_name, f"cannot read the VCF: {exc}")]
+    problems, _ = header_problems(task, header, lengths)
+    if problems:
+        return None, problems
+    text = as_text(path, task.work_dir, task.index)
+    if text != path:
+        stack.callback(text.unlink, missing_ok=True)
+    lines, gzipped = header_line_count(text)
+    return CallText(task.index, task.display_name, text, gzipped, lines, tuple(header.samples)), []
+
+
+def _records_file_by_file(
+    con: duckdb.DuckDBPyConnection, tasks: Sequence[NormalizeTask], samples: dict[int, list[CallFile]]
+) -> list[Problem]:
+    """``records`` of ``tasks`` normalised file by file (``bcftools norm`` and ``query`` on each): slower, but a
+    file bcftools refuses is named with bcftools' own reason."""
+    problems: list[Problem] = []
+    tsv_files: list[Path] = []
+    for task in tasks:
+        result = normalize_call_file(task)
+        problems.extend(result.problems)
+        if result.tsv is None:
+            continue
+        tsv_files.append(result.tsv)
+        con.execute("UPDATE chunk_samples SET source = ? WHERE file_index = ?", [str(result.tsv), task.index])
+    try:
+        create_records(con, [p for p in tsv_files if p.stat().st_size])
+    finally:
+        for tsv in tsv_files:
+            tsv.unlink(missing_ok=True)
+    return problems
 
 
 def _missing_blocks(con: duckdb.DuckDBPyConnection, names: dict[int, str]) -> list[Problem]:
@@ -178,8 +207,10 @@ def _missing_blocks(con: duckdb.DuckDBPyConnection, names: dict[int, str]) -> li
 
 def _harmonise_chunk(
     con: duckdb.DuckDBPyConnection,
-    chunk: list[Normalized],
+    tasks: Sequence[NormalizeTask],
     samples: dict[int, list[CallFile]],
+    reference: Path,
+    lengths: dict[str, int],
     writer: BatchWriter,
     number: int,
     filters: GenotypeFilters,
@@ -187,21 +218,33 @@ def _harmonise_chunk(
     *,
     stage: bool,
 ) -> tuple[list[SampleQc], list[Problem]]:
-    """Genotypes, sex, calls, blocks and QC of a chunk of normalised files; calls and blocks are staged unless
+    """Records, genotypes, sex, calls, blocks and QC of a chunk of files; calls and blocks are staged unless
     ``stage`` is off (an earlier problem means no batch will be written) or the chunk has problems itself."""
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE chunk_samples (tsv VARCHAR, sample_name VARCHAR, sample_id BIGINT, "
-        "declared_sex VARCHAR, is_gvcf BOOLEAN, file_index INTEGER)"
-    )
-    rows = [
-        (str(result.tsv), m.submitter_sample_id, m.sample_id, m.declared_sex, m.file_format == "GVCF", task.index)
-        for task, result in chunk
-        for m in samples[task.index]
-    ]
-    con.executemany("INSERT INTO chunk_samples VALUES (?, ?, ?, ?, ?, ?)", rows)
-    tsv_files = [result.tsv for _, result in chunk if result.tsv is not None and result.tsv.stat().st_size]
-    create_records(con, tsv_files)
-    problems = _missing_blocks(con, {task.index: task.display_name for task, _ in chunk})
+    problems: list[Problem] = []
+    with ExitStack() as stack:
+        texts: list[CallText] = []
+        for task in tasks:
+            text, found = _call_text(task, stack, lengths)
+            problems.extend(found)
+            if text is not None:
+                texts.append(text)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE chunk_samples (source VARCHAR, sample_name VARCHAR, sample_id BIGINT, "
+            "declared_sex VARCHAR, is_gvcf BOOLEAN, file_index INTEGER)"
+        )
+        rows = [
+            (str(t.path), m.submitter_sample_id, m.sample_id, m.declared_sex, m.file_format == "GVCF", t.index)
+            for t in texts
+            for m in samples[t.index]
+        ]
+        if rows:
+            con.executemany("INSERT INTO chunk_samples VALUES (?, ?, ?, ?, ?, ?)", rows)
+        try:
+            problems.extend(create_records_from_text(con, texts, reference, writer.work_dir))
+        except SitesRefused:
+            read = {t.index for t in texts}
+            problems.extend(_records_file_by_file(con, [t for t in tasks if t.index in read], samples))
+    problems.extend(_missing_blocks(con, {task.index: task.display_name for task in tasks}))
     create_parsed(con, filters)
     create_sample_sex(con, thresholds)
     create_genotypes(con)
@@ -213,9 +256,6 @@ def _harmonise_chunk(
             con.execute(
                 f"COPY ({query}) TO {sql_text(str(target))} (FORMAT parquet, PARTITION_BY (chrom), COMPRESSION zstd)"
             )
-    for _, result in chunk:
-        if result.tsv is not None:
-            result.tsv.unlink(missing_ok=True)
     return qc, problems
 
 
@@ -256,13 +296,18 @@ def harmonize(
         con = connect_duckdb(threads=n_threads, temp_dir=writer.work_dir / "duckdb.tmp")
         progress.begin(f"harmonising {len(tasks)} file(s)", sum(sizes.values()))
         try:
-            normalized = _normalized(tasks, workers)
-            for number, chunk in enumerate(_in_chunks(normalized, sizes, problems, progress), start=1):
+            contigs = _contig_order(reference)
+            con.execute("CREATE TEMP TABLE contig_order (chrom VARCHAR, rank INTEGER)")
+            con.executemany("INSERT INTO contig_order VALUES (?, ?)", [(c, i) for i, c in enumerate(contigs)])
+            lengths = reference_lengths(reference)
+            for number, chunk in enumerate(_chunks(tasks, sizes, n_threads), start=1):
                 found_qc, found = _harmonise_chunk(
-                    con, chunk, samples, writer, number, filters, thresholds, stage=not problems
+                    con, chunk, samples, reference, lengths, writer, number, filters, thresholds, stage=not problems
                 )
                 qc.extend(found_qc)
                 problems.extend(found)
+                for task in chunk:
+                    progress.advance(sizes[task.index], note=task.display_name)
         finally:
             progress.end()
             con.close()
