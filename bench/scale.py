@@ -33,6 +33,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -93,27 +94,32 @@ def run_tree(
     ``cpu`` receives the CPU seconds (user + system) of the whole process tree, as last sampled for each process
     (a process's final 50 ms can be missed): on a loaded machine they compare engines better than wall time.
     """
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-        env={**os.environ, **(env or {})},
-    )
-    peak = 0.0
-    stopped = False
-    seconds_by_pid: dict[int, float] = {}
-    while process.poll() is None:
-        peak = max(peak, tree_rss_mb(process.pid, seconds_by_pid))
-        if timeout is not None and time.perf_counter() - started > timeout:
-            os.killpg(process.pid, 9)
-            stopped = True
-            break
-        time.sleep(0.05)
-    output, errors = process.communicate()
-    seconds = time.perf_counter() - started
+    # files, not pipes: a step that prints more than a pipe holds (64 kB) would block while this loop only polls
+    with tempfile.TemporaryFile("w+") as out_file, tempfile.TemporaryFile("w+") as err_file:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command,
+            stdout=out_file,
+            stderr=err_file,
+            text=True,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
+        )
+        peak = 0.0
+        stopped = False
+        seconds_by_pid: dict[int, float] = {}
+        while process.poll() is None:
+            peak = max(peak, tree_rss_mb(process.pid, seconds_by_pid))
+            if timeout is not None and time.perf_counter() - started > timeout:
+                os.killpg(process.pid, 9)
+                stopped = True
+                break
+            time.sleep(0.05)
+        process.wait()
+        seconds = time.perf_counter() - started
+        out_file.seek(0)
+        err_file.seek(0)
+        output, errors = out_file.read(), err_file.read()
     if cpu is not None:
         cpu.append(sum(seconds_by_pid.values()))
     if stopped:
