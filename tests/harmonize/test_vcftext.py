@@ -14,6 +14,7 @@ import pysam.bcftools
 import pytest
 
 from genomdb.demo import DemoCohort
+from genomdb.harmonize import vcftext
 from genomdb.harmonize.genotypes import create_records
 from genomdb.harmonize.normalize import OLD_RECORD_TAG, QUERY_EXCLUDE, query_format
 from genomdb.harmonize.vcftext import CallText, create_records_from_text, header_line_count
@@ -177,3 +178,38 @@ def test_ref_mismatch_names_each_file_at_its_first_bad_record(small_reference: S
         ("bad.vcf.gz", f"record {AUTOSOME}:{WINDOW_START + 300}", "REF")
     ]
     assert problems[0].expected.startswith(small_reference.bases(AUTOSOME, WINDOW_START + 300))
+
+
+def test_one_base_refs_are_checked_as_bcftools_checks_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """SNVs and reference blocks are checked against the reference in NumPy, not by bcftools: soft-masked and IUPAC
+    reference bases, lower-case, ``N`` and non-ACGTN REFs, each in a file of its own, must fail exactly where
+    ``bcftools norm --check-ref e`` stops on that file, and pass through to the same records where it does not.
+    The reference is read in windows of 5 bases here, so that windows and FASTA lines cut across each other."""
+    monkeypatch.setattr(vcftext, "REFERENCE_WINDOW", 5)
+    sequence = "ACGTacgtNnRYkmSWBDHVacgt-X" * 3
+    fasta = tmp_path / "masked.fa"
+    fasta.write_text(">chrM\n" + "\n".join(sequence[i : i + 20] for i in range(0, len(sequence), 20)) + "\n")
+    pysam.faidx(str(fasta))
+    contigs = [("chrM", len(sequence))]
+    files: list[Path] = []
+    for pos in range(1, 27):
+        for given in sorted({sequence[pos - 1], sequence[pos - 1].upper(), sequence[pos - 1].lower(), "N", "A", "R"}):
+            for gvcf in (False, True):
+                alt = "<NON_REF>" if gvcf else ("G" if given.upper() != "G" else "T")
+                line = "\t".join(["chrM", str(pos), ".", given, alt, "50", "PASS", ".", "GT:AD:DP:GQ", "0/1:5,5:10:40"])
+                name = f"p{pos}-{'lower' if given.islower() else given}-{'block' if gvcf else 'snv'}.vcf.gz"
+                files.append(write_calls(tmp_path / name, [line], samples=["S"], contigs=contigs, gvcf=gvcf))
+    refused: set[str] = set()
+    for path in files:
+        try:
+            pysam.bcftools.norm("--check-ref", "e", "-f", str(fasta), "-o", "/dev/null", str(path))
+        except pysam.utils.SamtoolsError:
+            refused.add(path.name)
+    assert 30 < len(refused) < len(files) - 30, "both outcomes are exercised"
+
+    _, problems = _by_chunk(files, fasta, tmp_path)
+    assert {p.file for p in problems} == refused
+    passed = [path for path in files if path.name not in refused]
+    rows, problems = _by_chunk(passed, fasta, tmp_path)
+    assert problems == []
+    assert rows == _by_bcftools(passed, fasta, tmp_path)

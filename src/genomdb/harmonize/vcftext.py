@@ -10,10 +10,14 @@ query`` on every file — in three steps:
    re-coded (this ALT becomes ``1``, every other ALT ``0``), AD cut to the REF's and this ALT's depth; ``*``
    alleles and the symbolic alleles split off a record (``<NON_REF>`` beside real ALTs) are dropped, an
    unsplit ``<NON_REF>`` record (a reference block) stays;
-3. the distinct sites of the chunk go through ``bcftools norm --check-ref x`` *once*, as a sites-only VCF: every
-   REF is checked against the reference FASTA, and every allele that normalisation can move or trim (anything
-   but a one-base SNV) is left-aligned and trimmed by bcftools itself. A site that bcftools removed is a REF
-   that does not match the reference; the files carrying it are named with their first such record.
+3. the distinct sites of the chunk are checked against the reference *once*: a site with a one-base REF and
+   nothing to normalise (an SNV, a reference block) has its REF compared with the reference base here, in
+   NumPy, by the rule bcftools norm applies (case-insensitive, an IUPAC code in the reference read as the first
+   base it stands for, a REF other than A/C/G/T/N never matching); every other site (an allele that
+   normalisation can move or trim, a longer REF, a position outside its contig) goes through ``bcftools norm
+   --check-ref x`` as a sites-only VCF, which checks its REF and left-aligns and trims it. A site that fails the
+   check is a REF that does not match the reference; the files carrying it are named with their first such
+   record.
 
 A gVCF of one genome has ~10,000 records but shares most of its alleles with the rest of the chunk, so bcftools
 reads the reference once per chunk instead of once per file, and the records are parsed once instead of three
@@ -30,15 +34,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa  # type: ignore[import-untyped]
 import pysam
 import pysam.bcftools
 
 from genomdb.errors import Problem
 from genomdb.harmonize.genotypes import sql_list, sql_text
+from genomdb.harmonize.normalize import reference_lengths
 from genomdb.ingest.validators.bcf import is_bcf
 
 GZIP_MAGIC = b"\x1f\x8b"
 FORMAT_TAGS = ("GT", "GQ", "DP", "MIN_DP", "AD")
+REFERENCE_WINDOW = 1 << 22
+"""The reference is read in spans of at most this many bases, so a whole chromosome never sits in memory."""
+_ACGTN = np.frombuffer(b"ACGTN", dtype=np.uint8)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,9 +205,9 @@ def _create_split(con: duckdb.DuckDBPyConnection, files: Sequence[CallText]) -> 
     con.execute("DROP TABLE parsed_records")
 
 
-def _write_sites(con: duckdb.DuckDBPyConnection, reference: Path, target: Path) -> int:
-    """The chunk's distinct sites as a sorted sites-only VCF; returns how many. An allele normalisation can change
-    keeps its ALT, every other row is checked for its REF alone (ALT ``.``)."""
+def _create_chunk_sites(con: duckdb.DuckDBPyConnection) -> None:
+    """``chunk_sites``: the chunk's distinct sites in reference order. An allele normalisation can change keeps its
+    ALT, every other row is checked for its REF alone (ALT ``.``)."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE chunk_sites AS
@@ -206,10 +217,76 @@ def _write_sites(con: duckdb.DuckDBPyConnection, reference: Path, target: Path) 
         ) AS s JOIN contig_order AS o USING (chrom)
         """
     )
+
+
+def _resolution_table() -> npt.NDArray[np.uint8]:
+    """Reference byte → the base a one-base REF must be (upper-cased) to match it, as the bcftools norm of pysam's
+    htslib compares them: A, C, G, T, N in either case as themselves, an IUPAC ambiguity code as the first base it
+    stands for (R, M, W, D, H, V as A; Y, S, B as C; K as G), anything else (0) as matching no REF."""
+    table = np.zeros(256, dtype=np.uint8)
+    for codes, base in (("A", "A"), ("C", "C"), ("G", "G"), ("T", "T"), ("N", "N"), ("RMWDHV", "A"), ("YSB", "C")):
+        for code in codes:
+            table[ord(code)] = table[ord(code.lower())] = ord(base)
+    table[ord("K")] = table[ord("k")] = ord("G")
+    return table
+
+
+_RESOLVED = _resolution_table()
+
+
+def _reference_bases(fasta: pysam.FastaFile, chrom: str, positions: npt.NDArray[np.int64]) -> npt.NDArray[np.uint8]:
+    """The base a one-base REF must be at each of the sorted 1-based ``positions`` (all inside ``chrom``), by
+    :func:`_resolution_table`."""
+    bases = np.empty(positions.size, dtype=np.uint8)
+    windows = (positions - 1) // REFERENCE_WINDOW
+    cuts = (np.flatnonzero(np.diff(windows)) + 1).tolist()
+    for low, high in zip([0, *cuts], [*cuts, positions.size], strict=True):
+        first, last = int(positions[low]) - 1, int(positions[high - 1])
+        span = np.frombuffer(fasta.fetch(chrom, first, last).encode("ascii", "replace"), dtype=np.uint8)
+        bases[low:high] = span[positions[low:high] - 1 - first]
+    return _RESOLVED[bases]
+
+
+def _check_single_bases(con: duckdb.DuckDBPyConnection, reference: Path) -> None:
+    """``local_sites``: each site with a one-base REF and nothing to normalise, inside its contig, and whether its
+    REF matches the reference (:func:`_resolution_table`; a REF other than A, C, G, T or N, in either case, never
+    matches, as in ``bcftools norm --check-ref``). The other sites are left to bcftools."""
+    lengths = reference_lengths(reference)
+    site_ids: list[npt.NDArray[np.int64]] = []
+    matches: list[npt.NDArray[np.bool_]] = []
+    chroms = [row[0] for row in con.execute("SELECT DISTINCT chrom FROM chunk_sites ORDER BY chrom").fetchall()]
+    with pysam.FastaFile(str(reference)) as fasta:
+        for chrom in chroms:
+            found = con.execute(
+                "SELECT site_id, pos, ascii(upper(ref)) AS base FROM chunk_sites "
+                "WHERE chrom = ? AND alt = '.' AND length(ref) = 1 AND pos BETWEEN 1 AND ? ORDER BY pos",
+                [chrom, lengths[chrom]],
+            ).fetchnumpy()
+            if not len(found["site_id"]):
+                continue
+            positions = np.asarray(found["pos"], dtype=np.int64)
+            given = np.asarray(found["base"], dtype=np.int64)
+            expected = _reference_bases(fasta, chrom, positions)
+            site_ids.append(np.asarray(found["site_id"], dtype=np.int64))
+            matches.append(np.isin(given, _ACGTN) & (given == expected))
+    local = pa.table(
+        {
+            "site_id": pa.array(np.concatenate(site_ids) if site_ids else np.empty(0, np.int64), pa.int64()),
+            "matches": pa.array(np.concatenate(matches) if matches else np.empty(0, np.bool_), pa.bool_()),
+        }
+    )
+    con.register("local_sites_arrow", local)
+    con.execute("CREATE OR REPLACE TEMP TABLE local_sites AS SELECT * FROM local_sites_arrow")
+    con.unregister("local_sites_arrow")
+
+
+def _write_sites(con: duckdb.DuckDBPyConnection, reference: Path, target: Path) -> int:
+    """The sites not checked here (see :func:`_check_single_bases`) as a sorted sites-only VCF; returns how many."""
     body = target.with_suffix(".body")
     con.execute(
-        f"COPY (SELECT chrom, pos, site_id, ref, alt, '.', '.', '.' FROM chunk_sites ORDER BY site_id) "
-        f"TO {sql_text(str(body))} (DELIMITER '\t', HEADER false, QUOTE '', ESCAPE '')"
+        "COPY (SELECT chrom, pos, site_id, ref, alt, '.', '.', '.' FROM chunk_sites ANTI JOIN local_sites "
+        f"USING (site_id) ORDER BY site_id) TO {sql_text(str(body))} (DELIMITER '\t', HEADER false, QUOTE '', "
+        "ESCAPE '')"
     )
     with Path(f"{reference}.fai").open(encoding="ascii") as index, target.open("w", encoding="ascii") as out:
         out.write("##fileformat=VCFv4.2\n")
@@ -221,15 +298,19 @@ def _write_sites(con: duckdb.DuckDBPyConnection, reference: Path, target: Path) 
             while chunk := rows.read(1 << 22):
                 out.write(chunk)
     body.unlink()
-    return int(con.execute("SELECT count(*) FROM chunk_sites").fetchone()[0])  # type: ignore[index]
+    found = con.execute("SELECT count(*) FROM chunk_sites ANTI JOIN local_sites USING (site_id)").fetchone()
+    return int(found[0]) if found else 0
 
 
 def _normalise_sites(con: duckdb.DuckDBPyConnection, reference: Path, work_dir: Path) -> None:
-    """``site_map``: each site that bcftools kept, where it normalised to; raises :class:`SitesRefused`."""
+    """``site_map``: each site whose REF matches the reference, where it normalised to (checked here or by
+    bcftools, see :func:`_check_single_bases`); raises :class:`SitesRefused`."""
     sites = work_dir / "chunk-sites.vcf"
     normalised = work_dir / "chunk-sites.norm.bcf"
     mapping = work_dir / "chunk-sites.tsv"
     try:
+        _create_chunk_sites(con)
+        _check_single_bases(con, reference)
         n_sites = _write_sites(con, reference, sites)
         if n_sites:
             pysam.bcftools.norm(
@@ -252,7 +333,10 @@ def _normalise_sites(con: duckdb.DuckDBPyConnection, reference: Path, work_dir: 
         else "(SELECT NULL::BIGINT AS site_id, NULL::INTEGER AS pos, NULL::VARCHAR AS ref, NULL::VARCHAR AS alt "
         "WHERE false)"
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE site_map AS SELECT * FROM {source}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE site_map AS SELECT * FROM {source} UNION ALL "
+        "SELECT site_id, pos, ref, '.' AS alt FROM chunk_sites JOIN local_sites USING (site_id) WHERE matches"
+    )
     mapping.unlink(missing_ok=True)
 
 
@@ -328,6 +412,6 @@ def create_records_from_text(
         LEFT JOIN site_map AS m ON m.site_id = s.site_id
         """
     )
-    for table in ("split_records", "chunk_sites", "site_map", "format_places", "sample_columns"):
+    for table in ("split_records", "chunk_sites", "local_sites", "site_map", "format_places", "sample_columns"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return problems
