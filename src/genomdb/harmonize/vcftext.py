@@ -206,12 +206,12 @@ def _create_split(con: duckdb.DuckDBPyConnection, files: Sequence[CallText]) -> 
 
 
 def _create_chunk_sites(con: duckdb.DuckDBPyConnection) -> None:
-    """``chunk_sites``: the chunk's distinct sites in reference order. An allele normalisation can change keeps its
+    """``chunk_sites``: the chunk's distinct sites, each with an id and its contig's rank. An allele normalisation can change keeps its
     ALT, every other row is checked for its REF alone (ALT ``.``)."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE chunk_sites AS
-        SELECT row_number() OVER (ORDER BY o.rank, s.pos, s.ref, s.alt) AS site_id, s.*, o.rank
+        SELECT row_number() OVER () AS site_id, s.*, o.rank
         FROM (
             SELECT DISTINCT chrom, pos, ref, CASE WHEN needs_norm THEN alt ELSE '.' END AS alt FROM split_records
         ) AS s JOIN contig_order AS o USING (chrom)
@@ -285,7 +285,7 @@ def _write_sites(con: duckdb.DuckDBPyConnection, reference: Path, target: Path) 
     body = target.with_suffix(".body")
     con.execute(
         "COPY (SELECT chrom, pos, site_id, ref, alt, '.', '.', '.' FROM chunk_sites ANTI JOIN local_sites "
-        f"USING (site_id) ORDER BY site_id) TO {sql_text(str(body))} (DELIMITER '\t', HEADER false, QUOTE '', "
+        f"USING (site_id) ORDER BY rank, pos, ref, alt) TO {sql_text(str(body))} (DELIMITER '\t', HEADER false, QUOTE '', "
         "ESCAPE '')"
     )
     with Path(f"{reference}.fai").open(encoding="ascii") as index, target.open("w", encoding="ascii") as out:
