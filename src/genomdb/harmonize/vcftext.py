@@ -121,8 +121,8 @@ def _read_sql(files: Sequence[CallText]) -> str:
 def _create_split(con: duckdb.DuckDBPyConnection, files: Sequence[CallText]) -> None:
     """``split_records``: one row per pending sample × record × ALT, genotypes re-coded per ALT (steps 1 and 2).
 
-    The text is read once into ``read_records`` (the FORMAT strings of a chunk are found there: a few distinct
-    ones, whose tag places are looked up once); one statement then takes the sample's values and splits the ALTs.
+    The text is read and each sample's values are taken by their tag's place in the record's FORMAT in one
+    statement (``parsed_records``); a second one splits the ALTs.
     A record with one ALT passes as it is; the common gVCF variant, one ALT and ``<NON_REF>``, is split with
     string functions (2 is its only other allele index); any other multi-allelic record is unnested per ALT.
     """
@@ -134,22 +134,23 @@ def _create_split(con: duckdb.DuckDBPyConnection, files: Sequence[CallText]) -> 
         + columns
         + ") AS c(source, sample_column, sample_name) JOIN chunk_samples AS s USING (source, sample_name)"
     )
-    con.execute(f"CREATE OR REPLACE TEMP TABLE read_records AS {_read_sql(files)}")
-    places = ", ".join(f"list_position(keys, {sql_text(tag)}) AS at_{tag.lower()}" for tag in FORMAT_TAGS)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE format_places AS
-        SELECT format, {places} FROM (SELECT format, string_split(format, ':') AS keys
-                                      FROM (SELECT DISTINCT format FROM read_records))
-        """
-    )
     # a field past the end of a sample's values (trailing fields may be left out) is missing, like ``.``; AD keeps
     # its ``.`` until the split, where bcftools writes a missing AD of a split record as ``.,.``
     values = ", ".join(
-        f"nullif(nullif(split_part(r.value, ':', f.at_{tag.lower()}), ''), '.') AS {tag.lower()}"
+        f"nullif(nullif(split_part(r.value, ':', list_position(r.keys, {sql_text(tag)})), ''), '.') AS {tag.lower()}"
         if tag != "AD"
-        else f"nullif(split_part(r.value, ':', f.at_{tag.lower()}), '') AS {tag.lower()}"
+        else f"nullif(split_part(r.value, ':', list_position(r.keys, {sql_text(tag)})), '') AS {tag.lower()}"
         for tag in FORMAT_TAGS
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE parsed_records AS
+        SELECT c.sample_id, r.chrom, r.pos, r.ref, r.alt, {values},
+               CASE WHEN contains(r.info, 'END=')
+                    THEN TRY_CAST(regexp_extract(r.info, '(^|;)END=([0-9]+)', 2) AS INTEGER) END AS info_end
+        FROM (SELECT *, string_split(format, ':') AS keys FROM ({_read_sql(files)})) AS r
+        JOIN sample_columns AS c ON c.source = r.filename AND c.sample_column = r.sample_column
+        """
     )
     recoded_gt = (
         "array_to_string(list_transform(range(1, len(tokens) + 1), lambda j: "
@@ -157,18 +158,6 @@ def _create_split(con: duckdb.DuckDBPyConnection, files: Sequence[CallText]) -> 
         "|| coalesce(separators[j], '')), '')"
     )
     depth = "coalesce(nullif(nullif(split_part(ad, ',', {n}), ''), '.'), '.')"
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE parsed_records AS
-        SELECT c.sample_id, r.chrom, r.pos, r.ref, r.alt, {values},
-               CASE WHEN contains(r.info, 'END=')
-                    THEN TRY_CAST(regexp_extract(r.info, '(^|;)END=([0-9]+)', 2) AS INTEGER) END AS info_end
-        FROM read_records AS r
-        JOIN sample_columns AS c ON c.source = r.filename AND c.sample_column = r.sample_column
-        JOIN format_places AS f USING (format)
-        """
-    )
-    con.execute("DROP TABLE read_records")
     with_non_ref = (
         "contains(alt, ',') AND (suffix(alt, ',<NON_REF>') OR suffix(alt, ',<*>')) AND NOT starts_with(alt, '<') "
         "AND length(alt) - length(replace(alt, ',', '')) = 1"
@@ -206,8 +195,8 @@ def _create_split(con: duckdb.DuckDBPyConnection, files: Sequence[CallText]) -> 
 
 
 def _create_chunk_sites(con: duckdb.DuckDBPyConnection) -> None:
-    """``chunk_sites``: the chunk's distinct sites, each with an id and its contig's rank. An allele normalisation can change keeps its
-    ALT, every other row is checked for its REF alone (ALT ``.``)."""
+    """``chunk_sites``: the chunk's distinct sites, each with an id and its contig's rank. An allele normalisation
+    can change keeps its ALT, every other row is checked for its REF alone (ALT ``.``)."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE chunk_sites AS
@@ -285,8 +274,8 @@ def _write_sites(con: duckdb.DuckDBPyConnection, reference: Path, target: Path) 
     body = target.with_suffix(".body")
     con.execute(
         "COPY (SELECT chrom, pos, site_id, ref, alt, '.', '.', '.' FROM chunk_sites ANTI JOIN local_sites "
-        f"USING (site_id) ORDER BY rank, pos, ref, alt) TO {sql_text(str(body))} (DELIMITER '\t', HEADER false, QUOTE '', "
-        "ESCAPE '')"
+        f"USING (site_id) ORDER BY rank, pos, ref, alt) TO {sql_text(str(body))} "
+        "(DELIMITER '\t', HEADER false, QUOTE '', ESCAPE '')"
     )
     with Path(f"{reference}.fai").open(encoding="ascii") as index, target.open("w", encoding="ascii") as out:
         out.write("##fileformat=VCFv4.2\n")
@@ -412,6 +401,6 @@ def create_records_from_text(
         LEFT JOIN site_map AS m ON m.site_id = s.site_id
         """
     )
-    for table in ("split_records", "chunk_sites", "local_sites", "site_map", "format_places", "sample_columns"):
+    for table in ("split_records", "chunk_sites", "local_sites", "site_map", "sample_columns"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     return problems
