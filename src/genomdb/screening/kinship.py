@@ -341,7 +341,8 @@ def king_robust(matrix: GenotypeMatrix, *, excluded: Sequence[CohortSample] = ()
     ``SITE_CHUNK`` sites, each exact: hets of i × (called + 4096 hets) of j gives both i's hets where j is called
     and the shared hets; called of i × (hets + 4096 called) of j gives j's hets where i is called and the sites
     both called; centred dosages give same-homozygous minus opposite-homozygous sites, from which opposite
-    homozygotes (IBS0) follow."""
+    homozygotes (IBS0) follow. The per-pair arithmetic is done on each block's rectangle in place; each row's
+    pairs (the columns after it) are then copied out as one slice."""
     g = matrix.dosages
     n, m = g.shape
     called = (g >= 0).astype(np.float32)
@@ -352,48 +353,52 @@ def king_robust(matrix: GenotypeMatrix, *, excluded: Sequence[CohortSample] = ()
     right_called = [np.ascontiguousarray((het[:, c] + _PACK * called[:, c]).T) for c in chunks]
     right_centred = [np.ascontiguousarray(centred[:, c].T) for c in chunks]
     n_pairs = n * (n - 1) // 2
-    first, second = np.empty(n_pairs, np.int32), np.empty(n_pairs, np.int32)
+    pairs_of_row = np.arange(n - 1, -1, -1, dtype=np.int64)
+    """Row i pairs with the columns after it: n − 1 − i pairs, written in row-major order."""
+    row_offset = np.concatenate(([0], np.cumsum(pairs_of_row)))
+    first = np.repeat(np.arange(n, dtype=np.int32), pairs_of_row)
+    second = (np.arange(n_pairs, dtype=np.int64) - row_offset[first] + first + 1).astype(np.int32)
     kinship_all = np.empty(n_pairs, np.float64)
     n_ibs0, n_variants = np.empty(n_pairs, np.int32), np.empty(n_pairs, np.int32)
-    written = 0
     start = 0
     while start < n - 1:
         rows = max(1, min(n - 1 - start, ROW_BLOCK_CELLS // max(1, n - start)))
         stop = start + rows
-        sums: list[npt.NDArray[np.int32]] = []
+        het_called = het_het = called_het = n_both = same_minus_opposite = np.zeros(0, np.int32)
         for k, c in enumerate(chunks):
-            parts = [
-                (het[start:stop, c] @ right_het[k][:, start:]).astype(np.int32),
-                (called[start:stop, c] @ right_called[k][:, start:]).astype(np.int32),
-                (centred[start:stop, c] @ right_centred[k][:, start:]).astype(np.int32),
-            ]
-            unpacked = [parts[0] & _LOW, parts[0] >> _SHIFT, parts[1] & _LOW, parts[1] >> _SHIFT, parts[2]]
+            packed_het = (het[start:stop, c] @ right_het[k][:, start:]).astype(np.int32)
+            packed_called = (called[start:stop, c] @ right_called[k][:, start:]).astype(np.int32)
+            centred_product = (centred[start:stop, c] @ right_centred[k][:, start:]).astype(np.int32)
             if k == 0:
-                sums = unpacked
+                het_het, n_both = packed_het >> _SHIFT, packed_called >> _SHIFT
+                packed_het &= _LOW
+                packed_called &= _LOW
+                het_called, called_het, same_minus_opposite = packed_het, packed_called, centred_product
             else:
-                for total, part in zip(sums, unpacked, strict=True):
-                    total += part
-        het_called, het_het, called_het, n_both, same_minus_opposite = sums
+                het_het += packed_het >> _SHIFT
+                n_both += packed_called >> _SHIFT
+                het_called += packed_het & _LOW
+                called_het += packed_called & _LOW
+                same_minus_opposite += centred_product
         # hom-hom sites both called = both − hets of i − hets of j + shared hets; IBS0 = (hom-hom − same+opp) / 2
-        ibs0 = n_both - het_called - called_het + het_het - same_minus_opposite
-        ibs0 //= 2
-        after_row = np.arange(rows)[:, None] < np.arange(n - start)[None, :]
-        """[r, c]: column start + c comes after row start + r (the pairs of this block, in row-major order)."""
-        count = int(after_row.sum())
-        out = slice(written, written + count)
-        hi, hj = het_called[after_row].astype(np.float64), called_het[after_row].astype(np.float64)
-        numerator = hi + hj
-        numerator -= 2 * het_het[after_row]
-        numerator += 4 * ibs0[after_row]
-        smaller = np.minimum(hi, hj)
+        ibs0 = n_both - het_called
+        ibs0 -= called_het
+        ibs0 += het_het
+        ibs0 -= same_minus_opposite
+        ibs0 >>= 1  # an even count: floor division by 2
+        numerator = het_called + called_het
+        numerator -= 2 * het_het
+        numerator += 4 * ibs0  # integers below 2**24: the same value as the float64 sum
+        smaller = np.minimum(het_called, called_het)
         with np.errstate(invalid="ignore", divide="ignore"):
-            kinship_all[out] = np.where(smaller > 0, 0.5 - numerator / (4.0 * smaller), np.nan)
-        local_row, column = np.nonzero(after_row)
-        first[out] = local_row + start
-        second[out] = column + start
-        n_ibs0[out] = ibs0[after_row]
-        n_variants[out] = n_both[after_row]
-        written += count
+            kinship = 0.5 - numerator / (4.0 * smaller)
+        kinship[smaller <= 0] = np.nan
+        for local_row in range(rows):  # row start + r pairs with columns start + r + 1 … n − 1
+            at = int(row_offset[start + local_row])
+            out = slice(at, at + n - 1 - start - local_row)
+            kinship_all[out] = kinship[local_row, local_row + 1 :]
+            n_ibs0[out] = ibs0[local_row, local_row + 1 :]
+            n_variants[out] = n_both[local_row, local_row + 1 :]
         start = stop
     return KinshipResult(
         samples=matrix.samples,
@@ -402,7 +407,7 @@ def king_robust(matrix: GenotypeMatrix, *, excluded: Sequence[CohortSample] = ()
         kinship=kinship_all,
         n_ibs0=n_ibs0,
         n_variants=n_variants,
-        degree=degrees(np.nan_to_num(kinship_all, nan=0.0)),
+        degree=degrees(kinship_all),  # NaN compares false: unrelated, as 0 would be
         n_sites=int(m),
         excluded=tuple(excluded),
     )
