@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -164,9 +164,16 @@ def _tsv_cell(value: str) -> str:
     return escape_controls(value.replace("\t", " ").replace("\n", " "))
 
 
-def write_tsv(columns: list[Column], rows: list[list[str]]) -> None:
+def write_tsv(columns: list[Column], rows: Sequence[Sequence[str]]) -> None:
     """Tab-separated values with a header line on stdout: every column, nothing dropped or cut."""
     sys.stdout.write("\t".join(c.header for c in columns) + "\n")
+    if not rows:
+        return
+    body = "\n".join(map("\t".join, rows))
+    if body.count("\t") == sum(map(len, rows)) - len(rows) and body.count("\n") == len(rows) - 1:
+        # no cell holds a tab or a newline, and escaping is per character: one pass over the whole listing
+        sys.stdout.write(escape_controls(body) + "\n")
+        return
     for row in rows:
         sys.stdout.write("\t".join(_tsv_cell(cell) for cell in row) + "\n")
 
@@ -177,7 +184,7 @@ MIN_FOLDED = 4
 
 
 def listing_table(
-    columns: list[Column], rows: list[list[str]], *, width: int, title: str | None = None
+    columns: list[Column], rows: Sequence[Sequence[str]], *, width: int, title: str | None = None
 ) -> tuple[Any, list[str]]:
     """A Rich table that fits ``width`` without cutting an identifier, and the headers of columns it dropped.
 
@@ -227,7 +234,7 @@ def listing_table(
 
 
 def print_listing(
-    columns: list[Column], rows: list[list[str]], *, as_tsv: bool = False, title: str | None = None
+    columns: list[Column], rows: Sequence[Sequence[str]], *, as_tsv: bool = False, title: str | None = None
 ) -> None:
     """A listing on stdout: TSV when asked, else a table fitted to the terminal (80 columns when piped)."""
     if as_tsv:
