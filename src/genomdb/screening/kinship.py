@@ -142,26 +142,37 @@ def read_genotypes(
     batch_ids = sorted({s.batch_id for s in ordered})
     if ordered and n_sites and batch_ids:
         panel = genotype_panel(store, batch_ids)
-        panel_row_of = {
-            key: row
-            for row, key in enumerate(
-                zip(*(panel.sites[c].to_pylist() for c in ("chrom", "pos", "ref", "alt")), strict=True)
-            )
-        }
-        found = [
-            (index, panel_row_of.get(key, -1))
-            for index, key in enumerate(
-                zip(*(sites[c].to_pylist() for c in ("chrom", "pos", "ref", "alt")), strict=True)
-            )
-        ]
-        site_index = np.array([i for i, row in found if row >= 0], dtype=np.intp)
-        panel_rows = np.array([row for _, row in found if row >= 0], dtype=np.intp)
+        rows_in_panel = _rows_of(panel.sites, sites)
+        site_index = np.flatnonzero(rows_in_panel >= 0)
+        panel_rows = rows_in_panel[site_index]
         columns = panel.sample_rows([s.sample_id for s in ordered])
         dosages[:, site_index] = panel.dosages(panel_rows, columns)
         rest = np.setdiff1d(np.arange(n_sites), site_index)
         if rest.size:
             dosages[:, rest] = read_store_genotypes(store, ordered, sites.take(pa.array(rest))).dosages
     return _matrix(ordered, sites, dosages)
+
+
+def _rows_of(table: pa.Table, sites: pa.Table) -> npt.NDArray[np.intp]:
+    """The row of ``table`` holding each site (same chrom, pos, ref and alt), or -1: candidates by position (a
+    binary search over the table's sorted positions), then the few rows at a position compared whole."""
+    table_pos = np.asarray(table["pos"].to_numpy(zero_copy_only=False), dtype=np.int64)
+    site_pos = np.asarray(sites["pos"].to_numpy(zero_copy_only=False), dtype=np.int64)
+    by_pos = np.argsort(table_pos, kind="stable")
+    low = np.searchsorted(table_pos[by_pos], site_pos, side="left")
+    high = np.searchsorted(table_pos[by_pos], site_pos, side="right")
+    found = np.full(site_pos.size, -1, dtype=np.intp)
+    columns = ("chrom", "ref", "alt")
+    table_text = [table[c].to_numpy(zero_copy_only=False) for c in columns]
+    site_text = [sites[c].to_numpy(zero_copy_only=False) for c in columns]
+    for offset in range(int((high - low).max(initial=0))):  # rows sharing a position: other contigs or alleles
+        open_sites = np.flatnonzero((low + offset < high) & (found < 0))
+        candidates = by_pos[low[open_sites] + offset]
+        same = np.ones(open_sites.size, dtype=bool)
+        for in_table, in_sites in zip(table_text, site_text, strict=True):
+            same &= in_table[candidates] == in_sites[open_sites]
+        found[open_sites[same]] = candidates[same]
+    return found
 
 
 def _matrix(samples: Sequence[CohortSample], sites: Any, dosages: DosageMatrix) -> GenotypeMatrix:
@@ -299,13 +310,13 @@ def common_snv_genotypes(
     lower_bound = int(np.floor(policy.min_maf * 2 * n * policy.min_site_call_rate))
     biallelic = np.asarray(panel.sites["n_alleles"].to_numpy(), dtype=np.int64) == 1
     rows = np.flatnonzero(biallelic & (alt_count >= max(1, lower_bound)))
-    candidates = panel.sites.take(rows)
-    matrix = GenotypeMatrix(
+    chrom, ref, alt = (panel.sites[c].to_numpy(zero_copy_only=False)[rows].tolist() for c in ("chrom", "ref", "alt"))
+    matrix = GenotypeMatrix(  # columns indexed with numpy: Table.take would import pyarrow.compute (~0.1 s)
         samples=tuple(ordered),
-        chrom=tuple(candidates["chrom"].to_pylist()),
-        pos=np.asarray(candidates["pos"].to_numpy(), dtype=np.int64),
-        ref=tuple(candidates["ref"].to_pylist()),
-        alt=tuple(candidates["alt"].to_pylist()),
+        chrom=tuple(chrom),
+        pos=np.asarray(panel.sites["pos"].to_numpy(), dtype=np.int64)[rows],
+        ref=tuple(ref),
+        alt=tuple(alt),
         dosages=panel.dosages(rows, columns),
     )
     called = matrix.dosages >= 0
