@@ -175,3 +175,29 @@ def test_a_policy_out_of_range_is_refused(change: dict[str, float]) -> None:
     with pytest.raises(InvalidInput) as caught:
         KinshipPolicy(**change)
     assert caught.value.problems[0].field == next(iter(change))
+
+
+def test_sites_are_found_by_contig_position_and_both_alleles() -> None:
+    """A site is found only where all four columns agree: other contigs and alleles at its position are not it."""
+    import pyarrow as pa
+
+    from genomdb.screening.kinship import _rows_of
+
+    table = pa.table(
+        {
+            "chrom": ["chr1", "chr1", "chr1", "chr2", "chr2"],
+            "pos": pa.array([100, 100, 200, 100, 300], pa.int32()),
+            "ref": ["A", "A", "C", "A", "G"],
+            "alt": ["C", "G", "T", "C", "A"],
+        }
+    )
+    sites = pa.table(
+        {
+            "chrom": ["chr2", "chr1", "chr1", "chr3", "chr1", "chr2"],
+            "pos": pa.array([100, 100, 100, 100, 200, 300], pa.int64()),
+            "ref": ["A", "A", "A", "A", "C", "G"],
+            "alt": ["C", "G", "T", "C", "T", "A"],
+        }
+    )
+    assert _rows_of(table, sites).tolist() == [3, 1, -1, -1, 2, 4]
+    assert _rows_of(table.slice(0, 0), sites).tolist() == [-1] * 6
