@@ -118,13 +118,16 @@ def test_piped_table_names_what_it_left_out(monkeypatch: pytest.MonkeyPatch) -> 
     [
         [["a", "b\u202e", "1.0"], ["c\x1b[31m", "d", "2.0"]],  # control characters only: the one-pass path
         [["a\tb", "c"], ["d\ne", "f"]],  # tabs and newlines inside cells: cell by cell
+        [["a", "b\x07"], ["c\td", "e"], ["f", "g"]],  # a clean row, a dirty one, a clean one
         [["a", "b"], ["c"]],  # ragged rows
         [],
     ],
 )
+@pytest.mark.parametrize("chunk_rows", [1, 65536])
 def test_tsv_escapes_every_cell_as_cell_by_cell_would(
-    rows: list[list[str]], capsys: pytest.CaptureFixture[str]
+    rows: list[list[str]], chunk_rows: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(output, "TSV_CHUNK_ROWS", chunk_rows)  # one row a chunk: clean and dirty chunks mixed
     columns = [Column("x"), Column("y"), Column("z")]
     print_listing(columns, rows, as_tsv=True)
     expected = "x\ty\tz\n" + "".join(

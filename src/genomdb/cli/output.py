@@ -164,18 +164,22 @@ def _tsv_cell(value: str) -> str:
     return escape_controls(value.replace("\t", " ").replace("\n", " "))
 
 
+TSV_CHUNK_ROWS = 65536
+"""Rows joined and escaped at once (memory stays a chunk's text, not the whole listing's)."""
+
+
 def write_tsv(columns: list[Column], rows: Sequence[Sequence[str]]) -> None:
     """Tab-separated values with a header line on stdout: every column, nothing dropped or cut."""
     sys.stdout.write("\t".join(c.header for c in columns) + "\n")
-    if not rows:
-        return
-    body = "\n".join(map("\t".join, rows))
-    if body.count("\t") == sum(map(len, rows)) - len(rows) and body.count("\n") == len(rows) - 1:
-        # no cell holds a tab or a newline, and escaping is per character: one pass over the whole listing
-        sys.stdout.write(escape_controls(body) + "\n")
-        return
-    for row in rows:
-        sys.stdout.write("\t".join(_tsv_cell(cell) for cell in row) + "\n")
+    for start in range(0, len(rows), TSV_CHUNK_ROWS):
+        chunk = rows[start : start + TSV_CHUNK_ROWS]
+        body = "\n".join(map("\t".join, chunk))
+        if body.count("\t") == sum(map(len, chunk)) - len(chunk) and body.count("\n") == len(chunk) - 1:
+            # no cell holds a tab or a newline, and escaping is per character: one pass over the chunk
+            sys.stdout.write(escape_controls(body) + "\n")
+            continue
+        for row in chunk:
+            sys.stdout.write("\t".join(_tsv_cell(cell) for cell in row) + "\n")
 
 
 GUTTER = 2
