@@ -401,8 +401,11 @@ def king_robust(matrix: GenotypeMatrix, *, excluded: Sequence[CohortSample] = ()
         numerator -= 2 * het_het
         numerator += 4 * ibs0  # integers below 2**24: the same value as the float64 sum
         smaller = np.minimum(het_called, called_het)
+        kinship = smaller.astype(np.float64)
+        kinship *= 4.0
         with np.errstate(invalid="ignore", divide="ignore"):
-            kinship = 0.5 - numerator / (4.0 * smaller)
+            np.divide(numerator, kinship, out=kinship)
+        np.subtract(0.5, kinship, out=kinship)  # 0.5 − numerator / (4 · smaller), one float64 array throughout
         kinship[smaller <= 0] = np.nan
         for local_row in range(rows):  # row start + r pairs with columns start + r + 1 … n − 1
             at = int(row_offset[start + local_row])
