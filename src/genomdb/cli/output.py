@@ -48,7 +48,13 @@ console = SafeConsole()
 err_console = SafeConsole(stderr=True)
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+"""Exact types (not subclasses such as enums) that JSON takes as they are."""
+
+
 def to_jsonable(value: Any) -> Any:
+    if type(value) in _JSON_SCALARS:  # most values: answered before the checks below
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
