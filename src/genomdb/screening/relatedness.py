@@ -238,12 +238,21 @@ def person_pair_columns(result: KinshipResult, max_degree: int = 3) -> PersonPai
     low_person, high_person = person[low], person[high]
     kinship = result.kinship[index]
     ranked = np.where(np.isnan(kinship), -np.inf, kinship)
-    order = np.lexsort((index, -ranked, high_person, low_person))
-    group_start = np.ones(order.size, dtype=bool)
-    group_start[1:] = (np.diff(low_person[order]) != 0) | (np.diff(high_person[order]) != 0)
-    best = order[group_start]
+    # group the sample pairs by person pair (a stable sort: within a group, pair order), keep each group's first
+    # pair of the highest kinship; sorted by person pair, then (stably) by degree
+    person_pair = low_person.astype(np.int64) * max(1, len(names)) + high_person
+    by_pair = np.argsort(person_pair, kind="stable")
+    grouped = person_pair[by_pair]
+    group_start = np.ones(by_pair.size, dtype=bool)
+    group_start[1:] = grouped[1:] != grouped[:-1]
+    group = np.cumsum(group_start) - 1
+    ranked = ranked[by_pair]
+    highest = np.flatnonzero(ranked == np.maximum.reduceat(ranked, np.flatnonzero(group_start))[group])
+    first_highest = np.ones(highest.size, dtype=bool)
+    first_highest[1:] = group[highest][1:] != group[highest][:-1]
+    best = by_pair[highest[first_highest]]
     degree = result.degree[index]
-    best = best[np.lexsort((high_person[best], low_person[best], degree[best]))]
+    best = best[np.argsort(degree[best], kind="stable")]
     return PersonPairs(
         names,
         keys,
