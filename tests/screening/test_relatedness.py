@@ -187,6 +187,7 @@ def test_person_pairs_keep_the_closest_sample_pair_of_each_two_persons() -> None
     assert [columns[k] for k in range(len(columns))] == listed and columns[-1] == listed[-1]
     assert columns[3:9] == listed[3:9] and columns.closer_than(2) == [p for p in listed if p.degree <= 1]
     assert columns.persons() == ([p.first for p in listed], [p.second for p in listed])
+    assert columns.kinship_texts(4) == [f"{p.kinship:.4f}" for p in listed]
     assert columns.sample_keys() == ([p.first_sample for p in listed], [p.second_sample for p in listed])
     wanted = [(p.first, p.second) for p in listed[::7]] + [("GDB-P00", "GDB-NOBODY"), ("GDB-P99", "GDB-P98")]
     assert columns.find(wanted) == {(p.first, p.second): p for p in listed[::7]}

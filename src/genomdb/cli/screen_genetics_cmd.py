@@ -106,7 +106,7 @@ def kinship(
         related = report.related
         persons, relatives = related.persons()
         samples = map(" ".join, zip(*related.sample_keys(), strict=True))
-        kinship_texts = map("{:.4f}".format, related.kinship.tolist())
+        kinship_texts = related.kinship_texts(4)
         pair_rows = list(zip(persons, relatives, related.degree_names(), kinship_texts, samples, strict=True))
         print_listing(_PAIR_COLUMNS, pair_rows, as_tsv=as_tsv, title="related persons")
         return

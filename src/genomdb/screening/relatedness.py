@@ -138,6 +138,14 @@ class PersonPairs(Sequence[InferredPair]):
         names: list[str] = np.array([DEGREE_NAMES[d] for d in range(UNRELATED + 1)], dtype=object)[self.degree].tolist()
         return names
 
+    def kinship_texts(self, decimals: int = 4) -> list[str]:
+        """Every pair's kinship as ``f"{kinship:.4f}"`` would print it, each distinct value formatted once (a cohort
+        has a million related pairs, some ten thousand distinct kinships; distinct by bits, so -0.0 stays itself)."""
+        bits, where = np.unique(self.kinship.view(np.int64), return_inverse=True)
+        texts = [f"{value:.{decimals}f}" for value in bits.view(np.float64).tolist()]
+        listed: list[str] = np.array(texts, dtype=object)[where].tolist()
+        return listed
+
     def closer_than(self, degree: int) -> list[InferredPair]:
         """The pairs closer than ``degree`` (the pairs are ordered by degree: a prefix)."""
         return self[: int(np.searchsorted(self.degree, degree, side="left"))]
