@@ -125,9 +125,18 @@ def test_capacity_set_release_and_projection_through_the_cli(world: ScreeningWor
 
 def test_a_relative_who_consents_joins_the_clinic_queue_and_is_referred(world: ScreeningWorld, genomdb: Run) -> None:
     steward = resolve_actor(world.instance, STEWARD)
-    entry = next(e for e in repository.relatives(world.instance.db, programme="fh") if e.status == "to_invite")
     run = service.latest_run(world.instance, "fh")
-    [index] = [f for f in repository.findings(world.instance.db, run.run_id) if f.pseudonym == entry.index_pseudonym]
+    findings = repository.findings(world.instance.db, run.run_id)
+    # One referral per person: a relative who is a reported carrier is queued as an index case already, and which
+    # entry sorts first depends on the instance's random pseudonym key, so pick one queued only through the cascade.
+    referred = {r.pseudonym for r in repository.referrals(world.instance.db)}
+    already = {f.pseudonym for f in findings if f.reported} | referred
+    entry = next(
+        e
+        for e in repository.relatives(world.instance.db, programme="fh")
+        if e.status == "to_invite" and e.relative_pseudonym not in already
+    )
+    [index] = [f for f in findings if f.pseudonym == entry.index_pseudonym]
     clinician = resolve_actor(world.instance, clinician_name(index.department))
     before = {b.region: b for b in service.backlogs(world.instance) if b.programme == "fh"}
     for status in ("invited", "consented"):
