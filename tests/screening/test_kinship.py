@@ -118,6 +118,7 @@ def test_the_panel_holds_what_the_store_says(cohort_instance: Instance) -> None:
     assert np.array_equal(from_panel, from_store.dosages)
     assert {-1, 0, 1, 2} <= set(np.unique(from_panel).tolist())
     alt, called = panel.counts(columns)
+    assert np.array_equal(panel.alt_counts(columns), alt)
     assert np.array_equal(alt, np.where(from_panel > 0, from_panel, 0).sum(axis=0))
     assert np.array_equal(called, (from_panel >= 0).sum(axis=0))
     batches = [(b.batch_id, b.manifest_sha256) for b in store.batches()]

@@ -306,7 +306,7 @@ def common_snv_genotypes(
 
     panel = genotype_panel(store, batch_ids)
     columns = panel.sample_rows([s.sample_id for s in ordered])
-    alt_count, _ = panel.counts(columns)
+    alt_count = panel.alt_counts(columns)
     lower_bound = int(np.floor(policy.min_maf * 2 * n * policy.min_site_call_rate))
     biallelic = np.asarray(panel.sites["n_alleles"].to_numpy(), dtype=np.int64) == 1
     rows = np.flatnonzero(biallelic & (alt_count >= max(1, lower_bound)))
