@@ -275,10 +275,9 @@ def compare(
     """Every disagreement between declared relationships and inferred degrees (see the module docstring);
     ``related`` is ``person_pair_columns(result)`` when the caller has it already."""
     flags: list[RelatednessFlag] = []
-    _, person = _person_codes(result)
-    same_person = (
-        np.flatnonzero(person[result.first] == person[result.second]) if result.samples else np.array([], np.intp)
-    )
+    names, person = _person_codes(result)
+    several = result.samples and len(names) < len(result.samples)  # else no two samples share a person
+    same_person = np.flatnonzero(person[result.first] == person[result.second]) if several else np.array([], np.intp)
     for index in same_person:
         a, b = result.samples[result.first[index]], result.samples[result.second[index]]
         degree, kinship = int(result.degree[index]), float(result.kinship[index])
