@@ -146,7 +146,10 @@ def read_genotypes(
         site_index = np.flatnonzero(rows_in_panel >= 0)
         panel_rows = rows_in_panel[site_index]
         columns = panel.sample_rows([s.sample_id for s in ordered])
-        dosages[:, site_index] = panel.dosages(panel_rows, columns)
+        if site_index.size == n_sites:  # every site in the panel, in order: its matrix is the whole answer
+            dosages = panel.dosages(panel_rows, columns)
+        else:
+            dosages[:, site_index] = panel.dosages(panel_rows, columns)
         rest = np.setdiff1d(np.arange(n_sites), site_index)
         if rest.size:
             dosages[:, rest] = read_store_genotypes(store, ordered, sites.take(pa.array(rest))).dosages

@@ -131,6 +131,8 @@ class GenotypePanel:
     def dosages(self, site_rows: npt.NDArray[np.intp], sample_rows: npt.NDArray[np.intp]) -> npt.NDArray[np.int8]:
         """Samples × sites alt dosages (-1 missing) of the given rows and columns."""
         decoded = unpack_bed_rows(np.asarray(self.packed[site_rows]), self.n_samples)
+        if np.array_equal(sample_rows, np.arange(self.n_samples)):  # every sample in panel order: no gather
+            return np.ascontiguousarray(decoded.T)
         return np.ascontiguousarray(decoded[:, sample_rows].T)
 
 
