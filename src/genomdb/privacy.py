@@ -40,6 +40,8 @@ _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u20
 _ALLOWED_WHITESPACE = frozenset("\t\n\r")
 _ESCAPED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f" + "".join(sorted(_BIDI_CONTROLS)) + "]")
 """What :func:`escape_controls` escapes: the Cc category (C0, DEL, C1) but tab and newline, and bidi overrides."""
+_PLAIN_ASCII = b"\t\n" + bytes(range(0x20, 0x7F))
+"""The ASCII characters :data:`_ESCAPED` leaves alone."""
 
 
 def _is_real_date(day: int, month: int, year2: int) -> bool:
@@ -146,6 +148,8 @@ def escape_controls(text: str) -> str:
     """``text`` safe for a terminal: control characters (but tab and newline) and bidi overrides as ``\\uXXXX``."""
     if text.isprintable():
         return text
+    if text.isascii() and not text.encode("ascii").translate(None, _PLAIN_ASCII):
+        return text  # printable ASCII, tabs and newlines only (a listing, a JSON document): a byte-table pass
     return _ESCAPED.sub(lambda found: f"\\u{ord(found.group()):04x}", text)  # one C-speed pass over long JSON
 
 

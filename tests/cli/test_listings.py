@@ -12,6 +12,7 @@ from genomdb.cli.catalog_cmd import SAMPLE_COLUMNS
 from genomdb.cli.classify_cmd import CONFLICT_COLUMNS
 from genomdb.cli.harmonize_cmd import QC_COLUMNS
 from genomdb.cli.output import Column, listing_table, print_listing
+from genomdb.privacy import escape_controls
 
 SAMPLE_ROW = [
     "SMP-32J5CUEBO4",
@@ -110,3 +111,26 @@ def test_piped_table_names_what_it_left_out(monkeypatch: pytest.MonkeyPatch) -> 
     text = buffer.getvalue()
     assert "not shown at 80 columns: submission" in text and "--tsv" in text
     assert whole_on_a_line(text, "GDB-VCQ2EF2DRYKPUXOZ")
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [["a", "b\u202e", "1.0"], ["c\x1b[31m", "d", "2.0"]],  # control characters only: the one-pass path
+        [["a\tb", "c"], ["d\ne", "f"]],  # tabs and newlines inside cells: cell by cell
+        [["a", "b\x07"], ["c\td", "e"], ["f", "g"]],  # a clean row, a dirty one, a clean one
+        [["a", "b"], ["c"]],  # ragged rows
+        [],
+    ],
+)
+@pytest.mark.parametrize("chunk_rows", [1, 65536])
+def test_tsv_escapes_every_cell_as_cell_by_cell_would(
+    rows: list[list[str]], chunk_rows: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(output, "TSV_CHUNK_ROWS", chunk_rows)  # one row a chunk: clean and dirty chunks mixed
+    columns = [Column("x"), Column("y"), Column("z")]
+    print_listing(columns, rows, as_tsv=True)
+    expected = "x\ty\tz\n" + "".join(
+        "\t".join(escape_controls(cell.replace("\t", " ").replace("\n", " ")) for cell in row) + "\n" for row in rows
+    )
+    assert capsys.readouterr().out == expected

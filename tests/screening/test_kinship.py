@@ -118,6 +118,7 @@ def test_the_panel_holds_what_the_store_says(cohort_instance: Instance) -> None:
     assert np.array_equal(from_panel, from_store.dosages)
     assert {-1, 0, 1, 2} <= set(np.unique(from_panel).tolist())
     alt, called = panel.counts(columns)
+    assert np.array_equal(panel.alt_counts(columns), alt)
     assert np.array_equal(alt, np.where(from_panel > 0, from_panel, 0).sum(axis=0))
     assert np.array_equal(called, (from_panel >= 0).sum(axis=0))
     batches = [(b.batch_id, b.manifest_sha256) for b in store.batches()]
@@ -175,3 +176,29 @@ def test_a_policy_out_of_range_is_refused(change: dict[str, float]) -> None:
     with pytest.raises(InvalidInput) as caught:
         KinshipPolicy(**change)
     assert caught.value.problems[0].field == next(iter(change))
+
+
+def test_sites_are_found_by_contig_position_and_both_alleles() -> None:
+    """A site is found only where all four columns agree: other contigs and alleles at its position are not it."""
+    import pyarrow as pa
+
+    from genomdb.screening.kinship import _rows_of
+
+    table = pa.table(
+        {
+            "chrom": ["chr1", "chr1", "chr1", "chr2", "chr2"],
+            "pos": pa.array([100, 100, 200, 100, 300], pa.int32()),
+            "ref": ["A", "A", "C", "A", "G"],
+            "alt": ["C", "G", "T", "C", "A"],
+        }
+    )
+    sites = pa.table(
+        {
+            "chrom": ["chr2", "chr1", "chr1", "chr3", "chr1", "chr2"],
+            "pos": pa.array([100, 100, 100, 100, 200, 300], pa.int64()),
+            "ref": ["A", "A", "A", "A", "C", "G"],
+            "alt": ["C", "G", "T", "C", "T", "A"],
+        }
+    )
+    assert _rows_of(table, sites).tolist() == [3, 1, -1, -1, 2, 4]
+    assert _rows_of(table.slice(0, 0), sites).tolist() == [-1] * 6

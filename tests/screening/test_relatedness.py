@@ -22,6 +22,7 @@ from genomdb.screening.relatedness import (
     check_relatedness,
     compare,
     declared_relationships,
+    person_pair_columns,
     person_pairs,
 )
 from genomdb.variants.records import CohortSample
@@ -182,3 +183,13 @@ def test_person_pairs_keep_the_closest_sample_pair_of_each_two_persons() -> None
     for max_degree in (1, 2, 3):
         assert person_pairs(result, max_degree) == _person_pairs_one_by_one(result, max_degree)
     assert len(person_pairs(result, 3)) > 30
+    columns, listed = person_pair_columns(result), person_pairs(result)
+    assert [columns[k] for k in range(len(columns))] == listed and columns[-1] == listed[-1]
+    assert columns[3:9] == listed[3:9] and columns.closer_than(2) == [p for p in listed if p.degree <= 1]
+    assert columns.persons() == ([p.first for p in listed], [p.second for p in listed])
+    assert columns.kinship_texts(4) == [f"{p.kinship:.4f}" for p in listed]
+    assert columns.sample_keys() == ([p.first_sample for p in listed], [p.second_sample for p in listed])
+    wanted = [(p.first, p.second) for p in listed[::7]] + [("GDB-P00", "GDB-NOBODY"), ("GDB-P99", "GDB-P98")]
+    assert columns.find(wanted) == {(p.first, p.second): p for p in listed[::7]}
+    with pytest.raises(IndexError):
+        columns[len(listed)]

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeAlias
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
@@ -240,6 +240,7 @@ class AccessRepository:
                 seq, prev_hash = head.seq, head.entry_hash
                 now = utcnow()
                 entries = []
+                rows: list[dict[str, Any]] = []
                 for draft in drafts:
                     seq += 1
                     unsealed = AuditEntry(
@@ -261,10 +262,11 @@ class AccessRepository:
                         entry_hash="",
                     )
                     entry_hash = seal(prev_hash, unsealed)
-                    entry = AuditEntry(**{**_entry_fields(unsealed), "entry_hash": entry_hash})
-                    session.add(AuditEntryRow(**_entry_fields(entry)))
-                    entries.append(entry)
+                    fields = {**_entry_fields(unsealed), "entry_hash": entry_hash}
+                    entries.append(AuditEntry(**fields))
+                    rows.append(fields)
                     prev_hash = entry_hash
+                session.execute(insert(AuditEntryRow), rows)  # one executemany, not an ORM object per entry
                 head.seq, head.entry_hash = seq, prev_hash
             return entries
         except sa_exc.IntegrityError as exc:

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
@@ -48,7 +48,13 @@ console = SafeConsole()
 err_console = SafeConsole(stderr=True)
 
 
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+"""Exact types (not subclasses such as enums) that JSON takes as they are."""
+
+
 def to_jsonable(value: Any) -> Any:
+    if type(value) in _JSON_SCALARS:  # most values: answered before the checks below
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
@@ -164,11 +170,22 @@ def _tsv_cell(value: str) -> str:
     return escape_controls(value.replace("\t", " ").replace("\n", " "))
 
 
-def write_tsv(columns: list[Column], rows: list[list[str]]) -> None:
+TSV_CHUNK_ROWS = 65536
+"""Rows joined and escaped at once (memory stays a chunk's text, not the whole listing's)."""
+
+
+def write_tsv(columns: list[Column], rows: Sequence[Sequence[str]]) -> None:
     """Tab-separated values with a header line on stdout: every column, nothing dropped or cut."""
     sys.stdout.write("\t".join(c.header for c in columns) + "\n")
-    for row in rows:
-        sys.stdout.write("\t".join(_tsv_cell(cell) for cell in row) + "\n")
+    for start in range(0, len(rows), TSV_CHUNK_ROWS):
+        chunk = rows[start : start + TSV_CHUNK_ROWS]
+        body = "\n".join(map("\t".join, chunk))
+        if body.count("\t") == sum(map(len, chunk)) - len(chunk) and body.count("\n") == len(chunk) - 1:
+            # no cell holds a tab or a newline, and escaping is per character: one pass over the chunk
+            sys.stdout.write(escape_controls(body) + "\n")
+            continue
+        for row in chunk:
+            sys.stdout.write("\t".join(_tsv_cell(cell) for cell in row) + "\n")
 
 
 GUTTER = 2
@@ -177,7 +194,7 @@ MIN_FOLDED = 4
 
 
 def listing_table(
-    columns: list[Column], rows: list[list[str]], *, width: int, title: str | None = None
+    columns: list[Column], rows: Sequence[Sequence[str]], *, width: int, title: str | None = None
 ) -> tuple[Any, list[str]]:
     """A Rich table that fits ``width`` without cutting an identifier, and the headers of columns it dropped.
 
@@ -227,7 +244,7 @@ def listing_table(
 
 
 def print_listing(
-    columns: list[Column], rows: list[list[str]], *, as_tsv: bool = False, title: str | None = None
+    columns: list[Column], rows: Sequence[Sequence[str]], *, as_tsv: bool = False, title: str | None = None
 ) -> None:
     """A listing on stdout: TSV when asked, else a table fitted to the terminal (80 columns when piped)."""
     if as_tsv:

@@ -102,12 +102,13 @@ def kinship(
         )
         if report.not_assessed:
             console.print(f"not assessed (sample call rate too low): {', '.join(report.not_assessed)}", highlight=False)
-    if pairs:
-        rows = [
-            [p.first, p.second, DEGREE_NAMES[p.degree], f"{p.kinship:.4f}", f"{p.first_sample} {p.second_sample}"]
-            for p in report.related
-        ]
-        print_listing(_PAIR_COLUMNS, rows, as_tsv=as_tsv, title="related persons")
+    if pairs:  # built column by column: a large cohort has a million related pairs
+        related = report.related
+        persons, relatives = related.persons()
+        samples = map(" ".join, zip(*related.sample_keys(), strict=True))
+        kinship_texts = related.kinship_texts(4)
+        pair_rows = list(zip(persons, relatives, related.degree_names(), kinship_texts, samples, strict=True))
+        print_listing(_PAIR_COLUMNS, pair_rows, as_tsv=as_tsv, title="related persons")
         return
     rows = [
         [

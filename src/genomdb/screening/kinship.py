@@ -142,26 +142,40 @@ def read_genotypes(
     batch_ids = sorted({s.batch_id for s in ordered})
     if ordered and n_sites and batch_ids:
         panel = genotype_panel(store, batch_ids)
-        panel_row_of = {
-            key: row
-            for row, key in enumerate(
-                zip(*(panel.sites[c].to_pylist() for c in ("chrom", "pos", "ref", "alt")), strict=True)
-            )
-        }
-        found = [
-            (index, panel_row_of.get(key, -1))
-            for index, key in enumerate(
-                zip(*(sites[c].to_pylist() for c in ("chrom", "pos", "ref", "alt")), strict=True)
-            )
-        ]
-        site_index = np.array([i for i, row in found if row >= 0], dtype=np.intp)
-        panel_rows = np.array([row for _, row in found if row >= 0], dtype=np.intp)
+        rows_in_panel = _rows_of(panel.sites, sites)
+        site_index = np.flatnonzero(rows_in_panel >= 0)
+        panel_rows = rows_in_panel[site_index]
         columns = panel.sample_rows([s.sample_id for s in ordered])
-        dosages[:, site_index] = panel.dosages(panel_rows, columns)
+        if site_index.size == n_sites:  # every site in the panel, in order: its matrix is the whole answer
+            dosages = panel.dosages(panel_rows, columns)
+        else:
+            dosages[:, site_index] = panel.dosages(panel_rows, columns)
         rest = np.setdiff1d(np.arange(n_sites), site_index)
         if rest.size:
             dosages[:, rest] = read_store_genotypes(store, ordered, sites.take(pa.array(rest))).dosages
     return _matrix(ordered, sites, dosages)
+
+
+def _rows_of(table: pa.Table, sites: pa.Table) -> npt.NDArray[np.intp]:
+    """The row of ``table`` holding each site (same chrom, pos, ref and alt), or -1: candidates by position (a
+    binary search over the table's sorted positions), then the few rows at a position compared whole."""
+    table_pos = np.asarray(table["pos"].to_numpy(zero_copy_only=False), dtype=np.int64)
+    site_pos = np.asarray(sites["pos"].to_numpy(zero_copy_only=False), dtype=np.int64)
+    by_pos = np.argsort(table_pos, kind="stable")
+    low = np.searchsorted(table_pos[by_pos], site_pos, side="left")
+    high = np.searchsorted(table_pos[by_pos], site_pos, side="right")
+    found = np.full(site_pos.size, -1, dtype=np.intp)
+    columns = ("chrom", "ref", "alt")
+    table_text = [table[c].to_numpy(zero_copy_only=False) for c in columns]
+    site_text = [sites[c].to_numpy(zero_copy_only=False) for c in columns]
+    for offset in range(int((high - low).max(initial=0))):  # rows sharing a position: other contigs or alleles
+        open_sites = np.flatnonzero((low + offset < high) & (found < 0))
+        candidates = by_pos[low[open_sites] + offset]
+        same = np.ones(open_sites.size, dtype=bool)
+        for in_table, in_sites in zip(table_text, site_text, strict=True):
+            same &= in_table[candidates] == in_sites[open_sites]
+        found[open_sites[same]] = candidates[same]
+    return found
 
 
 def _matrix(samples: Sequence[CohortSample], sites: Any, dosages: DosageMatrix) -> GenotypeMatrix:
@@ -295,17 +309,17 @@ def common_snv_genotypes(
 
     panel = genotype_panel(store, batch_ids)
     columns = panel.sample_rows([s.sample_id for s in ordered])
-    alt_count, _ = panel.counts(columns)
+    alt_count = panel.alt_counts(columns)
     lower_bound = int(np.floor(policy.min_maf * 2 * n * policy.min_site_call_rate))
     biallelic = np.asarray(panel.sites["n_alleles"].to_numpy(), dtype=np.int64) == 1
     rows = np.flatnonzero(biallelic & (alt_count >= max(1, lower_bound)))
-    candidates = panel.sites.take(rows)
-    matrix = GenotypeMatrix(
+    chrom, ref, alt = (panel.sites[c].to_numpy(zero_copy_only=False)[rows].tolist() for c in ("chrom", "ref", "alt"))
+    matrix = GenotypeMatrix(  # columns indexed with numpy: Table.take would import pyarrow.compute (~0.1 s)
         samples=tuple(ordered),
-        chrom=tuple(candidates["chrom"].to_pylist()),
-        pos=np.asarray(candidates["pos"].to_numpy(), dtype=np.int64),
-        ref=tuple(candidates["ref"].to_pylist()),
-        alt=tuple(candidates["alt"].to_pylist()),
+        chrom=tuple(chrom),
+        pos=np.asarray(panel.sites["pos"].to_numpy(), dtype=np.int64)[rows],
+        ref=tuple(ref),
+        alt=tuple(alt),
         dosages=panel.dosages(rows, columns),
     )
     called = matrix.dosages >= 0
@@ -341,7 +355,8 @@ def king_robust(matrix: GenotypeMatrix, *, excluded: Sequence[CohortSample] = ()
     ``SITE_CHUNK`` sites, each exact: hets of i × (called + 4096 hets) of j gives both i's hets where j is called
     and the shared hets; called of i × (hets + 4096 called) of j gives j's hets where i is called and the sites
     both called; centred dosages give same-homozygous minus opposite-homozygous sites, from which opposite
-    homozygotes (IBS0) follow."""
+    homozygotes (IBS0) follow. The per-pair arithmetic is done on each block's rectangle in place; each row's
+    pairs (the columns after it) are then copied out as one slice."""
     g = matrix.dosages
     n, m = g.shape
     called = (g >= 0).astype(np.float32)
@@ -352,48 +367,55 @@ def king_robust(matrix: GenotypeMatrix, *, excluded: Sequence[CohortSample] = ()
     right_called = [np.ascontiguousarray((het[:, c] + _PACK * called[:, c]).T) for c in chunks]
     right_centred = [np.ascontiguousarray(centred[:, c].T) for c in chunks]
     n_pairs = n * (n - 1) // 2
-    first, second = np.empty(n_pairs, np.int32), np.empty(n_pairs, np.int32)
+    pairs_of_row = np.arange(n - 1, -1, -1, dtype=np.int64)
+    """Row i pairs with the columns after it: n − 1 − i pairs, written in row-major order."""
+    row_offset = np.concatenate(([0], np.cumsum(pairs_of_row)))
+    first = np.repeat(np.arange(n, dtype=np.int32), pairs_of_row)
+    second = (np.arange(n_pairs, dtype=np.int64) - row_offset[first] + first + 1).astype(np.int32)
     kinship_all = np.empty(n_pairs, np.float64)
     n_ibs0, n_variants = np.empty(n_pairs, np.int32), np.empty(n_pairs, np.int32)
-    written = 0
     start = 0
     while start < n - 1:
         rows = max(1, min(n - 1 - start, ROW_BLOCK_CELLS // max(1, n - start)))
         stop = start + rows
-        sums: list[npt.NDArray[np.int32]] = []
+        het_called = het_het = called_het = n_both = same_minus_opposite = np.zeros(0, np.int32)
         for k, c in enumerate(chunks):
-            parts = [
-                (het[start:stop, c] @ right_het[k][:, start:]).astype(np.int32),
-                (called[start:stop, c] @ right_called[k][:, start:]).astype(np.int32),
-                (centred[start:stop, c] @ right_centred[k][:, start:]).astype(np.int32),
-            ]
-            unpacked = [parts[0] & _LOW, parts[0] >> _SHIFT, parts[1] & _LOW, parts[1] >> _SHIFT, parts[2]]
+            packed_het = (het[start:stop, c] @ right_het[k][:, start:]).astype(np.int32)
+            packed_called = (called[start:stop, c] @ right_called[k][:, start:]).astype(np.int32)
+            centred_product = (centred[start:stop, c] @ right_centred[k][:, start:]).astype(np.int32)
             if k == 0:
-                sums = unpacked
+                het_het, n_both = packed_het >> _SHIFT, packed_called >> _SHIFT
+                packed_het &= _LOW
+                packed_called &= _LOW
+                het_called, called_het, same_minus_opposite = packed_het, packed_called, centred_product
             else:
-                for total, part in zip(sums, unpacked, strict=True):
-                    total += part
-        het_called, het_het, called_het, n_both, same_minus_opposite = sums
+                het_het += packed_het >> _SHIFT
+                n_both += packed_called >> _SHIFT
+                het_called += packed_het & _LOW
+                called_het += packed_called & _LOW
+                same_minus_opposite += centred_product
         # hom-hom sites both called = both − hets of i − hets of j + shared hets; IBS0 = (hom-hom − same+opp) / 2
-        ibs0 = n_both - het_called - called_het + het_het - same_minus_opposite
-        ibs0 //= 2
-        after_row = np.arange(rows)[:, None] < np.arange(n - start)[None, :]
-        """[r, c]: column start + c comes after row start + r (the pairs of this block, in row-major order)."""
-        count = int(after_row.sum())
-        out = slice(written, written + count)
-        hi, hj = het_called[after_row].astype(np.float64), called_het[after_row].astype(np.float64)
-        numerator = hi + hj
-        numerator -= 2 * het_het[after_row]
-        numerator += 4 * ibs0[after_row]
-        smaller = np.minimum(hi, hj)
+        ibs0 = n_both - het_called
+        ibs0 -= called_het
+        ibs0 += het_het
+        ibs0 -= same_minus_opposite
+        ibs0 >>= 1  # an even count: floor division by 2
+        numerator = het_called + called_het
+        numerator -= 2 * het_het
+        numerator += 4 * ibs0  # integers below 2**24: the same value as the float64 sum
+        smaller = np.minimum(het_called, called_het)
+        kinship = smaller.astype(np.float64)
+        kinship *= 4.0
         with np.errstate(invalid="ignore", divide="ignore"):
-            kinship_all[out] = np.where(smaller > 0, 0.5 - numerator / (4.0 * smaller), np.nan)
-        local_row, column = np.nonzero(after_row)
-        first[out] = local_row + start
-        second[out] = column + start
-        n_ibs0[out] = ibs0[after_row]
-        n_variants[out] = n_both[after_row]
-        written += count
+            np.divide(numerator, kinship, out=kinship)
+        np.subtract(0.5, kinship, out=kinship)  # 0.5 − numerator / (4 · smaller), one float64 array throughout
+        kinship[smaller <= 0] = np.nan
+        for local_row in range(rows):  # row start + r pairs with columns start + r + 1 … n − 1
+            at = int(row_offset[start + local_row])
+            out = slice(at, at + n - 1 - start - local_row)
+            kinship_all[out] = kinship[local_row, local_row + 1 :]
+            n_ibs0[out] = ibs0[local_row, local_row + 1 :]
+            n_variants[out] = n_both[local_row, local_row + 1 :]
         start = stop
     return KinshipResult(
         samples=matrix.samples,
@@ -402,7 +424,7 @@ def king_robust(matrix: GenotypeMatrix, *, excluded: Sequence[CohortSample] = ()
         kinship=kinship_all,
         n_ibs0=n_ibs0,
         n_variants=n_variants,
-        degree=degrees(np.nan_to_num(kinship_all, nan=0.0)),
+        degree=degrees(kinship_all),  # NaN compares false: unrelated, as 0 would be
         n_sites=int(m),
         excluded=tuple(excluded),
     )

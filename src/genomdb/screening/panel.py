@@ -102,23 +102,37 @@ class GenotypePanel:
         self, sample_rows: npt.NDArray[np.intp], *, chunk: int = 16384
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """Per row: alt alleles and called genotypes over the given samples, counted on the packed bytes."""
+        alt, called = self._per_row(sample_rows, (ALT_COUNT_OF_BYTE, CALLED_OF_BYTE), chunk)
+        return alt, called
+
+    def alt_counts(self, sample_rows: npt.NDArray[np.intp], *, chunk: int = 16384) -> npt.NDArray[np.int64]:
+        """Per row: alt alleles over the given samples (as :meth:`counts`, without counting called genotypes)."""
+        (alt,) = self._per_row(sample_rows, (ALT_COUNT_OF_BYTE,), chunk)
+        return alt
+
+    def _per_row(
+        self, sample_rows: npt.NDArray[np.intp], tables: Sequence[npt.NDArray[np.uint8]], chunk: int
+    ) -> list[npt.NDArray[np.int64]]:
+        """Per row and table: the sum of the table's value of each packed byte, other samples' slots missing."""
         keep = np.zeros(self.packed.shape[1] * 4, dtype=bool)
         keep[sample_rows] = True
         slot_mask = (keep.reshape(-1, 4) * np.array([0b11 << s for s in _SHIFTS])).sum(axis=1).astype(np.uint8)
         everyone = bool(keep[: self.n_samples].all())
         n_rows = self.packed.shape[0]
-        alt, called = np.zeros(n_rows, np.int64), np.zeros(n_rows, np.int64)
+        sums = [np.zeros(n_rows, np.int64) for _ in tables]
         for start in range(0, n_rows, chunk):
             block = np.asarray(self.packed[start : start + chunk])
             if not everyone:
                 block = (block & slot_mask) | (MISSING_BYTE & ~slot_mask)
-            alt[start : start + chunk] = ALT_COUNT_OF_BYTE[block].sum(axis=1, dtype=np.int64)
-            called[start : start + chunk] = CALLED_OF_BYTE[block].sum(axis=1, dtype=np.int64)
-        return alt, called
+            for total, table in zip(sums, tables, strict=True):
+                total[start : start + chunk] = table[block].sum(axis=1, dtype=np.int64)
+        return sums
 
     def dosages(self, site_rows: npt.NDArray[np.intp], sample_rows: npt.NDArray[np.intp]) -> npt.NDArray[np.int8]:
         """Samples × sites alt dosages (-1 missing) of the given rows and columns."""
         decoded = unpack_bed_rows(np.asarray(self.packed[site_rows]), self.n_samples)
+        if np.array_equal(sample_rows, np.arange(self.n_samples)):  # every sample in panel order: no gather
+            return np.ascontiguousarray(decoded.T)
         return np.ascontiguousarray(decoded[:, sample_rows].T)
 
 

@@ -15,11 +15,10 @@ current sample versions; a pair of persons takes the closest degree of any pair 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import takewhile
 from pathlib import Path
-from typing import Literal
+from typing import Literal, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -72,6 +71,101 @@ class InferredPair:
     second_sample: str
 
 
+class PersonPairs(Sequence[InferredPair]):
+    """Pairs of distinct persons as columns, in the order of :func:`person_pairs`: an :class:`InferredPair` is made
+    only for a pair that is read, so the million related pairs of a large cohort cost arrays, not objects."""
+
+    def __init__(
+        self,
+        names: Sequence[str],
+        sample_keys: Sequence[str],
+        columns: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.int8], npt.NDArray[np.float64]],
+        samples: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]],
+    ) -> None:
+        self._names, self._sample_keys = list(names), list(sample_keys)
+        self.first, self.second, self.degree, self.kinship = columns
+        """Persons (indices into the sorted pseudonyms, first < second), degree and kinship of each pair."""
+        self.first_sample, self.second_sample = samples
+        """The pair's closest two samples (indices into the sample keys), of the first and of the second person."""
+
+    def __len__(self) -> int:
+        return int(self.degree.size)
+
+    @overload
+    def __getitem__(self, index: int) -> InferredPair: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[InferredPair]: ...
+
+    def __getitem__(self, index: int | slice) -> InferredPair | list[InferredPair]:
+        if isinstance(index, slice):
+            return [self[k] for k in range(len(self))[index]]
+        k = range(len(self))[index]  # negative and out-of-range indices as a list's
+        return InferredPair(
+            self._names[self.first[k]],
+            self._names[self.second[k]],
+            int(self.degree[k]),
+            float(self.kinship[k]),
+            self._sample_keys[self.first_sample[k]],
+            self._sample_keys[self.second_sample[k]],
+        )
+
+    def __iter__(self) -> Iterator[InferredPair]:
+        names, keys = self._names, self._sample_keys
+        for p, q, d, k, i, j in zip(
+            self.first.tolist(),
+            self.second.tolist(),
+            self.degree.tolist(),
+            self.kinship.tolist(),
+            self.first_sample.tolist(),
+            self.second_sample.tolist(),
+            strict=True,
+        ):
+            yield InferredPair(names[p], names[q], d, k, keys[i], keys[j])
+
+    def persons(self) -> tuple[list[str], list[str]]:
+        """The pseudonyms of the first and of the second person of every pair."""
+        names = np.array(self._names, dtype=object)
+        return names[self.first].tolist(), names[self.second].tolist()
+
+    def sample_keys(self) -> tuple[list[str], list[str]]:
+        """The sample keys of the first and of the second person of every pair."""
+        keys = np.array(self._sample_keys, dtype=object)
+        return keys[self.first_sample].tolist(), keys[self.second_sample].tolist()
+
+    def degree_names(self) -> list[str]:
+        """The name of every pair's degree (``first-degree`` …)."""
+        names: list[str] = np.array([DEGREE_NAMES[d] for d in range(UNRELATED + 1)], dtype=object)[self.degree].tolist()
+        return names
+
+    def kinship_texts(self, decimals: int = 4) -> list[str]:
+        """Every pair's kinship as ``f"{kinship:.4f}"`` would print it, each distinct value formatted once (a cohort
+        has a million related pairs, some ten thousand distinct kinships; distinct by bits, so -0.0 stays itself)."""
+        bits, where = np.unique(self.kinship.view(np.int64), return_inverse=True)
+        texts = [f"{value:.{decimals}f}" for value in bits.view(np.float64).tolist()]
+        listed: list[str] = np.array(texts, dtype=object)[where].tolist()
+        return listed
+
+    def closer_than(self, degree: int) -> list[InferredPair]:
+        """The pairs closer than ``degree`` (the pairs are ordered by degree: a prefix)."""
+        return self[: int(np.searchsorted(self.degree, degree, side="left"))]
+
+    def find(self, pairs: Sequence[tuple[str, str]]) -> dict[tuple[str, str], InferredPair]:
+        """The pairs among ``pairs`` (pseudonyms, in sorted order) that are listed, by pair."""
+        code = {name: index for index, name in enumerate(self._names)}
+        wanted = [(p, q) for p, q in pairs if p in code and q in code]
+        if not wanted or not len(self):
+            return {}
+        width = len(self._names)
+        listed = self.first.astype(np.int64) * width + self.second
+        order = np.argsort(listed, kind="stable")
+        keys = np.array([code[p] * width + code[q] for p, q in wanted], dtype=np.int64)
+        at = np.minimum(np.searchsorted(listed[order], keys), order.size - 1)
+        hit = listed[order[at]] == keys
+        return {pair: self[int(order[k])] for pair, k, found in zip(wanted, at.tolist(), hit.tolist(), strict=True)
+                if found}  # fmt: skip
+
+
 @dataclass(frozen=True, slots=True)
 class RelatednessFlag:
     kind: FlagKind
@@ -93,7 +187,7 @@ class RelatednessReport:
     n_pairs: int
     not_assessed: tuple[str, ...]
     """Sample keys below the sample call rate."""
-    related: tuple[InferredPair, ...]
+    related: PersonPairs
     """Pairs of persons of the third degree or closer."""
     flags: tuple[RelatednessFlag, ...]
 
@@ -132,11 +226,17 @@ def _person_codes(result: KinshipResult) -> tuple[list[str], npt.NDArray[np.intp
 def person_pairs(result: KinshipResult, max_degree: int = 3) -> list[InferredPair]:
     """Pairs of distinct persons of ``max_degree`` or closer, each with the closest of their sample pairs (the
     first in pair order among equals), ordered by degree and pseudonyms."""
-    index = result.related(max_degree)
-    if index.size == 0:
-        return []
+    return list(person_pair_columns(result, max_degree))
+
+
+def person_pair_columns(result: KinshipResult, max_degree: int = 3) -> PersonPairs:
+    """:func:`person_pairs` as columns."""
     names, person = _person_codes(result)
     keys = [s.sample_key for s in result.samples]
+    index = result.related(max_degree)
+    if index.size == 0:
+        none = np.zeros(0, dtype=np.intp)
+        return PersonPairs(names, keys, (none, none, np.zeros(0, np.int8), np.zeros(0, np.float64)), (none, none))
     key_rank = np.argsort(np.argsort(np.array(keys)))
     a, b = result.first[index], result.second[index]
     distinct = person[a] != person[b]
@@ -146,36 +246,38 @@ def person_pairs(result: KinshipResult, max_degree: int = 3) -> list[InferredPai
     low_person, high_person = person[low], person[high]
     kinship = result.kinship[index]
     ranked = np.where(np.isnan(kinship), -np.inf, kinship)
-    order = np.lexsort((index, -ranked, high_person, low_person))
-    group_start = np.ones(order.size, dtype=bool)
-    group_start[1:] = (np.diff(low_person[order]) != 0) | (np.diff(high_person[order]) != 0)
-    best = order[group_start]
+    # group the sample pairs by person pair (a stable sort: within a group, pair order), keep each group's first
+    # pair of the highest kinship; sorted by person pair, then (stably) by degree
+    person_pair = low_person.astype(np.int64) * max(1, len(names)) + high_person
+    by_pair = np.argsort(person_pair, kind="stable")
+    grouped = person_pair[by_pair]
+    group_start = np.ones(by_pair.size, dtype=bool)
+    group_start[1:] = grouped[1:] != grouped[:-1]
+    group = np.cumsum(group_start) - 1
+    ranked = ranked[by_pair]
+    highest = np.flatnonzero(ranked == np.maximum.reduceat(ranked, np.flatnonzero(group_start))[group])
+    first_highest = np.ones(highest.size, dtype=bool)
+    first_highest[1:] = group[highest][1:] != group[highest][:-1]
+    best = by_pair[highest[first_highest]]
     degree = result.degree[index]
-    best = best[np.lexsort((high_person[best], low_person[best], degree[best]))]
-    return [
-        InferredPair(names[p], names[q], d, k, keys[i], keys[j])
-        for p, q, d, k, i, j in zip(
-            low_person[best].tolist(),
-            high_person[best].tolist(),
-            degree[best].tolist(),
-            kinship[best].tolist(),
-            low[best].tolist(),
-            high[best].tolist(),
-            strict=True,
-        )
-    ]
+    best = best[np.argsort(degree[best], kind="stable")]
+    return PersonPairs(
+        names,
+        keys,
+        (low_person[best], high_person[best], degree[best], kinship[best]),
+        (low[best].astype(np.intp), high[best].astype(np.intp)),
+    )
 
 
 def compare(
-    result: KinshipResult, declared: Sequence[DeclaredRelation], *, related: Sequence[InferredPair] | None = None
+    result: KinshipResult, declared: Sequence[DeclaredRelation], *, related: PersonPairs | None = None
 ) -> list[RelatednessFlag]:
     """Every disagreement between declared relationships and inferred degrees (see the module docstring);
-    ``related`` is ``person_pairs(result)`` when the caller has it already."""
+    ``related`` is ``person_pair_columns(result)`` when the caller has it already."""
     flags: list[RelatednessFlag] = []
-    _, person = _person_codes(result)
-    same_person = (
-        np.flatnonzero(person[result.first] == person[result.second]) if result.samples else np.array([], np.intp)
-    )
+    names, person = _person_codes(result)
+    several = result.samples and len(names) < len(result.samples)  # else no two samples share a person
+    same_person = np.flatnonzero(person[result.first] == person[result.second]) if several else np.array([], np.intp)
     for index in same_person:
         a, b = result.samples[result.first[index]], result.samples[result.second[index]]
         degree, kinship = int(result.degree[index]), float(result.kinship[index])
@@ -191,7 +293,7 @@ def compare(
                     f"samples {a.sample_key} and {b.sample_key} of one person are not identical: a sample swap?",
                 )
             )
-    related = person_pairs(result) if related is None else related
+    related = person_pair_columns(result) if related is None else related
     declared_pairs: dict[tuple[str, str], str] = {}
     for relation in declared:
         if relation.relation in FIRST_DEGREE_RELATIONS:
@@ -199,9 +301,9 @@ def compare(
             relation_word = relation.relation if first == relation.pseudonym else _reverse(relation.relation)
             declared_pairs.setdefault((first, second), relation_word)
     assessed = {s.pseudonym for s in result.samples}
-    pairs = {(p.first, p.second): p for p in related if (p.first, p.second) in declared_pairs}
-    closest = sorted(takewhile(lambda p: p.degree <= 1, related), key=lambda p: (p.first, p.second))
-    for pair in closest:  # ``related`` is ordered by degree: duplicates and first degree come first
+    pairs = related.find(list(declared_pairs))
+    closest = sorted(related.closer_than(2), key=lambda p: (p.first, p.second))
+    for pair in closest:  # duplicates and first degree
         first, second = pair.first, pair.second
         if pair.degree == DUPLICATE:
             flags.append(
@@ -302,7 +404,7 @@ def relatedness_report(
     if plink_prefix is not None:
         write_bed(matrix, plink_prefix)
     result = king_robust(matrix, excluded=excluded)
-    related = person_pairs(result)
+    related = person_pair_columns(result)
     flags = compare(result, declared_relationships(instance), related=related)
     return RelatednessReport(
         n_samples=len(samples),
@@ -310,7 +412,7 @@ def relatedness_report(
         n_variants=result.n_sites,
         n_pairs=int(result.first.size),
         not_assessed=tuple(s.sample_key for s in result.excluded),
-        related=tuple(related),
+        related=related,
         flags=tuple(flags),
     )
 

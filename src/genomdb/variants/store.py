@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import duckdb
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
@@ -37,6 +36,8 @@ from genomdb.variants import repository as variant_repository
 from genomdb.variants.records import HarmonisedSample, NewBatch, VariantBatch
 
 if TYPE_CHECKING:
+    import duckdb
+
     from genomdb.instance import Instance
 
 _SORT_KEYS = {
@@ -67,6 +68,8 @@ def connect_duckdb(
         config["memory_limit"] = memory_limit
     if temp_dir is not None:
         config["temp_directory"] = str(temp_dir)
+    import duckdb  # here, not at module level: readers of a genotype panel never need it
+
     return duckdb.connect(":memory:", config=config)
 
 
