@@ -121,10 +121,10 @@ def _read_sql(files: Sequence[CallText]) -> str:
 def _create_split(con: duckdb.DuckDBPyConnection, files: Sequence[CallText]) -> None:
     """``split_records``: one row per pending sample × record × ALT, genotypes re-coded per ALT (steps 1 and 2).
 
-    The text is read and each sample's values are taken by their tag's place in the record's FORMAT in one
-    statement (``parsed_records``); a second one splits the ALTs.
-    A record with one ALT passes as it is; the common gVCF variant, one ALT and ``<NON_REF>``, is split with
-    string functions (2 is its only other allele index); any other multi-allelic record is unnested per ALT.
+    One statement reads the text, takes each sample's values by their tag's place in the record's FORMAT and maps
+    each record to its row: a record with one ALT as it is, the common gVCF variant (one ALT and ``<NON_REF>``)
+    split with string functions (2 is its only other allele index). Any other multi-allelic record (rare) is kept
+    raw by that statement, then unnested per ALT by a second one and its raw row deleted.
     """
     columns = ", ".join(
         f"({sql_text(str(f.path))}, {j}, {sql_text(name)})" for f in files for j, name in enumerate(f.samples, start=1)
@@ -142,16 +142,6 @@ def _create_split(con: duckdb.DuckDBPyConnection, files: Sequence[CallText]) -> 
         else f"nullif(split_part(r.value, ':', list_position(r.keys, {sql_text(tag)})), '') AS {tag.lower()}"
         for tag in FORMAT_TAGS
     )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE parsed_records AS
-        SELECT c.sample_id, r.chrom, r.pos, r.ref, r.alt, {values},
-               CASE WHEN contains(r.info, 'END=')
-                    THEN TRY_CAST(regexp_extract(r.info, '(^|;)END=([0-9]+)', 2) AS INTEGER) END AS info_end
-        FROM (SELECT *, string_split(format, ':') AS keys FROM ({_read_sql(files)})) AS r
-        JOIN sample_columns AS c ON c.source = r.filename AND c.sample_column = r.sample_column
-        """
-    )
     recoded_gt = (
         "array_to_string(list_transform(range(1, len(tokens) + 1), lambda j: "
         "(CASE WHEN tokens[j] = '.' THEN '.' WHEN tokens[j] = i::VARCHAR THEN '1' ELSE '0' END) "
@@ -162,18 +152,44 @@ def _create_split(con: duckdb.DuckDBPyConnection, files: Sequence[CallText]) -> 
         "contains(alt, ',') AND (suffix(alt, ',<NON_REF>') OR suffix(alt, ',<*>')) AND NOT starts_with(alt, '<') "
         "AND length(alt) - length(replace(alt, ',', '')) = 1"
     )
+    needs_norm = (
+        "CASE WHEN length(ref) = 1 AND length(alt) = 1 THEN false WHEN starts_with(alt, '<') THEN false "
+        "ELSE regexp_full_match(upper(alt), '[ACGTN]+') END"
+    )
+    # one pass maps each record with one ALT (as it is) or one ALT and <NON_REF> (split by string functions) to
+    # its row; the few other multi-allelic records are kept raw (``multi``), then unnested per ALT and replaced
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE split_records AS
-        WITH split AS (
-            SELECT sample_id, chrom, pos, ref, alt, info_end, gt, gq, dp, min_dp, nullif(ad, '.') AS ad, 1 AS n_alts
-            FROM parsed_records WHERE NOT contains(alt, ',')
-            UNION ALL
-            SELECT sample_id, chrom, pos, ref, split_part(alt, ',', 1) AS alt, info_end, replace(gt, '2', '0') AS gt,
-                   gq, dp, min_dp, CASE WHEN ad IS NOT NULL THEN {depth.format(n=1)} || ',' || {depth.format(n=2)}
-                   END AS ad, 2 AS n_alts
-            FROM parsed_records WHERE {with_non_ref}
-            UNION ALL
+        SELECT *, CASE WHEN multi THEN NULL ELSE {needs_norm} END AS needs_norm
+        FROM (
+            SELECT sample_id, chrom, pos, ref, CASE WHEN non_ref THEN split_part(alt, ',', 1) ELSE alt END AS alt,
+                   info_end, CASE WHEN non_ref THEN replace(gt, '2', '0') ELSE gt END AS gt, gq, dp, min_dp,
+                   CASE WHEN non_ref THEN (CASE WHEN ad IS NOT NULL
+                                                THEN {depth.format(n=1)} || ',' || {depth.format(n=2)} END)
+                        WHEN multi THEN ad ELSE nullif(ad, '.') END AS ad,
+                   CASE WHEN non_ref THEN 2 ELSE 1 END AS n_alts, multi
+            FROM (
+                SELECT *, {with_non_ref} AS non_ref, contains(alt, ',') AND NOT ({with_non_ref}) AS multi
+                FROM (
+                    SELECT c.sample_id, r.chrom, r.pos, r.ref, r.alt, {values},
+                           CASE WHEN contains(r.info, 'END=')
+                                THEN TRY_CAST(regexp_extract(r.info, '(^|;)END=([0-9]+)', 2) AS INTEGER)
+                           END AS info_end
+                    FROM (SELECT *, string_split(format, ':') AS keys FROM ({_read_sql(files)})) AS r
+                    JOIN sample_columns AS c ON c.source = r.filename AND c.sample_column = r.sample_column
+                    WHERE r.alt IS NOT NULL
+                )
+            )
+        )
+        """
+    )
+    con.execute(
+        f"""
+        INSERT INTO split_records
+        SELECT sample_id, chrom, pos, ref, alt, info_end, gt, gq, dp, min_dp, ad, n_alts, false AS multi,
+               {needs_norm} AS needs_norm
+        FROM (
             SELECT sample_id, chrom, pos, ref, alts[i] AS alt, info_end,
                    CASE WHEN gt IS NULL THEN NULL ELSE {recoded_gt} END AS gt, gq, dp, min_dp,
                    CASE WHEN ad IS NOT NULL THEN {depth.format(n=1)} || ',' || {depth.format(n="i + 1")} END AS ad,
@@ -181,17 +197,12 @@ def _create_split(con: duckdb.DuckDBPyConnection, files: Sequence[CallText]) -> 
             FROM (
                 SELECT *, generate_subscripts(alts, 1) AS i,
                        regexp_extract_all(gt, '[^/|]+') AS tokens, regexp_extract_all(gt, '[/|]') AS separators
-                FROM (SELECT *, string_split(alt, ',') AS alts FROM parsed_records
-                      WHERE contains(alt, ',') AND NOT ({with_non_ref}))
+                FROM (SELECT *, string_split(alt, ',') AS alts FROM split_records WHERE multi)
             )
         )
-        SELECT *, CASE WHEN length(ref) = 1 AND length(alt) = 1 THEN false
-                       WHEN starts_with(alt, '<') THEN false
-                       ELSE regexp_full_match(upper(alt), '[ACGTN]+') END AS needs_norm
-        FROM split
         """
     )
-    con.execute("DROP TABLE parsed_records")
+    con.execute("DELETE FROM split_records WHERE multi")
 
 
 def _create_chunk_sites(con: duckdb.DuckDBPyConnection) -> None:
