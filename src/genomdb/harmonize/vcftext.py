@@ -42,7 +42,6 @@ import pysam.bcftools
 
 from genomdb.errors import Problem
 from genomdb.harmonize.genotypes import sql_list, sql_text
-from genomdb.harmonize.normalize import reference_lengths
 from genomdb.ingest.validators.bcf import is_bcf
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -251,7 +250,6 @@ def _check_single_bases(con: duckdb.DuckDBPyConnection, reference: Path) -> None
     """``local_sites``: each site with a one-base REF and nothing to normalise, inside its contig, and whether its
     REF matches the reference (:func:`_resolution_table`; a REF other than A, C, G, T or N, in either case, never
     matches, as in ``bcftools norm --check-ref``). The other sites are left to bcftools."""
-    lengths = reference_lengths(reference)
     site_ids: list[npt.NDArray[np.int64]] = []
     matches: list[npt.NDArray[np.bool_]] = []
     chroms = [row[0] for row in con.execute("SELECT DISTINCT chrom FROM chunk_sites ORDER BY chrom").fetchall()]
@@ -260,7 +258,7 @@ def _check_single_bases(con: duckdb.DuckDBPyConnection, reference: Path) -> None
             found = con.execute(
                 "SELECT site_id, pos, ascii(upper(ref)) AS base FROM chunk_sites "
                 "WHERE chrom = ? AND alt = '.' AND length(ref) = 1 AND pos BETWEEN 1 AND ? ORDER BY pos",
-                [chrom, lengths[chrom]],
+                [chrom, fasta.get_reference_length(chrom)],
             ).fetchnumpy()
             if not len(found["site_id"]):
                 continue
@@ -280,8 +278,9 @@ def _check_single_bases(con: duckdb.DuckDBPyConnection, reference: Path) -> None
     con.unregister("local_sites_arrow")
 
 
-def _write_sites(con: duckdb.DuckDBPyConnection, reference: Path, target: Path) -> int:
-    """The sites not checked here (see :func:`_check_single_bases`) as a sorted sites-only VCF; returns how many."""
+def _write_sites(con: duckdb.DuckDBPyConnection, reference: Path, target: Path) -> bool:
+    """The sites not checked here (see :func:`_check_single_bases`) as a sorted sites-only VCF; whether there are
+    any."""
     body = target.with_suffix(".body")
     con.execute(
         "COPY (SELECT chrom, pos, site_id, ref, alt, '.', '.', '.' FROM chunk_sites ANTI JOIN local_sites "
@@ -297,9 +296,9 @@ def _write_sites(con: duckdb.DuckDBPyConnection, reference: Path, target: Path) 
         with body.open(encoding="ascii") as rows:
             while chunk := rows.read(1 << 22):
                 out.write(chunk)
+    any_sites = body.stat().st_size > 0
     body.unlink()
-    found = con.execute("SELECT count(*) FROM chunk_sites ANTI JOIN local_sites USING (site_id)").fetchone()
-    return int(found[0]) if found else 0
+    return any_sites
 
 
 def _normalise_sites(con: duckdb.DuckDBPyConnection, reference: Path, work_dir: Path) -> None:
@@ -311,8 +310,8 @@ def _normalise_sites(con: duckdb.DuckDBPyConnection, reference: Path, work_dir: 
     try:
         _create_chunk_sites(con)
         _check_single_bases(con, reference)
-        n_sites = _write_sites(con, reference, sites)
-        if n_sites:
+        any_sites = _write_sites(con, reference, sites)
+        if any_sites:
             pysam.bcftools.norm(
                 "--check-ref", "x", "--fasta-ref", str(reference), "--output-type", "u", "--output",
                 str(normalised), str(sites), catch_stdout=False,
@@ -329,7 +328,7 @@ def _normalise_sites(con: duckdb.DuckDBPyConnection, reference: Path, work_dir: 
     source = (
         f"read_csv({sql_text(str(mapping))}, delim = '\\t', header = false, quote = '', escape = '', "
         "auto_detect = false, columns = {'site_id': 'BIGINT', 'pos': 'INTEGER', 'ref': 'VARCHAR', 'alt': 'VARCHAR'})"
-        if n_sites and mapping.stat().st_size
+        if any_sites and mapping.stat().st_size
         else "(SELECT NULL::BIGINT AS site_id, NULL::INTEGER AS pos, NULL::VARCHAR AS ref, NULL::VARCHAR AS alt "
         "WHERE false)"
     )
