@@ -127,6 +127,11 @@ def rechunk(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         yield _joined(pending)
 
 
+def _canonical(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """The same rows in freshly allocated buffers of exactly their size, whatever the engine handed over."""
+    return pa.RecordBatch.from_arrays([pa.concat_arrays([column]) for column in batch.columns], schema=batch.schema)
+
+
 def write_release_table(
     batches: Iterable[pa.RecordBatch],
     schema: pa.Schema,
@@ -137,21 +142,21 @@ def write_release_table(
 ) -> int:
     """Write ordered rows as zstd Parquet and uncompressed Arrow IPC (no batch spans two chromosomes).
 
-    The IPC twin is written from the Parquet file's row groups, not from the engine's arrays: Arrow IPC records
-    buffer sizes as they are, and engines hand over buffers with different spare capacity, whereas the Parquet
-    reader's buffers depend only on the file.
+    Arrow IPC records buffers as they are, and engines hand over buffers with different spare capacity (slices of
+    bigger arrays), so each batch is copied into buffers of exactly its size before it is written: the IPC twin's
+    bytes then depend only on the rows, as the Parquet file's do.
     """
     n_rows = 0
-    with pq.ParquetWriter(parquet_path, schema, compression="zstd", compression_level=1) as parquet:
+    with (
+        pq.ParquetWriter(parquet_path, schema, compression="zstd", compression_level=1) as parquet,
+        pa.OSFile(str(ipc_path), "wb") as sink,
+        pa.ipc.new_file(sink, schema) as ipc,
+    ):
         for chunk in rechunk(batches):
-            piece = transform(chunk) if transform is not None else conform(chunk, schema)
+            piece = _canonical(transform(chunk) if transform is not None else conform(chunk, schema))
             parquet.write_batch(piece, row_group_size=ROW_BATCH)
+            ipc.write_batch(piece)
             n_rows += piece.num_rows
-    written = pq.ParquetFile(parquet_path)
-    with pa.OSFile(str(ipc_path), "wb") as sink, pa.ipc.new_file(sink, schema) as ipc:
-        for group in range(written.num_row_groups):
-            for batch in written.read_row_group(group).combine_chunks().to_batches():
-                ipc.write_batch(batch)
     return n_rows
 
 
