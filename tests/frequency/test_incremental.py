@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -142,3 +143,31 @@ def test_unlabelled_samples_count_in_total_only(tmp_path: Path, build_release: B
     release = build_release("r1", [batch], [member(s, "B1") for s in cohort.samples])
     rows = pq.read_table(release.tables.coverage).to_pylist()
     assert any(r["callable_individuals"] == 8 and r["an_XX"] + r["an_XY"] < r["an_all"] for r in rows)
+
+
+def test_new_batch_partials_sum_only_the_samples_counted(
+    tmp_path: Path, cohort: SimCohort, build_release: BuildRelease
+) -> None:
+    """A new batch's partial covers the samples the release counts, so nothing of it is read twice to be taken
+    away again; a new batch none of whose samples count adds nothing and needs no partial."""
+    root = tmp_path / "batches"
+    b1 = write_batch(cohort, cohort.samples[:20], root, "B1")
+    b2 = write_batch(cohort, cohort.samples[20:30], root, "B2")
+    b3 = write_batch(cohort, cohort.samples[30:], root, "B3")
+    build_release("r1", [b1], _members(cohort, {"B1": range(20)}))
+    opted_out = {str(i): {"research_opt_out": True} for i in range(20, 30)}
+    qc_failed = {"31": {"qc_passed": False}, "36": {"qc_passed": False}}
+    members = _members(cohort, {"B1": range(20), "B2": range(20, 30), "B3": range(30, 40)}, **opted_out, **qc_failed)
+    plan = plan_release([b1, b2, b3], members, PreviousRelease.open(tmp_path / "r1"))
+    # Only old batches' samples leave: 12 and 15, whose persons' better samples 32 and 35 arrive in B3.
+    assert [sid for sid, _ in plan.leaving] == [cohort.samples[12].sample_id, cohort.samples[15].sample_id]
+    assert plan.counted_in(b2) == ()
+    assert [sid for sid, _ in plan.counted_in(b3)] == [
+        s.sample_id for i, s in enumerate(cohort.samples) if i >= 30 and i not in (31, 36)
+    ]
+    r2 = build_release("r2", [b1, b2, b3], members, previous=tmp_path / "r1")
+    assert [p["batch_id"] for p in r2.partials] == ["B3"]
+    build_release("r2-full", [b1, b2, b3], members, full=True)
+    _assert_same_release(tmp_path / "r2", tmp_path / "r2-full")
+    counted_partial = tmp_path / "partials" / "B3" / r2.partials[0]["digest"] / "partial.json"
+    assert json.loads(counted_partial.read_text())["n_samples"] == 8

@@ -3,17 +3,18 @@
 :func:`plan_release` decides, without reading any genotype, which sample versions the release counts and how it
 differs from the previous one. :func:`assemble_release` then computes the tables:
 
-* **incremental** (the default): previous release + partials of new batches − samples of new batches that are
-  not counted − samples that left old batches (opt-out, superseded, withdrawn, QC, a better sample of the same
-  person) + samples that joined from old batches. Old batches are read only for the rows of samples that left
+* **incremental** (the default): previous release + partials of new batches (over the samples they count) −
+  samples that left old batches (opt-out, superseded, withdrawn, QC, a better sample of the same person) + samples
+  that joined from old batches. Old batches are read only for the rows of samples that left
   or joined. The first release is the incremental case with an empty previous release. The variants table is
   rewritten (it is small: one row per variant); the callable-AN track is not: the previous release's coverage
   layers are hard-linked and one layer holding only the change is added, until they are folded into one
   (:mod:`genomdb.frequency.coverage`).
 * **full**: every counted sample read directly from the batches; the independent path that proves the other.
 
-Partials are cached per batch under ``partials/<batch_id>/<digest>/`` (the digest covers the batch checksum and
-the labels of its samples) and written atomically; a later release reuses them after checking their sha256.
+Partials are cached per batch under ``partials/<batch_id>/<digest>/`` (the digest covers the batch checksum, the
+samples counted and their labels) and written atomically; a later build of the same change reuses them after
+checking their sha256.
 """
 
 from __future__ import annotations
@@ -80,15 +81,20 @@ class ReleasePlan:
     full: bool
     new_batches: tuple[BatchSource, ...]
     batch_labels: dict[str, tuple[tuple[int, SampleLabels], ...]]
-    """Labels of every sample of every batch, as partials use them (unknown samples are unlabelled)."""
+    """Labels of every sample of every batch (samples the cohort does not know are unlabelled)."""
     leaving: tuple[tuple[int, SampleLabels], ...]
-    """Samples to subtract: left an old batch's count, or are in a new batch but not counted."""
+    """Samples of old batches to subtract: counted by the previous release but not now (or with other labels)."""
     joining: tuple[tuple[int, SampleLabels], ...]
     """Samples of old batches to add: counted now but not by the previous release (or with other labels)."""
 
     @property
     def is_unchanged(self) -> bool:
         return not self.full and self.previous is not None and not (self.new_batches or self.leaving or self.joining)
+
+    def counted_in(self, batch: BatchSource) -> tuple[tuple[int, SampleLabels], ...]:
+        """The samples of ``batch`` this release counts, with their labels: what a new batch's partial sums."""
+        counted = {s.sample_id for s in self.included}
+        return tuple(entry for entry in self.batch_labels[batch.batch_id] if entry[0] in counted)
 
     @property
     def n_removed(self) -> int:
@@ -161,8 +167,6 @@ def plan_release(
             continue
         if earlier is None or earlier.labels != now.labels:
             joining.append((sid, now.labels))
-    for batch in new_batches:
-        leaving.extend((sid, labels) for sid, labels in batch_labels[batch.batch_id] if sid not in target)
     return ReleasePlan(
         batches=tuple(batches),
         decision=decision,
@@ -216,7 +220,7 @@ def ensure_partial(
     labels: Sequence[tuple[int, SampleLabels]],
     partials_dir: Path,
 ) -> tuple[Path, dict[str, Any]]:
-    """The batch's cell-level partial over all its samples: reused when present and intact, else computed."""
+    """The batch's cell-level partial over the given samples: reused when present and intact, else computed."""
     digest = _labels_digest(batch, labels)
     target = partials_dir / batch.batch_id / digest
     if (target / PARTIAL_MANIFEST).exists():
@@ -360,7 +364,11 @@ def assemble_release(
                         for layer in previous_layers
                     ]
             for batch in plan.new_batches:
-                folder, meta = ensure_partial(backend, batch, plan.batch_labels[batch.batch_id], partials_dir)
+                counted = plan.counted_in(batch)
+                if not counted:
+                    progress.advance(1, note=f"batch {batch.batch_id}: no sample counted")
+                    continue
+                folder, meta = ensure_partial(backend, batch, counted, partials_dir)
                 partials.append({"batch_id": batch.batch_id, "digest": meta["digest"]})
                 cells_v = f"SELECT * FROM {backend.parquet([folder / 'variants.parquet'], CELL_VARIANTS_SCHEMA)}"
                 cells_d = f"SELECT * FROM {backend.parquet([folder / 'coverage.parquet'], CELL_COVERAGE_SCHEMA)}"
