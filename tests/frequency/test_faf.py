@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from genomdb.frequency.aggregate import FAF_CACHE, faf_lambdas
@@ -14,6 +16,7 @@ from genomdb.frequency.faf import (
     poisson_cdf,
     poisson_lower_bound,
 )
+from genomdb.frequency.release_files import FAF_CONFIDENCES, FafLookup
 
 ONE_SIDED_95_LOWER = {1: 0.0513, 2: 0.355, 3: 0.818, 4: 1.366, 5: 1.970, 10: 5.425, 20: 13.25, 50: 38.96}
 """Lower one-sided 95% limits of a Poisson mean (standard tables, e.g. Pearson & Hartley; chi-square / 2)."""
@@ -92,3 +95,28 @@ def test_faf_lambda_cache_gives_the_computed_bounds(tmp_path: Path) -> None:
     assert again.column("faf95").to_pylist()[1] == poisson_lower_bound(3, 0.95)
     (tmp_path / FAF_CACHE).write_bytes(b"not parquet")
     assert faf_lambdas(counts, tmp_path).equals(direct)
+
+
+def test_lambdas_per_row_equal_the_bounds_of_each_count(tmp_path: Path) -> None:
+    """The count-indexed table gives every row its own count's bound, as counts grow across calls and when
+    the table starts from the cache; counts below 2 give 0."""
+    first = np.array([0, 1, 2, 5, 2, 300, 5, 1])
+    later = np.array([7_000, 5, 0, 9_999, 2, 301])
+    names = [name for name, _ in FAF_CONFIDENCES]
+
+    def expected(counts: np.ndarray[Any, Any]) -> dict[str, list[float]]:
+        return {
+            name: [poisson_lower_bound(int(c), conf) if c >= 2 else 0.0 for c in counts]
+            for name, conf in FAF_CONFIDENCES
+        }
+
+    lookup = FafLookup(tmp_path)
+    for counts in (first, later, first):
+        got = lookup.lambdas(counts)
+        assert {name: got[name].tolist() for name in names} == expected(counts)
+    lookup.save()
+    cached = FafLookup(tmp_path)
+    got = cached.lambdas(later)
+    assert {name: got[name].tolist() for name in names} == expected(later)
+    assert not cached._changed  # every count came from the cache
+    assert lookup.lambdas(np.array([], np.int64))["faf95"].tolist() == []

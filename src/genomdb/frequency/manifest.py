@@ -130,17 +130,24 @@ class ReleaseManifest:
 
     @cached_property
     def samples(self) -> tuple[IncludedSample, ...]:
-        return tuple(
-            IncludedSample(
-                sample_id=int(s["sample_id"]),
-                sample_key=s["sample_key"],
-                submission_id=s["submission_id"],
-                submission_version=int(s["submission_version"]),
-                batch_id=s["batch_id"],
-                labels=SampleLabels(s["sex"], s["region"], s["platform"]),
+        cells: dict[tuple[str | None, str | None, str | None], SampleLabels] = {}  # a cohort has few distinct cells
+        samples = []
+        for s in self.document["samples"]:
+            key = (s["sex"], s["region"], s["platform"])
+            labels = cells.get(key)
+            if labels is None:
+                labels = cells[key] = SampleLabels(*key)
+            samples.append(
+                IncludedSample(
+                    sample_id=int(s["sample_id"]),
+                    sample_key=s["sample_key"],
+                    submission_id=s["submission_id"],
+                    submission_version=int(s["submission_version"]),
+                    batch_id=s["batch_id"],
+                    labels=labels,
+                )
             )
-            for s in self.document["samples"]
-        )
+        return tuple(samples)
 
     @property
     def coverage_layers(self) -> tuple[LayerInfo, ...]:

@@ -364,11 +364,11 @@ def assemble_release(
                         for layer in previous_layers
                     ]
             for batch in plan.new_batches:
-                counted = plan.counted_in(batch)
-                if not counted:
+                summed = plan.counted_in(batch)
+                if not summed:
                     progress.advance(1, note=f"batch {batch.batch_id}: no sample counted")
                     continue
-                folder, meta = ensure_partial(backend, batch, counted, partials_dir)
+                folder, meta = ensure_partial(backend, batch, summed, partials_dir)
                 partials.append({"batch_id": batch.batch_id, "digest": meta["digest"]})
                 cells_v = f"SELECT * FROM {backend.parquet([folder / 'variants.parquet'], CELL_VARIANTS_SCHEMA)}"
                 cells_d = f"SELECT * FROM {backend.parquet([folder / 'coverage.parquet'], CELL_COVERAGE_SCHEMA)}"

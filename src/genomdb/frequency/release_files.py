@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
@@ -188,6 +189,7 @@ class FafLookup:
                 self.known = {int(r["ac"]): tuple(float(r[name]) for name in names) for r in rows}
             except (OSError, pa.ArrowInvalid, KeyError):
                 self.known = {}
+        self._table: npt.NDArray[np.float64] = np.zeros((2, len(FAF_CONFIDENCES)))
 
     def bounds(self, counts: Iterable[int]) -> list[tuple[float, ...]]:
         """λ at each confidence of :data:`FAF_CONFIDENCES`, per count."""
@@ -202,16 +204,32 @@ class FafLookup:
         return out
 
     def lambdas(self, ac: Column) -> dict[str, Column]:
-        """λ per confidence for an array of counts (0 where AC < 2: singletons have FAF 0)."""
-        distinct = np.unique(ac[ac >= 2])
-        values = np.asarray(self.bounds(int(c) for c in distinct), np.float64).reshape(
-            len(distinct), len(FAF_CONFIDENCES)
-        )
-        found = np.minimum(np.searchsorted(distinct, ac), max(len(distinct) - 1, 0))
-        out = {}
-        for i, (name, _) in enumerate(FAF_CONFIDENCES):
-            out[name] = np.where(ac >= 2, values[found, i] if len(distinct) else 0.0, 0.0)
-        return out
+        """λ per confidence for an array of counts (0 where AC < 2: singletons have FAF 0).
+
+        Known counts are looked up in a table indexed by the count itself; only counts never seen are computed.
+        """
+        ac = np.asarray(ac, np.int64)
+        index = np.where(ac >= 2, ac, 0)
+        top = int(index.max()) if len(index) else 0
+        if top >= len(self._table) or np.isnan(self._table[index, 0]).any():
+            missing = np.unique(index[np.isnan(self._grown(top)[index, 0])])
+            self._table[missing] = np.asarray(self.bounds(int(c) for c in missing), np.float64).reshape(
+                len(missing), len(FAF_CONFIDENCES)
+            )
+        values = self._table[index]
+        return {name: values[:, i] for i, (name, _) in enumerate(FAF_CONFIDENCES)}
+
+    def _grown(self, top: int) -> npt.NDArray[np.float64]:
+        """The count-indexed table, with rows up to ``top`` (NaN: not known yet; counts 0 and 1 give 0)."""
+        if top >= len(self._table):
+            table = np.full((max(top + 1, 2 * len(self._table)), len(FAF_CONFIDENCES)), np.nan)
+            table[: len(self._table)] = self._table
+            table[:2] = 0.0
+            for count, bounds in self.known.items():
+                if count < len(table) and np.isnan(table[count, 0]):
+                    table[count] = bounds
+            self._table = table
+        return self._table
 
     def save(self) -> None:
         if self.cache is None or not self._changed:
