@@ -5,7 +5,7 @@ Three steps, each a plain relational query in the dialect the two engines share:
 1. **Cells.** Passing calls and callable blocks of a set of samples are summed per *cell* (a sample's sex,
    region and platform labels): variant cells ``(chrom, pos, ref, alt, cell) → ac, nhomalt, nhemi`` and coverage
    events ``(chrom, pos, cell) → Δallele_number, Δindividuals`` (+callable alleles where a block starts, − one
-   base after it ends). A batch's cells over all of its samples are its stored *partial*.
+   base after it ends). A new batch's cells over the samples a release counts are its stored *partial*.
 2. **Strata.** Cells are spread into one column per stratum (``CASE`` on the labels) and summed, together with
    any other signed sources (a previous release, partials of new batches, minus samples that left).
 3. **Finalise.** Coverage deltas whose every column is 0 are dropped, a running sum per chromosome turns them
