@@ -5,11 +5,10 @@ differs from the previous one. :func:`assemble_release` then computes the tables
 
 * **incremental** (the default): previous release + partials of new batches (over the samples they count) −
   samples that left old batches (opt-out, superseded, withdrawn, QC, a better sample of the same person) + samples
-  that joined from old batches. Old batches are read only for the rows of samples that left
-  or joined. The first release is the incremental case with an empty previous release. The variants table is
-  rewritten (it is small: one row per variant); the callable-AN track is not: the previous release's coverage
-  layers are hard-linked and one layer holding only the change is added, until they are folded into one
-  (:mod:`genomdb.frequency.coverage`).
+  that joined from old batches. Old batches are read only for the rows of samples that left or joined. The first
+  release is the incremental case with an empty previous release. The variants table is rewritten (it is small:
+  one row per variant); the callable-AN track is not: the previous release's coverage layers are hard-linked and
+  one layer holding only the change is added, until they are folded into one (:mod:`genomdb.frequency.coverage`).
 * **full**: every counted sample read directly from the batches; the independent path that proves the other.
 
 Partials are cached per batch under ``partials/<batch_id>/<digest>/`` (the digest covers the batch checksum, the

@@ -138,21 +138,19 @@ def read_genotypes(
 
     ordered = sorted(samples, key=lambda s: s.sample_id)
     n_sites = sites.num_rows
-    dosages = np.full((len(ordered), n_sites), -1, dtype=np.int8)
     batch_ids = sorted({s.batch_id for s in ordered})
-    if ordered and n_sites and batch_ids:
-        panel = genotype_panel(store, batch_ids)
-        rows_in_panel = _rows_of(panel.sites, sites)
-        site_index = np.flatnonzero(rows_in_panel >= 0)
-        panel_rows = rows_in_panel[site_index]
-        columns = panel.sample_rows([s.sample_id for s in ordered])
-        if site_index.size == n_sites:  # every site in the panel, in order: its matrix is the whole answer
-            dosages = panel.dosages(panel_rows, columns)
-        else:
-            dosages[:, site_index] = panel.dosages(panel_rows, columns)
-        rest = np.setdiff1d(np.arange(n_sites), site_index)
-        if rest.size:
-            dosages[:, rest] = read_store_genotypes(store, ordered, sites.take(pa.array(rest))).dosages
+    if not (ordered and n_sites and batch_ids):
+        return _matrix(ordered, sites, np.full((len(ordered), n_sites), -1, dtype=np.int8))
+    panel = genotype_panel(store, batch_ids)
+    rows_in_panel = _rows_of(panel.sites, sites)
+    site_index = np.flatnonzero(rows_in_panel >= 0)
+    in_panel = panel.dosages(rows_in_panel[site_index], panel.sample_rows([s.sample_id for s in ordered]))
+    if site_index.size == n_sites:  # every site in the panel, in order: its matrix is the whole answer
+        return _matrix(ordered, sites, in_panel)
+    dosages = np.full((len(ordered), n_sites), -1, dtype=np.int8)
+    dosages[:, site_index] = in_panel
+    rest = np.setdiff1d(np.arange(n_sites), site_index)
+    dosages[:, rest] = read_store_genotypes(store, ordered, sites.take(pa.array(rest))).dosages
     return _matrix(ordered, sites, dosages)
 
 
