@@ -232,7 +232,7 @@ def measure(individuals: int, args: argparse.Namespace, save: Any) -> dict[str, 
     if unable:
         result["peer_not_run"] = unable
         save(result)
-    elif not args.skip_peer:
+    if not (args.skip_peer or unable):
         listing = work / "files.txt"
         listing.write_text("\n".join(str(p) for p in files) + "\n")
         merged = work / "merged.vcf.gz"
@@ -242,7 +242,7 @@ def measure(individuals: int, args: argparse.Namespace, save: Any) -> dict[str, 
         )
         seconds, peak, _ = run_tree(["bash", "-c", script], timeout=args.peer_timeout)
         result["peer_stopped"] = seconds < 0
-        record("bcftools_merge_fill_tags", abs(seconds), abs(seconds), peak)
+        record(PEER, abs(seconds), abs(seconds), peak)
     return result
 
 
@@ -310,7 +310,7 @@ def report(result: dict[str, Any]) -> None:
             f"  CPU seconds (process trees): harmonise + release {sum(cpu_ours):.1f} / bcftools view -Ou "
             f"{cpu_view:.1f} = {sum(cpu_ours) / cpu_view:.2f}x (steadier than wall time under load)"
         )
-    peer = wall("bcftools_merge_fill_tags")
+    peer = wall(PEER)
     if peer:
         bound = "at most " if result.get("peer_stopped") else ""
         print(f"harmonise + release / bcftools merge + fill-tags (1 process + 1): {bound}{ours / peer:.3f}x")
