@@ -180,27 +180,26 @@ class FafLookup:
 
     def __init__(self, cache_dir: Path | None) -> None:
         self.cache = cache_dir / FAF_CACHE if cache_dir is not None else None
-        self.known: dict[int, tuple[float, ...]] = {}
         self._changed = False
-        names = [name for name, _ in FAF_CONFIDENCES]
+        self._table: npt.NDArray[np.float64] = np.zeros((2, len(FAF_CONFIDENCES)))
+        """λ per count, the row being the count (NaN: not known yet; rows 0 and 1 hold 0, a singleton's FAF)."""
         if self.cache is not None and self.cache.exists():
             try:
-                rows = pq.read_table(self.cache).to_pylist()
-                self.known = {int(r["ac"]): tuple(float(r[name]) for name in names) for r in rows}
+                cached = pq.read_table(self.cache)
+                counts = cached.column("ac").to_numpy().astype(np.int64)
+                values = np.column_stack([cached.column(name).to_numpy() for name, _ in FAF_CONFIDENCES])
             except (OSError, pa.ArrowInvalid, KeyError):
-                self.known = {}
-        self._table: npt.NDArray[np.float64] = np.zeros((2, len(FAF_CONFIDENCES)))
+                return
+            usable = counts >= 2
+            self._grown(int(counts.max()) if len(counts) else 0)[counts[usable]] = values[usable]
 
     def bounds(self, counts: Iterable[int]) -> list[tuple[float, ...]]:
-        """λ at each confidence of :data:`FAF_CONFIDENCES`, per count."""
-        out = []
-        for count in counts:
-            found = self.known.get(count)
-            if found is None:
-                found = tuple(poisson_lower_bound(count, conf) for _, conf in FAF_CONFIDENCES)
-                self.known[count] = found
-                self._changed = True
-            out.append(found)
+        """λ at each confidence of :data:`FAF_CONFIDENCES`, per count (the bound itself for counts below 2 too)."""
+        wanted = np.fromiter(counts, np.int64)
+        found = self.lambdas(wanted)
+        out = list(zip(*(found[name].tolist() for name, _ in FAF_CONFIDENCES), strict=True))
+        for row in np.flatnonzero(wanted < 2):
+            out[row] = tuple(poisson_lower_bound(int(wanted[row]), conf) for _, conf in FAF_CONFIDENCES)
         return out
 
     def lambdas(self, ac: Column) -> dict[str, Column]:
@@ -213,32 +212,28 @@ class FafLookup:
         top = int(index.max()) if len(index) else 0
         if top >= len(self._table) or np.isnan(self._table[index, 0]).any():
             missing = np.unique(index[np.isnan(self._grown(top)[index, 0])])
-            self._table[missing] = np.asarray(self.bounds(int(c) for c in missing), np.float64).reshape(
-                len(missing), len(FAF_CONFIDENCES)
-            )
+            self._table[missing] = [[poisson_lower_bound(int(c), conf) for _, conf in FAF_CONFIDENCES] for c in missing]
+            self._changed = True
         values = self._table[index]
         return {name: values[:, i] for i, (name, _) in enumerate(FAF_CONFIDENCES)}
 
     def _grown(self, top: int) -> npt.NDArray[np.float64]:
-        """The count-indexed table, with rows up to ``top`` (NaN: not known yet; counts 0 and 1 give 0)."""
+        """The count-indexed table, with rows up to ``top`` (new rows NaN)."""
         if top >= len(self._table):
             table = np.full((max(top + 1, 2 * len(self._table)), len(FAF_CONFIDENCES)), np.nan)
             table[: len(self._table)] = self._table
-            table[:2] = 0.0
-            for count, bounds in self.known.items():
-                if count < len(table) and np.isnan(table[count, 0]):
-                    table[count] = bounds
             self._table = table
         return self._table
 
     def save(self) -> None:
         if self.cache is None or not self._changed:
             return
-        everything = sorted(self.known)
+        everything = np.flatnonzero(~np.isnan(self._table[:, 0]))
+        everything = everything[everything >= 2]
         scratch = self.cache.with_name(f".{self.cache.name}.{os.getpid()}")
         columns = {"ac": pa.array(everything, pa.int64())}
         for i, (name, _) in enumerate(FAF_CONFIDENCES):
-            columns[name] = pa.array([self.known[c][i] for c in everything], pa.float64())
+            columns[name] = pa.array(self._table[everything, i], pa.float64())
         pq.write_table(pa.table(columns), scratch)
         scratch.replace(self.cache)
         self._changed = False
