@@ -349,10 +349,13 @@ def coverage_layer(
 
 def _check_increment(layers: Sequence[SortedArrowFile], increment: Path, columns: Sequence[str]) -> None:
     """The summed track checked at each of a new increment's run starts: an increment can only make the total
-    negative where it starts a negative stretch."""
+    negative where it starts a negative stretch, and not at all when none of its values is negative (it only
+    added samples: the layers below it were checked when they were written)."""
     with pa.memory_map(str(increment), "r") as source:
-        starts = pa.ipc.open_file(source).read_all().select(["chrom", "start_1based"])
-        starts = starts.rename_columns(["chrom", "pos"])
+        runs = pa.ipc.open_file(source).read_all()
+    if not any((pc.min(runs.column(c)).as_py() or 0) < 0 for c in columns):
+        return
+    starts = runs.select(["chrom", "start_1based"]).rename_columns(["chrom", "pos"])
     totals = cov.values_table(layers, starts, columns, types=[pa.int64()] * len(columns))
     negative = sum(pc.sum(pc.less(totals.column(c), 0).cast(pa.int64())).as_py() or 0 for c in columns)
     if negative:
