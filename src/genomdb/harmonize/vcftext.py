@@ -133,12 +133,13 @@ def _create_split(con: duckdb.DuckDBPyConnection, files: Sequence[CallText]) -> 
         + columns
         + ") AS c(source, sample_column, sample_name) JOIN chunk_samples AS s USING (source, sample_name)"
     )
-    # a field past the end of a sample's values (trailing fields may be left out) is missing, like ``.``; AD keeps
-    # its ``.`` until the split, where bcftools writes a missing AD of a split record as ``.,.``
+    # the sample's value is split once and each tag taken by its place in FORMAT; a field past the end of the
+    # values (trailing fields may be left out) is missing, like ``.``; AD keeps its ``.`` until the split, where
+    # bcftools writes a missing AD of a split record as ``.,.``
     values = ", ".join(
-        f"nullif(nullif(split_part(r.value, ':', list_position(r.keys, {sql_text(tag)})), ''), '.') AS {tag.lower()}"
+        f"nullif(nullif(r.fields[list_position(r.keys, {sql_text(tag)})], ''), '.') AS {tag.lower()}"
         if tag != "AD"
-        else f"nullif(split_part(r.value, ':', list_position(r.keys, {sql_text(tag)})), '') AS {tag.lower()}"
+        else f"nullif(r.fields[list_position(r.keys, {sql_text(tag)})], '') AS {tag.lower()}"
         for tag in FORMAT_TAGS
     )
     recoded_gt = (
@@ -175,7 +176,8 @@ def _create_split(con: duckdb.DuckDBPyConnection, files: Sequence[CallText]) -> 
                            CASE WHEN contains(r.info, 'END=')
                                 THEN TRY_CAST(regexp_extract(r.info, '(^|;)END=([0-9]+)', 2) AS INTEGER)
                            END AS info_end
-                    FROM (SELECT *, string_split(format, ':') AS keys FROM ({_read_sql(files)})) AS r
+                    FROM (SELECT *, string_split(format, ':') AS keys, string_split(value, ':') AS fields
+                          FROM ({_read_sql(files)})) AS r
                     JOIN sample_columns AS c ON c.source = r.filename AND c.sample_column = r.sample_column
                     WHERE r.alt IS NOT NULL
                 )
