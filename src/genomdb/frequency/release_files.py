@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -147,28 +148,47 @@ def write_release_table(
     bigger arrays), so each batch is copied into buffers of exactly its size before it is written: the IPC twin's
     bytes then depend only on the rows, as the Parquet file's do.
     """
-    n_rows = 0
+
+    def write(piece: pa.RecordBatch) -> None:
+        parquet.write_batch(piece, row_group_size=ROW_BATCH)
+        ipc.write_batch(piece)
+
     with (
         pq.ParquetWriter(parquet_path, schema, compression="zstd", compression_level=1) as parquet,
         pa.OSFile(str(ipc_path), "wb") as sink,
         pa.ipc.new_file(sink, schema) as ipc,
     ):
-        for chunk in rechunk(batches):
-            piece = _canonical(transform(chunk) if transform is not None else conform(chunk, schema))
-            parquet.write_batch(piece, row_group_size=ROW_BATCH)
-            ipc.write_batch(piece)
+        pieces = (_canonical(transform(c) if transform is not None else conform(c, schema)) for c in rechunk(batches))
+        return _written_behind(pieces, write)
+
+
+def _written_behind(pieces: Iterable[pa.RecordBatch], write: Callable[[pa.RecordBatch], None]) -> int:
+    """``write`` each piece in a thread of its own while the next piece is produced (pyarrow releases the GIL
+    while it encodes); the number of rows written.
+
+    At most one write is pending, so memory holds two pieces; the writes happen in order, one at a time, and an
+    error on either side stops both (a pending write is finished before the error is raised).
+    """
+    n_rows = 0
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        pending: Future[None] | None = None
+        for piece in pieces:
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(write, piece)
             n_rows += piece.num_rows
+        if pending is not None:
+            pending.result()
     return n_rows
 
 
 def write_parquet(batches: Iterable[pa.RecordBatch], schema: pa.Schema, path: Path) -> int:
     """Write ordered rows as one zstd Parquet file of the given schema; return the row count."""
-    n_rows = 0
     with pq.ParquetWriter(path, schema, compression="zstd", compression_level=1) as writer:
-        for chunk in rechunk(batches):
-            writer.write_batch(conform(chunk, schema), row_group_size=ROW_BATCH)
-            n_rows += chunk.num_rows
-    return n_rows
+        return _written_behind(
+            (conform(chunk, schema) for chunk in rechunk(batches)),
+            lambda piece: writer.write_batch(piece, row_group_size=ROW_BATCH),
+        )
 
 
 class FafLookup:
