@@ -228,25 +228,36 @@ def _decompressed_blocks(handle: io.BufferedIOBase) -> Iterator[bytes]:
         yield b"".join(pieces)
 
 
-def line_blocks(handle: io.BufferedIOBase) -> Iterator[list[bytes]]:
-    """Lines of a text stream (plain or decompressed) in blocks, without line ends; CRLF is read as LF.
-
-    Every line but the file's last ends with a newline; a line cut short by a decompression error is dropped
-    and the error raised, so callers can say after which line the stream broke.
-    """
+def text_blocks(handle: io.BufferedIOBase) -> Iterator[bytes]:
+    """A text stream (plain or decompressed) in blocks of whole lines: each block ends with a newline, except a
+    last line without one, which comes alone. A line cut short by a decompression error is dropped and the error
+    raised, so callers can say after which line the stream broke."""
     tail = b""
     for block in _decompressed_blocks(handle):
         data = tail + block if tail else block
         cut = data.rfind(b"\n") + 1
         tail = data[cut:]
         if cut:
-            lines = data[:cut].split(b"\n")
-            lines.pop()
-            if b"\r" in data:
-                lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
-            yield lines
+            yield data[:cut]
     if tail:
-        yield [tail[:-1] if tail.endswith(b"\r") else tail]
+        yield tail
+
+
+def split_lines(block: bytes) -> list[bytes]:
+    """The lines of a :func:`text_blocks` block, without line ends; CRLF is read as LF."""
+    lines = block.split(b"\n")
+    if block.endswith(b"\n"):
+        lines.pop()
+    if b"\r" in block:
+        lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
+    return lines
+
+
+def line_blocks(handle: io.BufferedIOBase) -> Iterator[list[bytes]]:
+    """Lines of a text stream (plain or decompressed) in blocks, without line ends (:func:`text_blocks`,
+    :func:`split_lines`)."""
+    for block in text_blocks(handle):
+        yield split_lines(block)
 
 
 def validate_fastq(path: Path, expectation: FileExpectation) -> FileReport:

@@ -21,6 +21,8 @@ import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pysam
 
 from genomdb.errors import Problem
@@ -28,12 +30,14 @@ from genomdb.ingest.manifest import FileFormat
 from genomdb.ingest.validators.alignments import check_build_contigs, has_bgzf_eof, missing_bgzf_eof, quiet_htslib
 from genomdb.ingest.validators.base import MAX_PROBLEMS_PER_FILE, FileExpectation, FileReport
 from genomdb.ingest.validators.build_from_bases import RefSample, check_build_from_bases
-from genomdb.ingest.validators.fastq import line_blocks
+from genomdb.ingest.validators.fastq import line_blocks, split_lines, text_blocks
 from genomdb.ingest.validators.headers import vcf_header_lines
 from genomdb.refdata import KNOWN_BUILDS, get_build
 
 REFERENCE_BLOCK_ALTS = frozenset({b"<NON_REF>", b"<*>"})
 _MAX_TBI_CONTIG_LENGTH = (1 << 29) - 1
+_MAX_BULK_CHROM = 64
+"""A block with a longer CHROM is checked line by line."""
 
 
 def validate_variants(path: Path, expectation: FileExpectation, *, work_dir: Path) -> FileReport:
@@ -442,6 +446,92 @@ class _RecordWalk:
             contig_length,
         )
 
+    def feed_text(self, block: bytes) -> None:
+        """Check a block of whole record lines as :func:`text_blocks` yields it: all at once with NumPy when every
+        line is a plain, well-formed record in order; otherwise line by line (:meth:`feed`), which names the line."""
+        if not self._feed_plain(block):
+            self.feed(split_lines(block))
+
+    def _feed_plain(self, block: bytes) -> bool:
+        """The checks of :meth:`feed` over a whole block, when the block passes them all; False, with nothing
+        changed, when any line needs :meth:`feed` to look at it (a problem, or a form ``int()`` reads but the
+        bulk parse does not: a sign, spaces, underscores in POS; CRLF; a long CHROM)."""
+        n_tabs = self.n_tabs
+        if n_tabs < 5 or not block.endswith(b"\n") or b"\r" in block:
+            return False
+        data = np.frombuffer(block, dtype=np.uint8)
+        ends = np.flatnonzero(data == 10)
+        tabs = np.flatnonzero(data == 9)
+        n = ends.size
+        if tabs.size != n * n_tabs:
+            return False
+        starts = np.empty(n, dtype=np.int64)
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+        tab = tabs.reshape(n, n_tabs)
+        # with as many tabs as lines × n_tabs, row i holds line i's tabs exactly when each row lies in its line
+        if np.any(tab[:, 0] < starts) or np.any(tab[:, -1] > ends):
+            return False
+        pos = _digits(data, tab[:, 0] + 1, tab[:, 1])
+        chrom_length = tab[:, 0] - starts
+        if pos is None or chrom_length.min() < 1 or chrom_length.max() > _MAX_BULK_CHROM:
+            return False
+        chroms = _fixed_width(data, starts, chrom_length)
+        changes = np.flatnonzero((chrom_length[1:] != chrom_length[:-1]) | np.any(chroms[1:] != chroms[:-1], axis=1))
+        run_starts = [int(i) + 1 for i in changes]
+        first_chrom = block[: tab[0, 0]]
+        continues = first_chrom == self.last_chrom
+        if not continues:
+            run_starts.insert(0, 0)
+        elif int(pos[0]) < self.last_pos:
+            return False
+        run_chroms = [block[starts[i] : tab[i, 0]] for i in run_starts]
+        # a new contig must be declared, and not seen before (in an earlier block or in this one)
+        if len(set(run_chroms)) != len(run_chroms) or any(
+            c in self._seen_contigs or c not in self.lengths for c in run_chroms
+        ):
+            return False
+        within_run = np.ones(n - 1, dtype=np.bool_)
+        within_run[changes] = False
+        if np.any((pos[1:] < pos[:-1]) & within_run):
+            return False
+        bounds = [0, *run_starts] if continues else run_starts
+        lengths = (
+            [self.contig_length] + [self.lengths[c] for c in run_chroms]
+            if continues
+            else [self.lengths[c] for c in run_chroms]
+        )
+        for low, high, length in zip(bounds, [*bounds[1:], n], lengths, strict=True):
+            if high > low and int(pos[low:high].max()) > length:
+                return False
+        n_blocks = self._count_blocks(block, data, tab, ends)
+        for index, chrom in zip(run_starts, run_chroms, strict=True):
+            self._new_contig(chrom, self.last_chrom, self.line_number + index + 1)  # declared and new: no problem
+            self.last_chrom = chrom
+        self.line_number += n
+        self.n_records += n
+        self.n_reference_blocks += n_blocks
+        self.last_pos = int(pos[-1])
+        return True
+
+    @staticmethod
+    def _count_blocks(
+        block: bytes, data: npt.NDArray[np.uint8], tab: npt.NDArray[np.intp], ends: npt.NDArray[np.intp]
+    ) -> int:
+        """How many lines are reference blocks: ALT ``<NON_REF>`` or ``<*>``, or ALT ``.`` with ``END=`` after it."""
+        alt_start = tab[:, 3] + 1
+        alt_length = tab[:, 4] - alt_start
+        symbolic = np.flatnonzero(data[alt_start] == ord("<"))
+        count = 0
+        for alt in REFERENCE_BLOCK_ALTS:
+            rows = symbolic[alt_length[symbolic] == len(alt)]
+            if rows.size:
+                text = data[alt_start[rows, None] + np.arange(len(alt))]
+                count += int((text == np.frombuffer(alt, dtype=np.uint8)).all(axis=1).sum())
+        dots = np.flatnonzero((alt_length == 1) & (data[alt_start] == ord(".")))
+        count += sum(b"END=" in block[int(tab[i, 4]) + 1 : int(ends[i])] for i in dots)
+        return count
+
     def _new_contig(self, chrom: bytes, previous: bytes | None, line_number: int) -> bool:
         problem: Problem | None = None
         if chrom in self._seen_contigs:
@@ -517,6 +607,35 @@ class _RecordWalk:
         return True
 
 
+def _digits(
+    data: npt.NDArray[np.uint8], first: npt.NDArray[np.intp], end: npt.NDArray[np.intp]
+) -> npt.NDArray[np.int64] | None:
+    """The numbers written in ``data[first:end]`` of each row, or None unless every one is 1 to 18 ASCII digits."""
+    width = end - first
+    widest = int(width.max())
+    if width.min() < 1 or widest > 18:
+        return None
+    # right-aligned: column j holds the digit worth 10 ** (widest - 1 - j); columns left of a number read as 0
+    columns = np.arange(widest - 1, -1, -1)
+    outside = columns >= width[:, None]
+    digits = data[np.where(outside, 0, end[:, None] - 1 - columns)].astype(np.int64) - ord("0")
+    digits[outside] = 0
+    if digits.min() < 0 or digits.max() > 9:
+        return None
+    return digits @ (10 ** columns.astype(np.int64))
+
+
+def _fixed_width(
+    data: npt.NDArray[np.uint8], first: npt.NDArray[np.intp], width: npt.NDArray[np.intp]
+) -> npt.NDArray[np.uint8]:
+    """Each row's ``data[first:first + width]`` left-aligned in a matrix as wide as the widest, padded with 0."""
+    columns = np.arange(int(width.max()))
+    inside = columns < width[:, None]
+    picked = data[np.where(inside, first[:, None] + columns, 0)]
+    picked[~inside] = 0
+    return picked
+
+
 def _text(value: bytes) -> str:
     return value.decode("ascii", "replace")
 
@@ -551,12 +670,17 @@ def _walk_records(
             walk = _RecordWalk(report, name, contig_lengths, first_line=n_header_lines + 1, n_tabs=n_tabs)
             if index is not None:
                 index.start()
-            for lines in line_blocks(handle):
-                if ref_sample is not None:
+            if ref_sample is not None:
+                for lines in line_blocks(handle):
                     ref_sample.feed(lines, walk.n_records)
-                walk.feed(lines)
-                if walk.stopped:
-                    break
+                    walk.feed(lines)
+                    if walk.stopped:
+                        break
+            else:
+                for block in text_blocks(handle):
+                    walk.feed_text(block)
+                    if walk.stopped:
+                        break
     except (EOFError, OSError, zlib.error) as exc:
         after = f"line {walk.line_number}" if walk else "the header"
         report.add(
