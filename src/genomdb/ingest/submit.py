@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ from genomdb.worker_pool import worker_pool
 
 INDEX_SUFFIXES = (".tbi", ".csi", ".bai", ".crai")
 PARALLEL_FROM_FILES = 8
+MAX_FILES_PER_TASK = 8
 
 
 class SubmissionRejected(InvalidInput):
@@ -396,9 +398,9 @@ def _check_files(jobs: list[_FileJob], blobs: BlobStore, workspace: Path, *, wor
         return
     # forkserver, not fork: the parent may hold threads (progress bars, database pools) whose locks a fork copies
     with worker_pool(n_workers, preload=["genomdb.ingest.submit"]) as pool:
-        futures = [pool.submit(_stage_and_validate, job, blobs, workspace) for job in jobs]
-        for future in futures:  # in submission order, so the report's order does not depend on timing
-            yield future.result()
+        # a few files per task: one round trip to a worker costs about as much as checking a small file
+        per_task = max(1, min(MAX_FILES_PER_TASK, len(jobs) // (4 * n_workers)))
+        yield from pool.map(_stage_and_validate, jobs, repeat(blobs), repeat(workspace), chunksize=per_task)
 
 
 LOCAL_COMMIT_THREADS = 8
