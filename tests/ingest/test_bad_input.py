@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from genomdb.errors import InvalidInput
-from genomdb.ingest.manifest import FileFormat, parse_manifest
+from genomdb.ingest.manifest import FileFormat, declared_department, parse_manifest
 from genomdb.ingest.submit import SubmissionRejected, submit_manifest
 from genomdb.ingest.validators import FileExpectation, validate_file
 from genomdb.instance import Instance
@@ -72,6 +72,21 @@ def test_aliases_as_pyyaml_writes_them_are_accepted(tmp_path: Path) -> None:
     assert "&id001" in text and "*id001" in text
     kit.manifest.write_text(text)
     assert parse_manifest(kit.manifest).analyses[1].samples == kit.doc["analyses"][0]["samples"]
+
+
+def test_manifest_read_for_its_department_then_changed_is_parsed_anew(tmp_path: Path) -> None:
+    """The department read and the full parse share one parse of the same text, never of an older text."""
+    kit = make_kit(tmp_path / "kit")
+    kit.write()
+    assert declared_department(kit.manifest) == "RH-KG"
+    kit.doc["submitter"]["department"] = "RM-KG"
+    kit.write()
+    assert parse_manifest(kit.manifest).submitter.department == "RM-KG"
+    assert declared_department(kit.manifest) == "RM-KG"
+    kit.manifest.write_text(kit.manifest.read_text() + "  bad: [\n")
+    assert declared_department(kit.manifest) is None
+    with pytest.raises(InvalidInput, match="not valid YAML"):
+        parse_manifest(kit.manifest)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ The pydantic models here are the single definition; ``manifest_json_schema()`` e
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Iterator
 from enum import StrEnum
@@ -430,8 +431,19 @@ def _read_text(path: Path, name: str, max_bytes: int) -> str:
 
 def _parse_document(path: Path, name: str, max_bytes: int, marks: dict[tuple[int | str, ...], int]) -> Any:
     text = _read_text(path, name, max_bytes)
+    data, found_marks = _parsed_text(text, path.suffix.lower() == ".json", name)
+    marks.update(found_marks)
+    return data
+
+
+@functools.lru_cache(maxsize=1)
+def _parsed_text(text: str, is_json: bool, name: str) -> tuple[Any, dict[tuple[int | str, ...], int]]:
+    """The document a manifest's text holds and the line of each node. The last one is kept: a submission reads
+    its manifest twice, for the department it names (to decide access first) and then whole, and the same text is
+    parsed once. Callers only read what it returns."""
+    marks: dict[tuple[int | str, ...], int] = {}
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else _load_yaml_with_lines(text, marks, name)
+        data = json.loads(text) if is_json else _load_yaml_with_lines(text, marks, name)
     except json.JSONDecodeError as exc:
         raise InvalidInput(
             f"manifest {name} is not valid JSON",
@@ -452,7 +464,7 @@ def _parse_document(path: Path, name: str, max_bytes: int, marks: dict[tuple[int
             f"manifest {name} is nested too deeply",
             [Problem(name, "the manifest is nested too deeply", expected=f"at most {MAX_DEPTH} levels")],
         )
-    return data
+    return data, marks
 
 
 def declared_department(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str | None:
@@ -478,7 +490,10 @@ def parse_manifest(
     """
     name = str(path)
     marks: dict[tuple[int | str, ...], int] = {}
-    data = _parse_document(path, name, max_bytes, marks)
+    try:
+        data = _parse_document(path, name, max_bytes, marks)
+    finally:
+        _parsed_text.cache_clear()  # the document is not kept beyond the submission that reads it
     if not isinstance(data, dict):
         raise InvalidInput(
             f"manifest {name} is not a mapping",

@@ -12,20 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 from genomdb.errors import InvalidInput, Problem
 from genomdb.ingest.checks import ManifestFacts, check_manifest
+from genomdb.ingest.filecheck import FileJob, check_files
 from genomdb.ingest.manifest import Manifest, declared_department, parse_manifest
 from genomdb.ingest.progress import ProgressSink, SilentProgress
 from genomdb.ingest.uploads import adoptable_uploads, area_of, mark_submitted
-from genomdb.ingest.validators import validate_file
 from genomdb.ingest.validators.base import FileExpectation, FileReport
 from genomdb.ingest.validators.fastq import check_mates
 from genomdb.instance import Instance
@@ -43,13 +39,6 @@ from genomdb.privacy import control_characters, redact, redact_value
 from genomdb.pseudonyms import PersonIdentity
 from genomdb.refdata import KNOWN_BUILDS
 from genomdb.storage.blobs import BlobStore, LocalBlobStore, StagedBlob
-from genomdb.storage.checksums import fsync_path
-from genomdb.storage.uploads import create_upload_area
-from genomdb.worker_pool import worker_pool
-
-INDEX_SUFFIXES = (".tbi", ".csi", ".bai", ".crai")
-PARALLEL_FROM_FILES = 8
-MAX_FILES_PER_TASK = 8
 
 
 class SubmissionRejected(InvalidInput):
@@ -259,7 +248,7 @@ def submit_manifest(
         total += sum(record.size for record in adopted.values())
         progress.begin(f"validating {len(facts.file_paths) + len(adopted)} file(s)", total)
         jobs = [
-            _FileJob(
+            FileJob(
                 file_id=entry.id,
                 source=facts.file_paths.get(entry.id),
                 expectation=_expectation(manifest, instance, facts, entry.id),
@@ -270,7 +259,7 @@ def submit_manifest(
             if entry.id in facts.file_paths or entry.id in adopted
         ]
         entries = {entry.id: entry for entry in manifest.files}
-        for checked in _check_files(jobs, instance.blobs, workspace, workers=instance.settings.ingest_workers):
+        for checked in check_files(jobs, instance.blobs, workspace, workers=instance.settings.ingest_workers):
             entry = entries[checked.file_id]
             display = entry.path or entry.id
             staged[entry.id] = checked.blob
@@ -342,65 +331,6 @@ def _check_reason(reason: str, name: str, *, max_chars: int) -> None:
         why = f"the reason contains control characters ({', '.join(control_characters(reason))})"
     if why is not None:
         raise InvalidInput(why, [Problem(name, why, field="--reason", expected=expected)])
-
-
-@dataclass(frozen=True, slots=True)
-class _FileJob:
-    file_id: str
-    source: Path | None
-    expectation: FileExpectation
-    upload_id: str | None = None
-    """set for a file sent beforehand with ``genomdb upload``: staged from the upload area"""
-    upload_name: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _CheckedFile:
-    file_id: str
-    blob: StagedBlob
-    report: FileReport
-    index: tuple[StagedBlob, str] | None
-
-
-def _stage_and_validate(job: _FileJob, blobs: BlobStore, workspace: Path) -> _CheckedFile:
-    """Copy one file into staging (checksumming it on the way) and validate the staged copy.
-
-    A local file's copy reaches the disk (fsync) on a second thread while it is validated: the wait for the
-    disk overlaps the validation instead of adding to it, and the copy is still durable before it is committed.
-    """
-    if job.upload_id is not None:
-        blob = create_upload_area(blobs).stage(job.upload_id, workspace, name=job.upload_name or job.file_id)
-        report = validate_file(blob.path, job.expectation, work_dir=workspace)
-    else:
-        assert job.source is not None
-        blob = blobs.stage(job.source, workspace, name=job.source.name, durable=False)
-        for suffix in INDEX_SUFFIXES:
-            beside = Path(f"{job.source}{suffix}")
-            if beside.is_file():
-                Path(f"{blob.path}{suffix}").symlink_to(beside)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync") as syncer:
-            synced = syncer.submit(fsync_path, blob.path)
-            report = validate_file(blob.path, job.expectation, work_dir=workspace)
-            synced.result()
-    index = None
-    if report.index_path is not None:
-        index_path = report.index_path.resolve()
-        index = (blobs.stage(index_path, workspace, name=index_path.name), index_path.suffix.lstrip("."))
-    return _CheckedFile(job.file_id, blob, report, index)
-
-
-def _check_files(jobs: list[_FileJob], blobs: BlobStore, workspace: Path, *, workers: int) -> Iterator[_CheckedFile]:
-    """Stage and validate files, on several cores when there are enough files to pay for the processes."""
-    n_workers = min(workers or os.cpu_count() or 1, len(jobs))
-    if n_workers <= 1 or len(jobs) < PARALLEL_FROM_FILES:
-        for job in jobs:
-            yield _stage_and_validate(job, blobs, workspace)
-        return
-    # forkserver, not fork: the parent may hold threads (progress bars, database pools) whose locks a fork copies
-    with worker_pool(n_workers, preload=["genomdb.ingest.submit"]) as pool:
-        # a few files per task: one round trip to a worker costs about as much as checking a small file
-        per_task = max(1, min(MAX_FILES_PER_TASK, len(jobs) // (4 * n_workers)))
-        yield from pool.map(_stage_and_validate, jobs, repeat(blobs), repeat(workspace), chunksize=per_task)
 
 
 LOCAL_COMMIT_THREADS = 8
