@@ -7,6 +7,7 @@ starts its fork server in a quarter of the time.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,13 @@ from genomdb.worker_pool import worker_pool
 INDEX_SUFFIXES = (".tbi", ".csi", ".bai", ".crai")
 PARALLEL_FROM_FILES = 8
 MAX_FILES_PER_TASK = 8
+
+
+@functools.cache
+def _syncer() -> ThreadPoolExecutor:
+    """The thread that fsyncs staged copies while they are validated: one per process, kept (a thread started per
+    file cost as much as the check of a small gVCF's header)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +68,10 @@ def _stage_and_validate(job: FileJob, blobs: BlobStore, workspace: Path) -> Chec
             beside = Path(f"{job.source}{suffix}")
             if beside.is_file():
                 Path(f"{blob.path}{suffix}").symlink_to(beside)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fsync") as syncer:
-            synced = syncer.submit(fsync_path, blob.path)
+        synced = _syncer().submit(fsync_path, blob.path)
+        try:
             report = validate_file(blob.path, job.expectation, work_dir=workspace)
+        finally:
             synced.result()
     index = None
     if report.index_path is not None:

@@ -303,7 +303,8 @@ def _load_yaml_with_lines(text: str, marks: dict[tuple[int | str, ...], int], na
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_alias_expansion(node, name)
+        if "&" in text:  # no anchor (&name), no alias: a text without an ampersand has nothing to expand
+            _check_alias_expansion(node, name)
         _collect_marks(node, (), marks)
         return loader.construct_document(node)
     finally:
