@@ -18,7 +18,14 @@ from genomdb.ingest.validators.base import FileReport
 from genomdb.ingest.validators.fastq import split_lines
 from genomdb.ingest.validators.variants import _RecordWalk
 
-LENGTHS: dict[str, int | None] = {"chr1": 5_000, "chr2": 3_000, "chrX": None, "chrUn_" + "K" * 70: 900}
+LENGTHS: dict[str, int | None] = {
+    "chr1": 5_000,
+    "chr2": 3_000,
+    "chrX": None,
+    "chrUn_K1": None,  # 8 bytes: the widest CHROM read as one word
+    "chrUn_K12": 800,  # 9 bytes
+    "chrUn_" + "K" * 70: 900,  # checked line by line
+}
 N_TABS = 9  # CHROM … FORMAT and one sample
 
 
@@ -37,6 +44,12 @@ def _clean(chrom: str, pos: int, kind: int) -> str:
         return _line(chrom, str(pos), ".", ".", "0/0:END=7")  # END= after ALT ".", though not in INFO
     if kind == 4:
         return _line(chrom, f"{pos:07d}", ".", ".", "0/0:20")  # leading zeros
+    if kind in (6, 7, 8, 9):  # POS 8, 9, 15 and 16 characters wide (one word, two, the widest read in bulk, beyond)
+        return _line(chrom, f"{pos:0{ {6: 8, 7: 9, 8: 15, 9: 16}[kind] }d}", "<NON_REF>", f"END={pos}", "0/0:20")
+    if kind == 10:
+        return _line(chrom, str(pos), "<NON_REX>", f"END={pos}", "0/0:20")  # not a block: one byte differs
+    if kind == 11:
+        return _line(chrom, str(pos), "<*", ".", "0/0:20")
     return _line(chrom, str(pos), "G,<NON_REF>")
 
 
@@ -48,6 +61,9 @@ DAMAGE = [
     lambda chrom, pos: _line(chrom, "12a"),
     lambda chrom, pos: _line(chrom, "-3"),
     lambda chrom, pos: _line(chrom, "9" * 19),
+    lambda chrom, pos: _line(chrom, "1234:678"),  # ":" and "/" lie just above "9" and below "0"
+    lambda chrom, pos: _line(chrom, "/2345678"),
+    lambda chrom, pos: _line(chrom, "12345678901234a"),
     lambda chrom, pos: _line(chrom, str(pos - 40)),  # goes backwards
     lambda chrom, pos: _line(chrom, str(pos + 10_000)),  # beyond chr1/chr2
     lambda chrom, pos: _line(chrom, str(pos)) + "\textra",
@@ -64,8 +80,8 @@ DAMAGE = [
 
 lines_strategy = st.lists(
     st.tuples(
-        st.sampled_from(["chr1", "chr2", "chrX", "chrUn_" + "K" * 70]),
-        st.integers(0, 5),
+        st.sampled_from(list(LENGTHS)),
+        st.integers(0, 11),
         st.integers(0, 40),
     ),
     min_size=1,
@@ -76,8 +92,8 @@ damage_strategy = st.lists(st.tuples(st.integers(0, 59), st.integers(0, len(DAMA
 
 def _body(spec: list[tuple[str, int, int]], damage: list[tuple[int, int]]) -> list[str]:
     """Lines in contig order (each contig once, positions ascending), a few of them damaged."""
-    order = {"chr1": 0, "chr2": 1, "chrX": 2}
-    spec = sorted(spec, key=lambda item: order.get(item[0], 3))
+    order = {chrom: rank for rank, chrom in enumerate(LENGTHS)}
+    spec = sorted(spec, key=lambda item: order[item[0]])
     damaged = dict(damage)
     lines, pos, chrom_before = [], 0, None
     for i, (chrom, kind, step) in enumerate(spec):

@@ -40,6 +40,13 @@ from genomdb.refdata import KNOWN_BUILDS, get_build
 REFERENCE_BLOCK_ALTS = frozenset({b"<NON_REF>", b"<*>"})
 _MAX_TBI_CONTIG_LENGTH = (1 << 29) - 1
 _MAX_BULK_CHROM = 64
+_LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
+"""The first k bytes of a little-endian word."""
+_ZEROS = np.uint64(0x3030303030303030)
+_SIXES = np.uint64(0x0606060606060606)
+_HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
+_NON_REF_WORD = np.uint64(int.from_bytes(b"<NON_REF", "little"))
+_STAR_WORD = np.uint64(int.from_bytes(b"<*>", "little"))
 """A block with a longer CHROM is checked line by line."""
 
 
@@ -463,6 +470,8 @@ class _RecordWalk:
         if n_tabs < 5 or not block.endswith(b"\n") or b"\r" in block:
             return False
         data = np.frombuffer(block, dtype=np.uint8)
+        # the 8 bytes from every offset as one little-endian word (the block padded so the last ones exist)
+        words = np.ndarray((len(block),), dtype="<u8", buffer=block + bytes(8), strides=(1,))
         ends = np.flatnonzero(data == 10)
         tabs = np.flatnonzero(data == 9)
         n = ends.size
@@ -475,12 +484,17 @@ class _RecordWalk:
         # with as many tabs as lines × n_tabs, row i holds line i's tabs exactly when each row lies in its line
         if np.any(tab[:, 0] < starts) or np.any(tab[:, -1] > ends):
             return False
-        pos = _digits(data, tab[:, 0] + 1, tab[:, 1])
+        pos = _digits(data, words, tab[:, 0] + 1, tab[:, 1])
         chrom_length = tab[:, 0] - starts
         if pos is None or chrom_length.min() < 1 or chrom_length.max() > _MAX_BULK_CHROM:
             return False
-        chroms = _fixed_width(data, starts, chrom_length)
-        changes = np.flatnonzero((chrom_length[1:] != chrom_length[:-1]) | np.any(chroms[1:] != chroms[:-1], axis=1))
+        if chrom_length.max() <= 8:  # each CHROM whole in its line's first word
+            chroms = words[starts] & _LOW_BYTES[chrom_length]
+            differs = chroms[1:] != chroms[:-1]
+        else:
+            wide = _fixed_width(data, starts, chrom_length)
+            differs = np.any(wide[1:] != wide[:-1], axis=1)
+        changes = np.flatnonzero((chrom_length[1:] != chrom_length[:-1]) | differs)
         run_starts = [int(i) + 1 for i in changes]
         first_chrom = block[: tab[0, 0]]
         continues = first_chrom == self.last_chrom
@@ -507,7 +521,7 @@ class _RecordWalk:
         for low, high, length in zip(bounds, [*bounds[1:], n], lengths, strict=True):
             if high > low and int(pos[low:high].max()) > length:
                 return False
-        n_blocks = self._count_blocks(block, data, tab, ends)
+        n_blocks = self._count_blocks(block, data, words, tab, ends)
         for index, chrom in zip(run_starts, run_chroms, strict=True):
             self._new_contig(chrom, self.last_chrom, self.line_number + index + 1)  # declared and new: no problem
             self.last_chrom = chrom
@@ -519,18 +533,19 @@ class _RecordWalk:
 
     @staticmethod
     def _count_blocks(
-        block: bytes, data: npt.NDArray[np.uint8], tab: npt.NDArray[np.intp], ends: npt.NDArray[np.intp]
+        block: bytes,
+        data: npt.NDArray[np.uint8],
+        words: npt.NDArray[np.uint64],
+        tab: npt.NDArray[np.intp],
+        ends: npt.NDArray[np.intp],
     ) -> int:
         """How many lines are reference blocks: ALT ``<NON_REF>`` or ``<*>``, or ALT ``.`` with ``END=`` after it."""
         alt_start = tab[:, 3] + 1
         alt_length = tab[:, 4] - alt_start
-        symbolic = np.flatnonzero(data[alt_start] == ord("<"))
-        count = 0
-        for alt in REFERENCE_BLOCK_ALTS:
-            rows = symbolic[alt_length[symbolic] == len(alt)]
-            if rows.size:
-                text = data[alt_start[rows, None] + np.arange(len(alt))]
-                count += int((text == np.frombuffer(alt, dtype=np.uint8)).all(axis=1).sum())
+        first_word = words[alt_start]
+        non_ref = (alt_length == 9) & (first_word == _NON_REF_WORD) & (data[alt_start + 8] == ord(">"))
+        star = (alt_length == 3) & ((first_word & _LOW_BYTES[3]) == _STAR_WORD)
+        count = int(np.count_nonzero(non_ref | star))
         dots = np.flatnonzero((alt_length == 1) & (data[alt_start] == ord(".")))
         count += sum(b"END=" in block[int(tab[i, 4]) + 1 : int(ends[i])] for i in dots)
         return count
@@ -611,13 +626,25 @@ class _RecordWalk:
 
 
 def _digits(
-    data: npt.NDArray[np.uint8], first: npt.NDArray[np.intp], end: npt.NDArray[np.intp]
+    data: npt.NDArray[np.uint8], words: npt.NDArray[np.uint64], first: npt.NDArray[np.intp], end: npt.NDArray[np.intp]
 ) -> npt.NDArray[np.int64] | None:
     """The numbers written in ``data[first:end]`` of each row, or None unless every one is 1 to 15 ASCII digits."""
     width = end - first
     widest = int(width.max())
     if width.min() < 1 or widest > 15:
         return None
+    if widest <= 8:
+        # eight characters at once: right-align each number in its word, fill the left with "0"s, check every
+        # byte is a digit and fold the bytes pairwise (10, 100, 10,000) into the number
+        pad = (8 - width).astype(np.uint64) * np.uint64(8)
+        text: npt.NDArray[np.uint64] = (words[first] << pad) | (_ZEROS & _LOW_BYTES[8 - width])
+        if np.any((text & _HIGH_NIBBLES) != _ZEROS) or np.any(((text + _SIXES) & _HIGH_NIBBLES) != _ZEROS):
+            return None
+        value: npt.NDArray[np.uint64] = text - _ZEROS
+        value = (value * np.uint64(10) + (value >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
+        value = (value * np.uint64(100) + (value >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
+        value = (value * np.uint64(10000) + (value >> np.uint64(32))) & np.uint64(0x00000000FFFFFFFF)
+        return value.astype(np.int64)
     # right-aligned: column j holds the digit worth 10 ** (widest - 1 - j); columns left of a number read as 0
     columns = np.arange(widest - 1, -1, -1)
     outside = columns >= width[:, None]
