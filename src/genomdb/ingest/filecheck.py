@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
@@ -55,28 +55,41 @@ class CheckedFile:
 def _stage_and_validate(job: FileJob, blobs: BlobStore, workspace: Path) -> CheckedFile:
     """Copy one file into staging (checksumming it on the way) and validate the staged copy.
 
-    A local file's copy reaches the disk (fsync) on a second thread while it is validated: the wait for the
-    disk overlaps the validation instead of adding to it, and the copy is still durable before it is committed.
+    A local file's copy reaches the disk (fsync) on a second thread while it is validated, and the index submitted
+    beside it is staged there too: the waits for the disk overlap the validation instead of adding to it, and
+    both copies are still durable before they are committed. The staged index is used when the validator keeps
+    that index (it may build one instead, or find the file invalid).
     """
+    beside: tuple[Path, Future[StagedBlob]] | None = None
     if job.upload_id is not None:
         blob = create_upload_area(blobs).stage(job.upload_id, workspace, name=job.upload_name or job.file_id)
         report = validate_file(blob.path, job.expectation, work_dir=workspace)
     else:
         assert job.source is not None
         blob = blobs.stage(job.source, workspace, name=job.source.name, durable=False)
-        for suffix in INDEX_SUFFIXES:
-            beside = Path(f"{job.source}{suffix}")
-            if beside.is_file():
-                Path(f"{blob.path}{suffix}").symlink_to(beside)
         synced = _syncer().submit(fsync_path, blob.path)
+        for suffix in INDEX_SUFFIXES:
+            index_beside = Path(f"{job.source}{suffix}")
+            if index_beside.is_file():
+                Path(f"{blob.path}{suffix}").symlink_to(index_beside)
+                if beside is None:
+                    found = index_beside.resolve()
+                    beside = (found, _syncer().submit(blobs.stage, found, workspace, name=found.name))
         try:
             report = validate_file(blob.path, job.expectation, work_dir=workspace)
         finally:
             synced.result()
+            if beside is not None:
+                wait([beside[1]])
     index = None
     if report.index_path is not None:
         index_path = report.index_path.resolve()
-        index = (blobs.stage(index_path, workspace, name=index_path.name), index_path.suffix.lstrip("."))
+        staged = (
+            beside[1].result()
+            if beside is not None and beside[0] == index_path
+            else blobs.stage(index_path, workspace, name=index_path.name)
+        )
+        index = (staged, index_path.suffix.lstrip("."))
     return CheckedFile(job.file_id, blob, report, index)
 
 
