@@ -25,6 +25,7 @@ from genomdb.worker_pool import worker_pool
 INDEX_SUFFIXES = (".tbi", ".csi", ".bai", ".crai")
 PARALLEL_FROM_FILES = 8
 MAX_FILES_PER_TASK = 8
+SMALL_FILE_BYTES = 8 << 20
 
 
 @functools.cache
@@ -102,6 +103,8 @@ def check_files(jobs: list[FileJob], blobs: BlobStore, workspace: Path, *, worke
         return
     # forkserver, not fork: the parent may hold threads (progress bars, database pools) whose locks a fork copies
     with worker_pool(n_workers, preload=["genomdb.ingest.filecheck"]) as pool:
-        # a few files per task: one round trip to a worker costs about as much as checking a small file
-        per_task = max(1, min(MAX_FILES_PER_TASK, len(jobs) // (4 * n_workers)))
+        # small files go a few per task (one round trip to a worker costs about as much as checking a small
+        # file); large ones one at a time, so that progress and the balance between workers stay file by file
+        small = all(job.source is not None and job.source.stat().st_size < SMALL_FILE_BYTES for job in jobs)
+        per_task = max(1, min(MAX_FILES_PER_TASK, len(jobs) // (4 * n_workers))) if small else 1
         yield from pool.map(_stage_and_validate, jobs, repeat(blobs), repeat(workspace), chunksize=per_task)
