@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import astuple
 from typing import Any
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from genomdb.ingest.validators.base import FileReport
 from genomdb.ingest.validators.fastq import split_lines
-from genomdb.ingest.validators.variants import _RecordWalk
+from genomdb.ingest.validators.variants import _digits, _RecordWalk
 
 LENGTHS: dict[str, int | None] = {
     "chr1": 5_000,
@@ -176,3 +177,23 @@ def test_block_with_a_problem_is_named_line_by_line() -> None:
     assert [(p.message, p.location, p.field) for p in report.problems] == [
         ("records are not sorted: position goes backwards", "line 29", "POS")
     ]
+
+
+def test_positions_of_nine_to_sixteen_digits_are_read_in_bulk() -> None:
+    """Most GRCh38 chromosomes are longer than 10^8 bases: their positions take the bulk walk too."""
+    positions = [7, 99_999_999, 100_000_000, 248_956_422, 12_345_678_901_234, 1_234_567_890_123_456]
+    block = "".join(f"{_clean('chrX', pos, 0)}\n" for pos in positions).encode()
+    report = FileReport()
+    walk = _RecordWalk(report, "lab/s.g.vcf.gz", LENGTHS, first_line=12, n_tabs=N_TABS)
+    assert walk._feed_plain(block)
+    assert (walk.n_records, walk.last_pos, report.problems) == (6, 1_234_567_890_123_456, [])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text("0123456789", min_size=1, max_size=16), min_size=1, max_size=30))
+def test_bulk_digits_read_as_int_reads_them(numbers: list[str]) -> None:
+    text = ("\t".join(numbers) + "\t").encode()
+    words = np.ndarray((len(text),), dtype="<u8", buffer=text + bytes(8), strides=(1,))
+    ends = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == 9)
+    firsts = np.concatenate([[0], ends[:-1] + 1])
+    assert _digits(words, firsts, ends).tolist() == [int(n) for n in numbers]

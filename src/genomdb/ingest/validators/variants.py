@@ -40,6 +40,7 @@ from genomdb.refdata import KNOWN_BUILDS, get_build
 REFERENCE_BLOCK_ALTS = frozenset({b"<NON_REF>", b"<*>"})
 _MAX_TBI_CONTIG_LENGTH = (1 << 29) - 1
 _MAX_BULK_CHROM = 64
+"""A block with a longer CHROM is checked line by line."""
 _LOW_BYTES = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
 """The first k bytes of a little-endian word."""
 _ZEROS = np.uint64(0x3030303030303030)
@@ -47,7 +48,6 @@ _SIXES = np.uint64(0x0606060606060606)
 _HIGH_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
 _NON_REF_WORD = np.uint64(int.from_bytes(b"<NON_REF", "little"))
 _STAR_WORD = np.uint64(int.from_bytes(b"<*>", "little"))
-"""A block with a longer CHROM is checked line by line."""
 
 
 def validate_variants(path: Path, expectation: FileExpectation, *, work_dir: Path) -> FileReport:
@@ -484,7 +484,7 @@ class _RecordWalk:
         # with as many tabs as lines × n_tabs, row i holds line i's tabs exactly when each row lies in its line
         if np.any(tab[:, 0] < starts) or np.any(tab[:, -1] > ends):
             return False
-        pos = _digits(data, words, tab[:, 0] + 1, tab[:, 1])
+        pos = _digits(words, tab[:, 0] + 1, tab[:, 1])
         chrom_length = tab[:, 0] - starts
         if pos is None or chrom_length.min() < 1 or chrom_length.max() > _MAX_BULK_CHROM:
             return False
@@ -626,34 +626,40 @@ class _RecordWalk:
 
 
 def _digits(
-    data: npt.NDArray[np.uint8], words: npt.NDArray[np.uint64], first: npt.NDArray[np.intp], end: npt.NDArray[np.intp]
+    words: npt.NDArray[np.uint64], first: npt.NDArray[np.intp], end: npt.NDArray[np.intp]
 ) -> npt.NDArray[np.int64] | None:
-    """The numbers written in ``data[first:end]`` of each row, or None unless every one is 1 to 15 ASCII digits."""
+    """The numbers written in ``text[first:end]`` of each row (``words``: the text's 8 bytes at every offset), or
+    None unless every one is 1 to 16 ASCII digits: the last 8 digits and the ones before them, a word each."""
     width = end - first
-    widest = int(width.max())
-    if width.min() < 1 or widest > 15:
+    if width.min() < 1 or width.max() > 16:
         return None
-    if widest <= 8:
-        # eight characters at once: right-align each number in its word, fill the left with "0"s, check every
-        # byte is a digit and fold the bytes pairwise (10, 100, 10,000) into the number
-        pad = (8 - width).astype(np.uint64) * np.uint64(8)
-        text: npt.NDArray[np.uint64] = (words[first] << pad) | (_ZEROS & _LOW_BYTES[8 - width])
-        if np.any((text & _HIGH_NIBBLES) != _ZEROS) or np.any(((text + _SIXES) & _HIGH_NIBBLES) != _ZEROS):
-            return None
-        value: npt.NDArray[np.uint64] = text - _ZEROS
-        value = (value * np.uint64(10) + (value >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
-        value = (value * np.uint64(100) + (value >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
-        value = (value * np.uint64(10000) + (value >> np.uint64(32))) & np.uint64(0x00000000FFFFFFFF)
-        return value.astype(np.int64)
-    # right-aligned: column j holds the digit worth 10 ** (widest - 1 - j); columns left of a number read as 0
-    columns = np.arange(widest - 1, -1, -1)
-    outside = columns >= width[:, None]
-    digits = data[np.where(outside, 0, end[:, None] - 1 - columns)] - np.uint8(ord("0"))  # below "0" wraps above 9
-    digits[outside] = 0
-    if digits.max() > 9:
+    low_width = np.minimum(width, 8)
+    low = _eight_digits(words, end - low_width, low_width)
+    high_width = width - low_width
+    if low is None or not high_width.any():
+        return low
+    high = _eight_digits(words, first, high_width)
+    return None if high is None else high * 100_000_000 + low
+
+
+def _eight_digits(
+    words: npt.NDArray[np.uint64], first: npt.NDArray[np.intp], width: npt.NDArray[np.intp]
+) -> npt.NDArray[np.int64] | None:
+    """The number in the ``width`` (0 to 8) bytes from ``first`` of each row, or None unless they are all digits.
+
+    Eight characters at once (SWAR): the number's bytes are right-aligned in their word and the left filled with
+    "0"s, every byte is checked to be a digit, and the bytes are folded pairwise (× 10, × 100, × 10,000).
+    """
+    pad = (8 - width).astype(np.uint64) * np.uint64(8)
+    # masked before the shift, so that a width of 0 (a shift by 64 bits) leaves 0 however the shift is done
+    text: npt.NDArray[np.uint64] = ((words[first] & _LOW_BYTES[width]) << pad) | (_ZEROS & _LOW_BYTES[8 - width])
+    if np.any((text & _HIGH_NIBBLES) != _ZEROS) or np.any(((text + _SIXES) & _HIGH_NIBBLES) != _ZEROS):
         return None
-    # exact in float64 (every value below 10 ** 15 < 2 ** 53), and a matrix-vector product BLAS does at once
-    return (digits.astype(np.float64) @ (10.0**columns)).astype(np.int64)
+    value: npt.NDArray[np.uint64] = text - _ZEROS
+    value = (value * np.uint64(10) + (value >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
+    value = (value * np.uint64(100) + (value >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
+    value = (value * np.uint64(10000) + (value >> np.uint64(32))) & np.uint64(0x00000000FFFFFFFF)
+    return value.astype(np.int64)
 
 
 def _fixed_width(
