@@ -79,13 +79,14 @@ def time_genomdb_cli(manifests: list[Path], reference: Path, workdir: Path, *, w
     _run([genomdb, "init"], env)
     _run([genomdb, "users", "add", "bench-admin", "--role", "admin"], env)
     _run([genomdb, "reference", "add", "GRCh38", str(reference)], env)
-    submitter = {}
+    submitter: dict[Path, str] = {}
     for manifest in manifests:
         department = yaml.safe_load(manifest.read_text())["submitter"]["department"]
-        submitter[manifest] = f"bench-{department.lower()}"
-        if list(submitter.values()).count(submitter[manifest]) == 1:
-            add = [genomdb, "users", "add", submitter[manifest], "--role", "submitter", "--department", department]
+        user = f"bench-{department.lower()}"
+        if user not in submitter.values():
+            add = [genomdb, "users", "add", user, "--role", "submitter", "--department", department]
             _run([*add, "--as", "bench-admin"], env)
+        submitter[manifest] = user
     started = time.perf_counter()
     for manifest in manifests:
         _run([genomdb, "submit", str(manifest), "--as", submitter[manifest]], env)
