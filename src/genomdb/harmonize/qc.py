@@ -67,7 +67,7 @@ def create_sample_sex(con: duckdb.DuckDBPyConnection, thresholds: QcThresholds) 
 
 
 def sample_qc(con: duckdb.DuckDBPyConnection, thresholds: QcThresholds) -> list[SampleQc]:
-    """QC of every sample in ``chunk_samples`` from ``genotypes``, ``blocks``, ``records`` and ``sample_sex``.
+    """QC of every sample in ``chunk_samples`` from ``genotypes``, ``blocks`` and ``sample_sex``.
 
     Calls are counted per split allele; heterozygous/hom-alt counts use the autosomes only.
     """
@@ -89,7 +89,7 @@ def sample_qc(con: duckdb.DuckDBPyConnection, thresholds: QcThresholds) -> list[
             SELECT sample_id, sum(end_1based - start_1based + 1) AS bases FROM blocks GROUP BY sample_id
         ), spans AS (
             SELECT sample_id, sum(last - first + 1) AS bases
-            FROM (SELECT sample_id, chrom, min(pos) AS first, max(end_pos) AS last FROM records GROUP BY ALL)
+            FROM (SELECT sample_id, chrom, min(pos) AS first, max(end_pos) AS last FROM genotypes GROUP BY ALL)
             GROUP BY sample_id
         ), files AS (
             SELECT sample_id, bool_or(is_gvcf) AS is_gvcf FROM chunk_samples GROUP BY sample_id

@@ -46,6 +46,7 @@ from genomdb.harmonize.vcftext import (
     SitesRefused,
     as_text,
     create_records_from_text,
+    drop_records,
     header_line_count,
 )
 from genomdb.ingest.progress import ProgressSink, SilentProgress
@@ -162,6 +163,7 @@ def _records_file_by_file(
 ) -> list[Problem]:
     """``records`` of ``tasks`` normalised file by file (``bcftools norm`` and ``query`` on each): slower, but a
     file bcftools refuses is named with bcftools' own reason."""
+    drop_records(con)
     problems: list[Problem] = []
     tsv_files: list[Path] = []
     for task in tasks:
@@ -180,12 +182,12 @@ def _records_file_by_file(
 
 
 def _missing_blocks(con: duckdb.DuckDBPyConnection, names: dict[int, str]) -> list[Problem]:
-    """gVCFs among the chunk's files without a single reference block."""
+    """gVCFs among the chunk's files without a single reference block (in ``genotypes``)."""
     rows = con.execute(
         """
         SELECT s.file_index, count(r.sample_id) AS n_records,
-               count(r.sample_id) FILTER (WHERE r.alt IS NULL OR r.alt IN ('<NON_REF>', '<*>')) AS n_blocks
-        FROM chunk_samples AS s LEFT JOIN records AS r USING (sample_id)
+               count(r.sample_id) FILTER (WHERE r.kind = 'reference') AS n_blocks
+        FROM chunk_samples AS s LEFT JOIN genotypes AS r USING (sample_id)
         WHERE s.is_gvcf
         GROUP BY s.file_index
         HAVING n_blocks = 0
@@ -244,10 +246,11 @@ def _harmonise_chunk(
         except SitesRefused:
             read = {t.index for t in texts}
             problems.extend(_records_file_by_file(con, [t for t in tasks if t.index in read], samples))
-    problems.extend(_missing_blocks(con, {task.index: task.display_name for task in tasks}))
     create_parsed(con, filters)
     create_sample_sex(con, thresholds)
     create_genotypes(con)
+    drop_records(con)
+    problems.extend(_missing_blocks(con, {task.index: task.display_name for task in tasks}))
     create_blocks(con)
     qc = sample_qc(con, thresholds)
     if stage and not problems:

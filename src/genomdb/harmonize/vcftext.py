@@ -382,10 +382,14 @@ def create_records_from_text(
 ) -> list[Problem]:
     """Build ``records`` for ``files`` (``chunk_samples`` names their pending samples by ``source`` path and VCF
     sample name; ``contig_order`` ranks the reference's contigs). Returns REF mismatches as problems; raises
-    :class:`SitesRefused` when bcftools refuses the sites for another reason."""
+    :class:`SitesRefused` when bcftools refuses the sites for another reason.
+
+    ``records`` is a view over the tables built here (its rows are read once, into ``genotypes``, instead of being
+    stored a second time); :func:`drop_records` drops it and them."""
+    drop_records(con)
     if not files:
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE records AS SELECT NULL::BIGINT AS sample_id, NULL::VARCHAR AS chrom, "
+            "CREATE TEMP TABLE records AS SELECT NULL::BIGINT AS sample_id, NULL::VARCHAR AS chrom, "
             "NULL::INTEGER AS pos, NULL::INTEGER AS end_pos, NULL::VARCHAR AS ref, NULL::VARCHAR AS alt, "
             "NULL::VARCHAR AS gt, NULL::INTEGER AS gq, NULL::INTEGER AS dp, NULL::INTEGER AS min_dp, "
             "NULL::VARCHAR AS ad WHERE false"
@@ -396,7 +400,7 @@ def create_records_from_text(
     problems = _mismatches(con, files, reference)
     con.execute(
         """
-        CREATE OR REPLACE TEMP TABLE records AS
+        CREATE TEMP VIEW records AS
         SELECT sample_id, chrom, pos, coalesce(info_end, pos + length(ref) - 1) AS end_pos, upper(ref) AS ref,
                upper(nullif(alt, '.')) AS alt, gt, TRY_CAST(gq AS INTEGER) AS gq, TRY_CAST(dp AS INTEGER) AS dp,
                TRY_CAST(min_dp AS INTEGER) AS min_dp, ad
@@ -413,6 +417,12 @@ def create_records_from_text(
         LEFT JOIN site_map AS m ON m.site_id = s.site_id
         """
     )
+    return problems
+
+
+def drop_records(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop ``records`` (a view over this module's tables, or a table) and the tables behind it."""
+    views = con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'records' AND temporary").fetchone()
+    con.execute(f"DROP {'VIEW' if views and views[0] else 'TABLE'} IF EXISTS records")
     for table in ("split_records", "chunk_sites", "local_sites", "site_map", "sample_columns"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
-    return problems
