@@ -15,7 +15,7 @@ import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genomdb.harmonize.blocks import _create_evidence
+from genomdb.harmonize.blocks import evidence
 
 _piece = st.tuples(
     st.integers(1, 3),  # sample
@@ -52,7 +52,7 @@ def test_sweep_matches_its_definition(drawn: list[tuple[int, str, int, int]]) ->
     )
     if pieces:
         con.executemany("INSERT INTO genotypes VALUES (?, ?, ?, ?, 2, 30, 'reference', 20, 25, 0, true, 'XX')", pieces)
-    _create_evidence(con)
+    con.register("evidence", evidence(con))
     found = con.execute(
         "SELECT sample_id, chrom, s, e, reach_before, n_starting_here, next_start, opens_group, isolated FROM evidence"
     ).fetchall()

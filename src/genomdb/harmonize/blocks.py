@@ -64,37 +64,30 @@ _PIECES_SQL = """
 """The evidence of every sample (see the module's docstring), one row per record."""
 
 
-def _create_evidence(con: duckdb.DuckDBPyConnection) -> None:
-    """``evidence``: each piece of evidence with the sweep's values, by position within its sample and chromosome.
+def evidence(con: duckdb.DuckDBPyConnection) -> pa.Table:
+    """Each piece of evidence (:data:`_PIECES_SQL`) with the sweep's values, within its sample and chromosome.
 
     ``reach_before`` is the furthest end of the evidence starting before this piece's start (NULL for the first
     start), ``next_start`` the next start after it (NULL for the last), ``n_starting_here`` how many pieces start
-    where it does; ``opens_group`` and ``isolated`` follow from them. The sweep runs in NumPy over the pieces
-    sorted once by (sample, chromosome, start): a grouped sum and two window functions in SQL cost three sorts
-    and a join back.
+    where it does; ``opens_group`` and ``isolated`` follow from them. The sweep runs in NumPy over the positions
+    sorted once by (sample, chromosome, start), where SQL took a grouped sum, two window functions (three sorts)
+    and a join back; its values are then put back in the pieces' own order, so the pieces are never copied.
     """
     pieces = con.sql(_PIECES_SQL).to_arrow_table()
     n = pieces.num_rows
-    if n == 0:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE evidence AS SELECT *, NULL::BIGINT AS reach_before, "
-            f"0::BIGINT AS n_starting_here, NULL::BIGINT AS next_start, false AS opens_group, false AS isolated "
-            f"FROM ({_PIECES_SQL})"
-        )
-        return
     # a (sample, chromosome) segment number and the start as one sort key: segment × 2^32 + start + 2^31
     sample = np.unique(pieces["sample_id"].to_numpy(), return_inverse=True)[1].astype(np.int64)
     chrom = pc.dictionary_encode(pieces["chrom"].combine_chunks()).indices.to_numpy().astype(np.int64)
-    segment = sample * (int(chrom.max()) + 1) + chrom
-    start = pieces["s"].to_numpy().astype(np.int64)
-    end = pieces["e"].to_numpy().astype(np.int64)
-    order = np.argsort((segment << 32) + start + (1 << 31), kind="stable")
-    segment, start, end = segment[order], start[order], end[order]
+    segment = sample * (int(chrom.max(initial=0)) + 1) + chrom
+    order = np.argsort((segment << 32) + pieces["s"].to_numpy().astype(np.int64) + (1 << 31), kind="stable")
+    segment = segment[order]
+    start = pieces["s"].to_numpy().astype(np.int64)[order]
+    end = pieces["e"].to_numpy().astype(np.int64)[order]
     # the distinct starts of each segment: where each begins among the sorted rows, how far its evidence reaches
     opens_start = np.ones(n, dtype=np.bool_)
     opens_start[1:] = (segment[1:] != segment[:-1]) | (start[1:] != start[:-1])
     first = np.flatnonzero(opens_start)
-    reach_here = np.maximum.reduceat(end, first)
+    reach_here = np.maximum.reduceat(end, first) if n else end
     n_here = np.diff(np.append(first, n))
     start_segment = segment[first]
     same_segment = np.zeros(first.size, dtype=np.bool_)  # as the distinct start before it
@@ -102,29 +95,31 @@ def _create_evidence(con: duckdb.DuckDBPyConnection) -> None:
     # the furthest reach of the starts before, within the segment: a running maximum that each new segment
     # lifts above everything before it (ends are below 2^32), taken one start back
     rank = np.cumsum(~same_segment) * (1 << 33)
-    running = np.maximum.accumulate(reach_here + rank) - rank
+    running = np.maximum.accumulate(reach_here + rank) - rank if n else rank
     reach_before = np.zeros(first.size, dtype=np.int64)
     reach_before[1:] = running[:-1]
     next_start = np.zeros(first.size, dtype=np.int64)
     next_start[:-1] = start[first[1:]]
     has_next = np.zeros(first.size, dtype=np.bool_)
     has_next[:-1] = same_segment[1:]
-    # back to the rows: each row takes its start's values
+    # each sorted row takes its start's values, then every value goes back to its piece's row
     of_row = np.cumsum(opens_start) - 1
     row_reach, row_has_reach = reach_before[of_row], same_segment[of_row]
     row_next, row_has_next = next_start[of_row], has_next[of_row]
     opens_group = ~row_has_reach | (start > row_reach)
     isolated = opens_group & (n_here[of_row] == 1) & (~row_has_next | (row_next > end))
-    evidence = pieces.take(pa.array(order)).append_column("reach_before", pa.array(row_reach, mask=~row_has_reach))
-    evidence = evidence.append_column("n_starting_here", pa.array(n_here[of_row]))
-    evidence = evidence.append_column("next_start", pa.array(row_next, mask=~row_has_next))
-    evidence = evidence.append_column("opens_group", pa.array(opens_group))
-    evidence = evidence.append_column("isolated", pa.array(isolated))
-    con.register("evidence_arrow", evidence)
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE evidence AS SELECT * FROM evidence_arrow")
-    finally:
-        con.unregister("evidence_arrow")
+    back = np.empty(n, dtype=np.int64)
+    back[order] = np.arange(n)
+    columns = {
+        "reach_before": pa.array(row_reach[back], mask=~row_has_reach[back]),
+        "n_starting_here": pa.array(n_here[of_row][back]),
+        "next_start": pa.array(row_next[back], mask=~row_has_next[back]),
+        "opens_group": pa.array(opens_group[back]),
+        "isolated": pa.array(isolated[back]),
+    }
+    for name, values in columns.items():
+        pieces = pieces.append_column(name, values)
+    return pieces
 
 
 def create_blocks(con: duckdb.DuckDBPyConnection) -> None:
@@ -135,7 +130,15 @@ def create_blocks(con: duckdb.DuckDBPyConnection) -> None:
     """
     y_chromosomes = ", ".join(sql_text(y) for y in CHROMOSOME_Y)
     sex_chromosomes = ", ".join(sql_text(name) for name in (*CHROMOSOME_X, *CHROMOSOME_Y))
-    _create_evidence(con)
+    con.register("evidence", evidence(con))
+    try:
+        _resolve(con, y_chromosomes, sex_chromosomes)
+    finally:
+        con.unregister("evidence")
+
+
+def _resolve(con: duckdb.DuckDBPyConnection, y_chromosomes: str, sex_chromosomes: str) -> None:
+    """``resolved`` (the overlapping evidence cut and resolved by priority) and ``blocks``, from ``evidence``."""
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE resolved AS
