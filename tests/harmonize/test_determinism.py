@@ -17,6 +17,7 @@ from genomdb.demo.users import STEWARD, ensure_demo_users
 from genomdb.harmonize.blocks import create_blocks
 from genomdb.harmonize.run import harmonize
 from genomdb.instance import Instance, init_instance
+from genomdb.variants.repository import sample_qc_records
 from genomdb.variants.store import BatchWriter, VariantStore
 from tests.harmonize.kit import (
     AUTOSOME,
@@ -187,3 +188,31 @@ def test_the_same_rows_give_the_same_part_bytes(tmp_path: Path, threads: int) ->
         )
         digests.add(tuple((p.path, p.sha256) for p in written.parts))
     assert len(digests) == 1
+
+
+def _qc_rows(home: Path) -> list[tuple[object, ...]]:
+    with Instance.open(Settings(home=home)) as instance:
+        return [(r.department, r.submitter_sample_id, r.qc) for r in sample_qc_records(instance.db)]
+
+
+def test_chunks_in_worker_processes_write_the_batch_of_one_chunk_here(
+    tmp_path: Path, demo_x: DemoCohort, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several chunks harmonised in two worker processes (a DuckDB of one thread each) give the same parts, byte
+    for byte, and the same QC as the whole cohort as one chunk in this process."""
+    import genomdb.harmonize.run as run
+
+    homes: dict[str, Path] = {}
+    for name, chunk_files, workers in (("one-chunk-here", 10_000, 1), ("chunks-in-workers", 3, 2)):
+        monkeypatch.setattr(run, "CHUNK_MAX_FILES", chunk_files)
+        settings = Settings(home=tmp_path / name)
+        init_instance(settings)
+        with Instance.open(settings) as instance:
+            load_demo(instance, demo_x)
+            outcome = harmonize(instance, workers=workers)
+            assert outcome.n_files > 2 * chunk_files if workers > 1 else outcome.n_files <= chunk_files
+        homes[name] = settings.resolved_home()
+    here, in_workers = (_parts(home) for home in homes.values())
+    assert len(here) >= 4 and here == in_workers
+    qc = _qc_rows(homes["one-chunk-here"])
+    assert len(qc) == demo_x.n_samples and qc == _qc_rows(homes["chunks-in-workers"])

@@ -4,9 +4,11 @@
    analyses); check their analyses are on GRCh38;
 2. in chunks of files, read the records with DuckDB and normalise the chunk's distinct alleles once with bcftools
    (:mod:`genomdb.harmonize.vcftext`; file by file, :mod:`genomdb.harmonize.normalize`, when bcftools refuses the
-   chunk's sites), then derive genotypes, genetic sex, calls, callable blocks and sample QC with SQL on all cores;
-   stage the calls and blocks as Parquet;
-4. if any file had a problem, raise with every problem found and leave store and catalog unchanged; otherwise
+   chunk's sites), then derive genotypes, genetic sex, calls, callable blocks and sample QC with SQL; stage the
+   calls and blocks as Parquet. With several chunks, each core's worker process takes a chunk at a time with a
+   one-thread DuckDB of its own (:func:`worker_pool`: the workers die with this process); a single chunk runs
+   here on every core;
+3. if any file had a problem, raise with every problem found and leave store and catalog unchanged; otherwise
    sort and write the batch, move it into place and register it in one catalog transaction.
 """
 
@@ -16,6 +18,7 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,12 +58,14 @@ from genomdb.instance import Instance
 from genomdb.variants import layout
 from genomdb.variants import repository as variant_repository
 from genomdb.variants.records import CallFile, HarmonisedSample, SampleQc
-from genomdb.variants.store import BatchWriter, VariantStore, connect_duckdb
+from genomdb.variants.store import VariantStore, connect_duckdb
+from genomdb.worker_pool import worker_pool
 
 CANONICAL_BUILD = "GRCh38"
-CHUNK_MAX_FILES = 128
-CHUNK_MAX_BYTES = 512 << 20
-"""A chunk of files is read and normalised by DuckDB and bcftools together; these bound its size (compressed)."""
+CHUNK_MAX_FILES = 64
+CHUNK_MAX_BYTES = 256 << 20
+"""A chunk of files is read and normalised by DuckDB and bcftools together; these bound its size (compressed).
+A worker process harmonises one chunk at a time, so peak memory is about one chunk's per core."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,26 +212,33 @@ def _missing_blocks(con: duckdb.DuckDBPyConnection, names: dict[int, str]) -> li
     ]
 
 
-def _harmonise_chunk(
-    con: duckdb.DuckDBPyConnection,
-    tasks: Sequence[NormalizeTask],
-    samples: dict[int, list[CallFile]],
-    reference: Path,
-    lengths: dict[str, int],
-    writer: BatchWriter,
-    number: int,
-    filters: GenotypeFilters,
-    thresholds: QcThresholds,
-    *,
-    stage: bool,
-) -> tuple[list[SampleQc], list[Problem]]:
+@dataclass(frozen=True, slots=True)
+class ChunkJob:
+    """A chunk of files to harmonise, with everything needed to do it in another process."""
+
+    number: int
+    tasks: tuple[NormalizeTask, ...]
+    samples: dict[int, list[CallFile]]
+    reference: Path
+    lengths: dict[str, int]
+    work_dir: Path
+    staging: dict[str, Path]
+    """Where the chunk's calls and blocks are staged, by table."""
+    filters: GenotypeFilters
+    thresholds: QcThresholds
+    stage: bool
+    """False when an earlier problem means no batch will be written."""
+
+
+def _harmonise_chunk(con: duckdb.DuckDBPyConnection, job: ChunkJob) -> tuple[list[SampleQc], list[Problem]]:
     """Records, genotypes, sex, calls, blocks and QC of a chunk of files; calls and blocks are staged unless
-    ``stage`` is off (an earlier problem means no batch will be written) or the chunk has problems itself."""
+    ``job.stage`` is off or the chunk has problems itself."""
+    tasks, samples, reference, filters, thresholds = job.tasks, job.samples, job.reference, job.filters, job.thresholds
     problems: list[Problem] = []
     with ExitStack() as stack:
         texts: list[CallText] = []
         for task in tasks:
-            text, found = _call_text(task, stack, lengths)
+            text, found = _call_text(task, stack, job.lengths)
             problems.extend(found)
             if text is not None:
                 texts.append(text)
@@ -242,7 +254,7 @@ def _harmonise_chunk(
         if rows:
             con.executemany("INSERT INTO chunk_samples VALUES (?, ?, ?, ?, ?, ?)", rows)
         try:
-            problems.extend(create_records_from_text(con, texts, reference, writer.work_dir))
+            problems.extend(create_records_from_text(con, texts, reference, job.work_dir))
         except SitesRefused:
             read = {t.index for t in texts}
             problems.extend(_records_file_by_file(con, [t for t in tasks if t.index in read], samples))
@@ -253,13 +265,71 @@ def _harmonise_chunk(
     problems.extend(_missing_blocks(con, {task.index: task.display_name for task in tasks}))
     create_blocks(con)
     qc = sample_qc(con, thresholds)
-    if stage and not problems:
+    if job.stage and not problems:
         for table, query in ((layout.CALLS, calls_sql()), (layout.BLOCKS, "SELECT * FROM blocks")):
-            target = writer.staging_dir(table) / f"chunk-{number:05d}"
+            target = job.staging[table] / f"chunk-{job.number:05d}"
             con.execute(
                 f"COPY ({query}) TO {sql_text(str(target))} (FORMAT parquet, PARTITION_BY (chrom), COMPRESSION zstd)"
             )
     return qc, problems
+
+
+_worker_con: duckdb.DuckDBPyConnection | None = None
+"""A chunk worker's own DuckDB connection (one thread), made when the worker starts."""
+
+
+def _open_chunk_connection(
+    contigs: Sequence[str], *, threads: int, temp_dir: Path, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    con = connect_duckdb(threads=threads, temp_dir=temp_dir, memory_limit=memory_limit)
+    con.execute("CREATE TEMP TABLE contig_order (chrom VARCHAR, rank INTEGER)")
+    con.executemany("INSERT INTO contig_order VALUES (?, ?)", [(c, i) for i, c in enumerate(contigs)])
+    return con
+
+
+def _start_chunk_worker(contigs: Sequence[str], work_dir: Path, memory_limit: str) -> None:
+    global _worker_con
+    _worker_con = _open_chunk_connection(
+        contigs, threads=1, temp_dir=work_dir / f"duckdb-{os.getpid()}.tmp", memory_limit=memory_limit
+    )
+
+
+def _chunk_in_worker(job: ChunkJob) -> tuple[list[SampleQc], list[Problem]]:
+    if _worker_con is None:
+        raise RuntimeError("chunk worker used before it started")
+    return _harmonise_chunk(_worker_con, job)
+
+
+def _memory_share(processes: int) -> str:
+    """DuckDB's default memory limit (80% of RAM) shared between ``processes`` chunk workers."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{max(256, int(total * 0.8 / processes) >> 20)}MB"
+
+
+def _run_chunks(
+    jobs: Iterator[ChunkJob], threads: int, processes: int, contigs: Sequence[str], work_dir: Path
+) -> Iterator[tuple[ChunkJob, list[SampleQc], list[Problem]]]:
+    """Each chunk harmonised, in order: in this process on ``threads`` threads (``processes`` 1), or one chunk
+    per worker process at a time, each on one thread."""
+    if processes <= 1:
+        con = _open_chunk_connection(contigs, threads=threads, temp_dir=work_dir / "duckdb.tmp")
+        try:
+            for job in jobs:
+                yield job, *_harmonise_chunk(con, job)
+        finally:
+            con.close()
+        return
+    with worker_pool(
+        processes,
+        preload=["genomdb.harmonize.run"],
+        initializer=_start_chunk_worker,
+        initargs=(list(contigs), work_dir, _memory_share(processes)),
+    ) as pool:
+        pending: list[tuple[ChunkJob, Future[tuple[list[SampleQc], list[Problem]]]]] = []
+        for job in jobs:
+            pending.append((job, pool.submit(_chunk_in_worker, job)))
+        for job, future in pending:
+            yield job, *future.result()
 
 
 def _contig_order(fasta: Path) -> list[str]:
@@ -296,31 +366,38 @@ def harmonize(
     qc: list[SampleQc] = []
     with store.new_batch() as writer:
         tasks, samples, sizes = _tasks(instance, call_files, reference, writer.work_dir)
-        con = connect_duckdb(threads=n_threads, temp_dir=writer.work_dir / "duckdb.tmp")
+        contigs = _contig_order(reference)
+        lengths = reference_lengths(reference)
+        staging = {table: writer.staging_dir(table) for table in (layout.CALLS, layout.BLOCKS)}
+        # several chunks run in worker processes, one chunk and one core each (a single-threaded DuckDB wastes
+        # nothing waiting on the other threads of a statement, and the Python steps between statements run in
+        # parallel too); a single chunk runs here on every core. Jobs are made as they are taken: in this process
+        # a chunk after a problem is not staged (no batch will be written)
+        chunks = list(_chunks(tasks, sizes, n_threads))
+        processes = min(n_threads, len(chunks))
+        jobs = (
+            ChunkJob(
+                number, tuple(chunk), {t.index: samples[t.index] for t in chunk}, reference, lengths,
+                writer.work_dir, staging, filters, thresholds, stage=not problems,
+            )
+            for number, chunk in enumerate(chunks, start=1)
+        )  # fmt: skip
         progress.begin(f"harmonising {len(tasks)} file(s)", sum(sizes.values()))
         try:
-            contigs = _contig_order(reference)
-            con.execute("CREATE TEMP TABLE contig_order (chrom VARCHAR, rank INTEGER)")
-            con.executemany("INSERT INTO contig_order VALUES (?, ?)", [(c, i) for i, c in enumerate(contigs)])
-            lengths = reference_lengths(reference)
-            for number, chunk in enumerate(_chunks(tasks, sizes, n_threads), start=1):
-                found_qc, found = _harmonise_chunk(
-                    con, chunk, samples, reference, lengths, writer, number, filters, thresholds, stage=not problems
-                )
+            for job, found_qc, found in _run_chunks(jobs, n_threads, processes, contigs, writer.work_dir):
                 qc.extend(found_qc)
                 problems.extend(found)
-                for task in chunk:
+                for task in job.tasks:
                     progress.advance(sizes[task.index], note=task.display_name)
         finally:
             progress.end()
-            con.close()
         if problems:
             raise InvalidInput(
                 f"harmonisation stopped: {len(problems)} problem(s); nothing was stored",
                 sorted(problems, key=lambda p: (p.file, p.location or "")),
             )
         written = writer.finish(
-            contig_order=_contig_order(reference),
+            contig_order=contigs,
             reference_build=CANONICAL_BUILD,
             filters=filters.to_dict(),
             sample_ids=[f.sample_id for f in call_files],
