@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     )
     encrypt_blobs: bool = Field(default=False, description="store blobs crypt4gh-encrypted for the archive key")
     ingest_workers: int = Field(default=0, ge=0, description="processes validating files (0: one per core)")
+    harmonize_chunk_files: int = Field(
+        default=64,
+        ge=1,
+        description="files harmonised together by one worker (memory grows with it: about one chunk per core)",
+    )
     pgx_data: Path | None = Field(
         default=None, description="PGx definitions/recommendations directory (default: the packaged data)"
     )

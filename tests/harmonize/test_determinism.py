@@ -195,17 +195,12 @@ def _qc_rows(home: Path) -> list[tuple[object, ...]]:
         return [(r.department, r.submitter_sample_id, r.qc) for r in sample_qc_records(instance.db)]
 
 
-def test_chunks_in_worker_processes_write_the_batch_of_one_chunk_here(
-    tmp_path: Path, demo_x: DemoCohort, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_chunks_in_worker_processes_write_the_batch_of_one_chunk_here(tmp_path: Path, demo_x: DemoCohort) -> None:
     """Several chunks harmonised in two worker processes (a DuckDB of one thread each) give the same parts, byte
     for byte, and the same QC as the whole cohort as one chunk in this process."""
-    import genomdb.harmonize.run as run
-
     homes: dict[str, Path] = {}
     for name, chunk_files, workers in (("one-chunk-here", 10_000, 1), ("chunks-in-workers", 3, 2)):
-        monkeypatch.setattr(run, "CHUNK_MAX_FILES", chunk_files)
-        settings = Settings(home=tmp_path / name)
+        settings = Settings(home=tmp_path / name, harmonize_chunk_files=chunk_files)
         init_instance(settings)
         with Instance.open(settings) as instance:
             load_demo(instance, demo_x)

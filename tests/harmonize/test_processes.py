@@ -29,12 +29,13 @@ def test_killed_harmonize_leaves_no_worker_and_a_restart_succeeds(tmp_path: Path
         load_demo(instance, demo_x)
         ensure_demo_users(instance)
     command = genomdb_command("--home", str(settings.home), "harmonize", "--workers", "2", "--as", STEWARD)
-    run = start_in_own_session(command)
+    # chunks of two files: the run's worker processes (a fork server and two workers) are busy when it is killed
+    run = start_in_own_session(command, env={"GENOMDB_HARMONIZE_CHUNK_FILES": "2"})
     try:
         wait_until(
-            lambda: any((settings.resolved_home() / "variants").glob(".tmp-*")),
+            lambda: any((settings.resolved_home() / "variants").glob(".tmp-*/**/chunk-*")),
             timeout=120,
-            what="harmonize to open its batch's work folder",
+            what="harmonize's workers to stage their first chunk",
         )
     finally:
         survivors = kill_and_count_survivors(run)

@@ -18,7 +18,6 @@ import os
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,10 +61,10 @@ from genomdb.variants.store import VariantStore, connect_duckdb
 from genomdb.worker_pool import worker_pool
 
 CANONICAL_BUILD = "GRCh38"
-CHUNK_MAX_FILES = 64
 CHUNK_MAX_BYTES = 256 << 20
-"""A chunk of files is read and normalised by DuckDB and bcftools together; these bound its size (compressed).
-A worker process harmonises one chunk at a time, so peak memory is about one chunk's per core."""
+"""A chunk of files is read and normalised by DuckDB and bcftools together; it holds at most this much stored
+input (compressed) and at most ``Settings.harmonize_chunk_files`` files. A worker process harmonises one chunk at
+a time, so peak memory is about one chunk's per core."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,15 +129,17 @@ def _tasks(
     return tasks, samples, sizes
 
 
-def _chunks(tasks: Sequence[NormalizeTask], sizes: dict[int, int], threads: int) -> Iterator[list[NormalizeTask]]:
-    """Tasks in chunks of at most CHUNK_MAX_FILES files and CHUNK_MAX_BYTES of stored input, but never fewer files
+def _chunks(
+    tasks: Sequence[NormalizeTask], sizes: dict[int, int], threads: int, max_files: int
+) -> Iterator[list[NormalizeTask]]:
+    """Tasks in chunks of at most ``max_files`` files and CHUNK_MAX_BYTES of stored input, but never fewer files
     than threads (a gzip file is read by one thread: whole-genome gVCFs of a few GB each still use every core)."""
     chunk: list[NormalizeTask] = []
     n_bytes = 0
     for task in tasks:
         chunk.append(task)
         n_bytes += sizes[task.index]
-        if len(chunk) >= CHUNK_MAX_FILES or (n_bytes >= CHUNK_MAX_BYTES and len(chunk) >= threads):
+        if len(chunk) >= max_files or (n_bytes >= CHUNK_MAX_BYTES and len(chunk) >= threads):
             yield chunk
             chunk, n_bytes = [], 0
     if chunk:
@@ -325,11 +326,14 @@ def _run_chunks(
         initializer=_start_chunk_worker,
         initargs=(list(contigs), work_dir, _memory_share(processes)),
     ) as pool:
-        pending: list[tuple[ChunkJob, Future[tuple[list[SampleQc], list[Problem]]]]] = []
-        for job in jobs:
-            pending.append((job, pool.submit(_chunk_in_worker, job)))
-        for job, future in pending:
-            yield job, *future.result()
+        pending = [(job, pool.submit(_chunk_in_worker, job)) for job in jobs]
+        try:
+            for job, future in pending:
+                yield job, *future.result()
+        except BaseException:
+            for _, future in pending:  # a chunk failed or the run was stopped: start no other
+                future.cancel()
+            raise
 
 
 def _contig_order(fasta: Path) -> list[str]:
@@ -373,7 +377,7 @@ def harmonize(
         # nothing waiting on the other threads of a statement, and the Python steps between statements run in
         # parallel too); a single chunk runs here on every core. Jobs are made as they are taken: in this process
         # a chunk after a problem is not staged (no batch will be written)
-        chunks = list(_chunks(tasks, sizes, n_threads))
+        chunks = list(_chunks(tasks, sizes, n_threads, instance.settings.harmonize_chunk_files))
         processes = min(n_threads, len(chunks))
         jobs = (
             ChunkJob(
