@@ -5,10 +5,20 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from genomdb.errors import InvalidInput
-from genomdb.harmonize.genotypes import GenotypeFilters
+from genomdb.harmonize.genotypes import (
+    ALT_SQL,
+    CALLED_SQL,
+    COMMON_GENOTYPES,
+    GenotypeFilters,
+    counted_sql,
+    genotype_counts,
+)
 from genomdb.harmonize.run import harmonize
 from genomdb.instance import Instance
 from genomdb.variants import repository as variant_repository
@@ -158,3 +168,30 @@ def test_hemizygous_recoding_in_xy_and_no_chry_in_xx(
     assert allele_number(male, "chrY", Y_START + 150) == 1
     assert allele_number(female, "chrY", Y_START + 150) == 0 and allele_number(female, "chrY", Y_START + 200) == 0
     assert allele_number(male, "chrX", x + 10) == 0, "the failing het is not callable"
+
+
+_allele = st.sampled_from(["0", "1", "."])
+_genotype = st.one_of(
+    st.just(""),
+    st.builds(
+        lambda first, rest: first + "".join(sep + allele for sep, allele in rest),
+        _allele,
+        st.lists(st.tuples(st.sampled_from(["/", "|"]), _allele), max_size=2),
+    ),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_genotype, min_size=1, max_size=20))
+def test_looked_up_genotype_counts_equal_the_counted_ones(genotypes: list[str]) -> None:
+    """The common genotypes' counts are looked up: they, and every other genotype, count as character by character."""
+    genotypes = [*genotypes, *COMMON_GENOTYPES]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE g (genotype VARCHAR)")
+    con.executemany("INSERT INTO g VALUES (?)", [(g,) for g in genotypes])
+    rows = con.execute(
+        f"SELECT genotype, {counted_sql('genotype', 0, CALLED_SQL)}, {CALLED_SQL}, "
+        f"{counted_sql('genotype', 1, ALT_SQL)}, {ALT_SQL} FROM g"
+    ).fetchall()
+    for genotype, called, called_counted, alt, alt_counted in rows:
+        assert (called, alt) == (called_counted, alt_counted) == genotype_counts(genotype), genotype

@@ -129,6 +129,31 @@ def create_records(con: duckdb.DuckDBPyConnection, tsv_files: Sequence[Path]) ->
     )
 
 
+CALLED_SQL = (
+    "CASE WHEN genotype = '' THEN 0 ELSE length(genotype) - length(replace(replace(genotype, '/', ''), '|', '')) + 1 "
+    "- (length(genotype) - length(replace(genotype, '.', ''))) END"
+)
+ALT_SQL = "length(genotype) - length(replace(genotype, '1', ''))"
+"""The called and ALT alleles of any ``genotype`` (GT, '' when missing), counted character by character."""
+COMMON_GENOTYPES = ("0/0", "0/1", "1/1", "0|0", "0|1", "1|0", "1|1", "1/0", "./.", ".|.", "0", "1", ".")
+"""Genotypes whose counts are looked up (nearly every record of a gVCF) instead of counted character by character."""
+
+
+def genotype_counts(genotype: str) -> tuple[int, int]:
+    """(called alleles, ALT alleles) of a genotype as :func:`create_parsed` counts them: one allele per
+    separator plus one, less the missing ones; ALT alleles are the ``1``s (after the split, the only ALT index)."""
+    if not genotype:
+        return 0, 0
+    alleles = genotype.count("/") + genotype.count("|") + 1
+    return alleles - genotype.count("."), genotype.count("1")
+
+
+def counted_sql(column: str, which: int, general: str) -> str:
+    """SQL: a count of ``column`` looked up for the common genotypes, else computed by ``general``."""
+    lookup = " ".join(f"WHEN {sql_text(g)} THEN {genotype_counts(g)[which]}" for g in COMMON_GENOTYPES)
+    return f"CASE {column} {lookup} ELSE {general} END"
+
+
 def create_parsed(con: duckdb.DuckDBPyConnection, filters: GenotypeFilters) -> None:
     """``parsed`` (a view): genotype counts as written, the record kind and the sex-independent filters.
 
@@ -147,10 +172,8 @@ def create_parsed(con: duckdb.DuckDBPyConnection, filters: GenotypeFilters) -> N
                         WHEN length(alt) = 1 AND alt IN ('A', 'C', 'G', 'T', 'N') THEN 'allele'
                         WHEN regexp_full_match(alt, '[ACGTN]+') THEN 'allele'
                         ELSE 'other' END AS kind,
-                   CASE WHEN genotype = '' THEN 0
-                        ELSE length(genotype) - length(replace(replace(genotype, '/', ''), '|', '')) + 1
-                             - (length(genotype) - length(replace(genotype, '.', ''))) END AS called_raw,
-                   length(genotype) - length(replace(genotype, '1', '')) AS alt_raw,
+                   {counted_sql("genotype", 0, CALLED_SQL)} AS called_raw,
+                   {counted_sql("genotype", 1, ALT_SQL)} AS alt_raw,
                    TRY_CAST(split_part(ad, ',', 1) AS INTEGER) AS ad_ref,
                    TRY_CAST(split_part(ad, ',', 2) AS INTEGER) AS ad_alt
             FROM split
