@@ -15,11 +15,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -223,6 +224,8 @@ class ChunkJob:
     reference: Path
     lengths: dict[str, int]
     work_dir: Path
+    """The chunk's own folder for its temporary files (chunks run side by side, and the sites of each go to
+    bcftools under the same names); every task of the chunk works in it too."""
     staging: dict[str, Path]
     """Where the chunk's calls and blocks are staged, by table."""
     filters: GenotypeFilters
@@ -236,7 +239,9 @@ def _harmonise_chunk(con: duckdb.DuckDBPyConnection, job: ChunkJob) -> tuple[lis
     ``job.stage`` is off or the chunk has problems itself."""
     tasks, samples, reference, filters, thresholds = job.tasks, job.samples, job.reference, job.filters, job.thresholds
     problems: list[Problem] = []
+    job.work_dir.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
+        stack.callback(shutil.rmtree, job.work_dir, ignore_errors=True)
         texts: list[CallText] = []
         for task in tasks:
             text, found = _call_text(task, stack, job.lengths)
@@ -381,8 +386,9 @@ def harmonize(
         processes = min(n_threads, len(chunks))
         jobs = (
             ChunkJob(
-                number, tuple(chunk), {t.index: samples[t.index] for t in chunk}, reference, lengths,
-                writer.work_dir, staging, filters, thresholds, stage=not problems,
+                number, tuple(replace(t, work_dir=writer.work_dir / f"work-{number:05d}") for t in chunk),
+                {t.index: samples[t.index] for t in chunk}, reference, lengths,
+                writer.work_dir / f"work-{number:05d}", staging, filters, thresholds, stage=not problems,
             )
             for number, chunk in enumerate(chunks, start=1)
         )  # fmt: skip
