@@ -108,7 +108,8 @@ def autosome_sql(chrom: str) -> str:
 
 
 def create_records(con: duckdb.DuckDBPyConnection, tsv_files: Sequence[Path]) -> None:
-    """Load the records of ``tsv_files`` into ``records``, joined with ``chunk_samples`` (source, sample_name, …)."""
+    """Load the records of ``tsv_files`` into ``tsv_records``, joined with ``chunk_samples`` (source,
+    sample_name, …), and make ``records`` the view over it (as :mod:`genomdb.harmonize.vcftext` makes it)."""
     columns = "{" + ", ".join(f"{sql_text(k)}: {sql_text(v)}" for k, v in RECORD_COLUMNS.items()) + "}"
     source = (
         f"read_csv({sql_list([str(p) for p in tsv_files])}, delim = '\\t', header = false, quote = '', "
@@ -119,7 +120,7 @@ def create_records(con: duckdb.DuckDBPyConnection, tsv_files: Sequence[Path]) ->
     )
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE records AS
+        CREATE OR REPLACE TEMP TABLE tsv_records AS
         SELECT s.sample_id, r.chrom, r.pos, r.end_pos, upper(r.ref) AS ref, upper(r.alt) AS alt, r.gt,
                TRY_CAST(r.gq AS INTEGER) AS gq, TRY_CAST(r.dp AS INTEGER) AS dp,
                TRY_CAST(r.min_dp AS INTEGER) AS min_dp, r.ad
@@ -127,6 +128,7 @@ def create_records(con: duckdb.DuckDBPyConnection, tsv_files: Sequence[Path]) ->
         JOIN chunk_samples AS s ON s.source = r.filename AND s.sample_name = r.sample_name
         """
     )
+    con.execute("CREATE OR REPLACE TEMP VIEW records AS SELECT * FROM tsv_records")
 
 
 CALLED_SQL = (

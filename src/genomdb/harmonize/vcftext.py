@@ -389,7 +389,7 @@ def create_records_from_text(
     drop_records(con)
     if not files:
         con.execute(
-            "CREATE TEMP TABLE records AS SELECT NULL::BIGINT AS sample_id, NULL::VARCHAR AS chrom, "
+            "CREATE TEMP VIEW records AS SELECT NULL::BIGINT AS sample_id, NULL::VARCHAR AS chrom, "
             "NULL::INTEGER AS pos, NULL::INTEGER AS end_pos, NULL::VARCHAR AS ref, NULL::VARCHAR AS alt, "
             "NULL::VARCHAR AS gt, NULL::INTEGER AS gq, NULL::INTEGER AS dp, NULL::INTEGER AS min_dp, "
             "NULL::VARCHAR AS ad WHERE false"
@@ -421,8 +421,7 @@ def create_records_from_text(
 
 
 def drop_records(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop ``records`` (a view over this module's tables, or a table) and the tables behind it."""
-    views = con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = 'records' AND temporary").fetchone()
-    con.execute(f"DROP {'VIEW' if views and views[0] else 'TABLE'} IF EXISTS records")
-    for table in ("split_records", "chunk_sites", "local_sites", "site_map", "sample_columns"):
+    """Drop the view ``records`` and the tables behind it (this module's, or the file-by-file loader's)."""
+    con.execute("DROP VIEW IF EXISTS records")
+    for table in ("split_records", "chunk_sites", "local_sites", "site_map", "sample_columns", "tsv_records"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
