@@ -79,9 +79,9 @@ def evidence(con: duckdb.DuckDBPyConnection) -> pa.Table:
     sample = np.unique(pieces["sample_id"].to_numpy(), return_inverse=True)[1].astype(np.int64)
     chrom = pc.dictionary_encode(pieces["chrom"].combine_chunks()).indices.to_numpy().astype(np.int64)
     segment = sample * (int(chrom.max(initial=0)) + 1) + chrom
-    order = np.argsort((segment << 32) + pieces["s"].to_numpy().astype(np.int64) + (1 << 31), kind="stable")
-    segment = segment[order]
-    start = pieces["s"].to_numpy().astype(np.int64)[order]
+    start = pieces["s"].to_numpy().astype(np.int64)
+    order = np.argsort((segment << 32) + start + (1 << 31), kind="stable")
+    segment, start = segment[order], start[order]
     end = pieces["e"].to_numpy().astype(np.int64)[order]
     # the distinct starts of each segment: where each begins among the sorted rows, how far its evidence reaches
     opens_start = np.ones(n, dtype=np.bool_)
