@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from genomdb.ingest.validators.base import FileReport
 from genomdb.ingest.validators.fastq import split_lines
-from genomdb.ingest.validators.variants import _digits, _RecordWalk
+from genomdb.ingest.validators.variants import _digits, _RecordWalk, _words
 
 LENGTHS: dict[str, int | None] = {
     "chr1": 5_000,
@@ -193,7 +193,7 @@ def test_positions_of_nine_to_sixteen_digits_are_read_in_bulk() -> None:
 @given(st.lists(st.text("0123456789", min_size=1, max_size=16), min_size=1, max_size=30))
 def test_bulk_digits_read_as_int_reads_them(numbers: list[str]) -> None:
     text = ("\t".join(numbers) + "\t").encode()
-    words = np.ndarray((len(text),), dtype="<u8", buffer=text + bytes(8), strides=(1,))
+    words = _words(text)
     ends = np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == 9)
     firsts = np.concatenate([[0], ends[:-1] + 1])
     assert _digits(words, firsts, ends).tolist() == [int(n) for n in numbers]

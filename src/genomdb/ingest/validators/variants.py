@@ -470,8 +470,7 @@ class _RecordWalk:
         if n_tabs < 5 or not block.endswith(b"\n") or b"\r" in block:
             return False
         data = np.frombuffer(block, dtype=np.uint8)
-        # the 8 bytes from every offset as one little-endian word (the block padded so the last ones exist)
-        words = np.ndarray((len(block),), dtype="<u8", buffer=block + bytes(8), strides=(1,))
+        words = _words(block)
         ends = np.flatnonzero(data == 10)
         tabs = np.flatnonzero(data == 9)
         n = ends.size
@@ -623,6 +622,11 @@ class _RecordWalk:
             self.stopped = True
             return False
         return True
+
+
+def _words(text: bytes) -> npt.NDArray[np.uint64]:
+    """The 8 bytes from every offset of ``text`` as one little-endian word (the text padded so the last exist)."""
+    return np.ndarray((len(text),), dtype="<u8", buffer=text + bytes(8), strides=(1,))
 
 
 def _digits(
