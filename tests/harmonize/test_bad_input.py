@@ -73,6 +73,24 @@ def test_ref_not_matching_the_reference(ready: Instance, small_reference: SmallR
     assert "REF does not match the reference FASTA" in str(error)
 
 
+def test_ref_mismatch_in_a_worker_chunk_is_named_and_nothing_is_stored(
+    ready: Instance, small_reference: SmallReference, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One file a chunk, chunks in worker processes: the bad file's problem comes back from its worker, named as
+    in one process, and the good chunk's staged rows are not stored."""
+    monkeypatch.setattr(ready.settings, "harmonize_chunk_files", 1)
+    base = small_reference.bases(AUTOSOME, POS)
+    wrong = "A" if base != "A" else "C"
+    bad = CallFileSpec(
+        "RH-KG-T0003", [call(AUTOSOME, POS, wrong, "G" if wrong != "G" else "T", "0/1")], gvcf=False, person=3
+    )
+    good = [_good(small_reference, "RH-KG-T0001", 1), _good(small_reference, "RH-KG-T0002", 2)]
+    submit_calls(ready, tmp_path / "calls", [*good, bad], small_reference)
+    (problem,) = _refused(ready).problems
+    assert (problem.file, problem.location, problem.field) == ("RH-KG-T0003.vcf.gz", f"record {AUTOSOME}:{POS}", "REF")
+    assert problem.found == wrong
+
+
 def test_grch37_analysis_is_refused(ready: Instance, small_reference: SmallReference, tmp_path: Path) -> None:
     grch37 = [(c.name, c.length) for c in get_build("GRCh37").contigs if c.name in ("21", "22")]
     old = CallFileSpec("RH-KG-T0001", [call("21", 9_500_000, "A", "G", "0/1")], gvcf=False, build="GRCh37")
