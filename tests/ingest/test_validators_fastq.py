@@ -68,6 +68,20 @@ def test_truncated_gzip_is_reported(tmp_path: Path) -> None:
     assert problem.field == "gzip stream"
 
 
+def test_corrupt_gzip_data_is_reported(tmp_path: Path) -> None:
+    path = ff.write_fastq(tmp_path / "r1.fastq.gz", ff.fastq_records(2000))
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 4  # breaks a deflate block: the inflater's own error, not a CRC mismatch
+    data[middle : middle + 200] = bytes(b ^ 0x5A for b in data[middle : middle + 200])
+    path.write_bytes(bytes(data))
+    report = validate_fastq(path, expect("run7/r1.fastq.gz"))
+    problem = report.problems[0]
+    assert problem.file == "run7/r1.fastq.gz"
+    assert problem.message.startswith("corrupt gzip data")
+    assert problem.location is not None and problem.location.startswith("after record")
+    assert problem.field == "gzip stream"
+
+
 def test_phred64_is_reported(tmp_path: Path) -> None:
     path = ff.write_fastq(tmp_path / "old.fastq.gz", ff.fastq_records(200, phred_offset=64))
     report = validate_fastq(path, expect("old.fastq.gz"))

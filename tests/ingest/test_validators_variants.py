@@ -92,6 +92,27 @@ def test_truncated_bgzf(tmp_path: Path, work_dir: Path) -> None:
     assert report.index_path is None
 
 
+def _corrupt_deflate(path: Path) -> Path:
+    """Flip the bits of 200 bytes inside a deflate block: the inflater raises its own error (not a CRC mismatch),
+    which must become the file's problem."""
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 3  # inside a deflate block: the inflater's own error, not a CRC mismatch
+    data[middle : middle + 200] = bytes(b ^ 0x5A for b in data[middle : middle + 200])
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_corrupt_compressed_data(tmp_path: Path, work_dir: Path) -> None:
+    path = _corrupt_deflate(ff.write_vcf(tmp_path / "x.vcf.gz", ff.many_variants("chr1", 30_000)))
+    report = validate_file(path, expect("dept/x.vcf.gz"), work_dir=work_dir)
+    stream = next(p for p in report.problems if p.field == "compressed stream")
+    assert stream.file == "dept/x.vcf.gz"
+    assert "truncated or corrupt" in stream.message
+    assert stream.location is not None and stream.location.startswith("after line ")
+    assert 0 < report.facts["n_records"] < 30_000
+    assert report.index_path is None
+
+
 def test_missing_eof_marker_only(tmp_path: Path, work_dir: Path) -> None:
     path = ff.truncate(ff.write_vcf(tmp_path / "x.vcf.gz", ff.many_variants("chr1", 10)), drop_bytes=28)
     report = validate_file(path, expect("x.vcf.gz"), work_dir=work_dir)

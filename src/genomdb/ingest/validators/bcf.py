@@ -9,8 +9,6 @@ beside the file and built otherwise.
 
 from __future__ import annotations
 
-import gzip
-import zlib
 from pathlib import Path
 
 import pysam
@@ -19,6 +17,7 @@ from genomdb.errors import Problem
 from genomdb.ingest.manifest import FileFormat
 from genomdb.ingest.validators.alignments import check_build_contigs, has_bgzf_eof, missing_bgzf_eof, quiet_htslib
 from genomdb.ingest.validators.base import FileExpectation, FileReport
+from genomdb.ingest.validators.compression import INFLATE_ERRORS, open_gzip
 
 BCF_MAGIC = b"BCF\x02"
 REFERENCE_BLOCK_ALTS = frozenset({"<NON_REF>", "<*>"})
@@ -27,9 +26,9 @@ REFERENCE_BLOCK_ALTS = frozenset({"<NON_REF>", "<*>"})
 def is_bcf(path: Path) -> bool:
     """True when the file is a (BGZF-compressed) BCF 2."""
     try:
-        with gzip.open(path, "rb") as handle:
+        with open_gzip(path) as handle:
             return handle.read(len(BCF_MAGIC)) == BCF_MAGIC
-    except (OSError, EOFError, zlib.error):
+    except INFLATE_ERRORS:
         return False
 
 

@@ -6,9 +6,7 @@ block, not per base), so validation runs at decompression speed even for long-re
 
 from __future__ import annotations
 
-import gzip
 import io
-import zlib
 from collections.abc import Iterator
 from itertools import repeat
 from pathlib import Path
@@ -18,6 +16,7 @@ import numpy as np
 from genomdb.errors import Problem
 from genomdb.ingest.manifest import Platform, ReadType
 from genomdb.ingest.validators.base import MAX_PROBLEMS_PER_FILE, FileExpectation, FileReport
+from genomdb.ingest.validators.compression import INFLATE_DATA_ERRORS, INFLATE_ERRORS, is_gzip, open_maybe_gzip
 
 PHRED_33 = "phred+33"
 PHRED_64 = "phred+64"
@@ -200,15 +199,6 @@ def _shown(value: bytes) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"
-
-
-def _open(path: Path, *, gzipped: bool) -> io.BufferedIOBase:
-    return gzip.open(path, "rb") if gzipped else path.open("rb")
-
-
 def _decompressed_blocks(handle: io.BufferedIOBase) -> Iterator[bytes]:
     """The stream's bytes in blocks of about 4 MB; a read error is raised after the data read before it."""
     pieces: list[bytes] = []
@@ -220,7 +210,7 @@ def _decompressed_blocks(handle: io.BufferedIOBase) -> Iterator[bytes]:
             if size >= _CHUNK:
                 yield b"".join(pieces)
                 pieces, size = [], 0
-    except (EOFError, OSError, zlib.error):
+    except INFLATE_ERRORS:
         if pieces:
             yield b"".join(pieces)
         raise
@@ -264,7 +254,7 @@ def validate_fastq(path: Path, expectation: FileExpectation) -> FileReport:
     """Validate a FASTQ file (plain or gzip): record structure, sequence and quality lines, truncation."""
     report = FileReport()
     name = expectation.display_name
-    gzipped = _is_gzip(path)
+    gzipped = is_gzip(path)
     if path.name.endswith(".gz") and not gzipped:
         report.add(
             Problem(
@@ -279,7 +269,7 @@ def validate_fastq(path: Path, expectation: FileExpectation) -> FileReport:
     reader = _RecordReader(report, expectation)
     pending: list[bytes] = []
     try:
-        with _open(path, gzipped=gzipped) as handle:
+        with open_maybe_gzip(path, gzipped=gzipped) as handle:
             for block in line_blocks(handle):
                 lines = pending + block if pending else block
                 # Trailing blank lines wait for what follows: after the last record they are harmless.
@@ -304,7 +294,7 @@ def validate_fastq(path: Path, expectation: FileExpectation) -> FileReport:
             )
         )
         pending = []
-    except (zlib.error, OSError) as exc:
+    except INFLATE_DATA_ERRORS as exc:
         reader.add(
             Problem(
                 name,

@@ -10,8 +10,6 @@ header tag), never the number, and the file is not stored. What counts as the he
 
 from __future__ import annotations
 
-import gzip
-import zlib
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
@@ -21,26 +19,23 @@ import pysam
 from genomdb.errors import Problem
 from genomdb.ingest.manifest import FileFormat
 from genomdb.ingest.validators.base import FileExpectation
+from genomdb.ingest.validators.compression import INFLATE_ERRORS, is_gzip, open_maybe_gzip
 from genomdb.privacy import contains_cpr, redact
 
 FASTQ_RECORDS_SCANNED = 10_000
 MAX_VCF_HEADER_LINES = 1_000_000
+_UNREADABLE: tuple[type[BaseException], ...] = (*INFLATE_ERRORS, ValueError)
 
 
 def vcf_header_lines(path: Path) -> Iterator[tuple[int, bytes]]:
     """``(line number, line)`` of every ``##`` line and the ``#CHROM`` line of a (b)gzipped or plain VCF."""
-    with gzip.open(path, "rb") if _is_gzip(path) else path.open("rb") as handle:
+    with open_maybe_gzip(path, gzipped=is_gzip(path)) as handle:
         for number, line in enumerate(islice(handle, MAX_VCF_HEADER_LINES), start=1):
             if not line.startswith(b"#"):
                 return
             yield number, line.rstrip(b"\r\n")
             if line.startswith(b"#CHROM"):
                 return
-
-
-def _is_gzip(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"
 
 
 def _sam_header_lines(path: Path, *, is_cram: bool) -> Iterator[tuple[int, bytes]]:
@@ -55,7 +50,7 @@ def _sam_header_lines(path: Path, *, is_cram: bool) -> Iterator[tuple[int, bytes
 
 
 def _fastq_header_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    with gzip.open(path, "rb") if _is_gzip(path) else path.open("rb") as handle:
+    with open_maybe_gzip(path, gzipped=is_gzip(path)) as handle:
         for number, line in enumerate(islice(handle, 4 * FASTQ_RECORDS_SCANNED), start=1):
             if number % 4 == 1:
                 yield number, line.rstrip(b"\r\n")
@@ -101,6 +96,6 @@ def header_problems(path: Path, expectation: FileExpectation) -> list[Problem]:
                         expected="no personal identifier",
                     )
                 )
-    except (OSError, EOFError, ValueError, zlib.error):
+    except _UNREADABLE:
         pass
     return problems

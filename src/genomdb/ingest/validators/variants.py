@@ -15,12 +15,10 @@ unchanged (their checksums are in the manifest), and stored VCFs must be bgzip-c
 from __future__ import annotations
 
 import contextlib
-import gzip
 import io
 import re
 import sys
 import threading
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from genomdb.ingest.manifest import FileFormat
 from genomdb.ingest.validators.alignments import check_build_contigs, has_bgzf_eof, missing_bgzf_eof, quiet_htslib
 from genomdb.ingest.validators.base import MAX_PROBLEMS_PER_FILE, FileExpectation, FileReport
 from genomdb.ingest.validators.build_from_bases import RefSample, check_build_from_bases
+from genomdb.ingest.validators.compression import INFLATE_ERRORS, open_gzip, open_maybe_gzip
 from genomdb.ingest.validators.fastq import line_blocks, split_lines, text_blocks
 from genomdb.ingest.validators.headers import vcf_header_lines
 from genomdb.refdata import KNOWN_BUILDS, get_build
@@ -290,7 +289,7 @@ def _check_header_text(report: FileReport, path: Path, name: str) -> bool:
                     )
                 )
             declared.setdefault(contig_id, (number, length))
-    except (OSError, EOFError, zlib.error):
+    except INFLATE_ERRORS:
         return True  # unreadable data is reported by the record walk
     return ok
 
@@ -300,7 +299,7 @@ _CONTIG_FIELD = re.compile(r'([A-Za-z_]+)=("[^"]*"|[^,>]*)')
 
 def _header_from_text(path: Path) -> tuple[dict[str, int | None], list[str]]:
     contigs: dict[str, int | None] = {}
-    with gzip.open(path, "rb") as handle:
+    with open_gzip(path) as handle:
         for raw in handle:
             line = raw.rstrip(b"\r\n").decode("utf-8", "replace")
             if line.startswith("##contig=<"):
@@ -353,7 +352,7 @@ def _check_samples(report: FileReport, samples: list[str], expectation: FileExpe
 
 
 def _open_text(path: Path, *, gzipped: bool) -> io.BufferedIOBase:
-    return gzip.open(path, "rb") if gzipped else path.open("rb")
+    return open_maybe_gzip(path, gzipped=gzipped)
 
 
 class _RecordWalk:
@@ -722,7 +721,7 @@ def _walk_records(
                     walk.feed_text(block)
                     if walk.stopped:
                         break
-    except (EOFError, OSError, zlib.error) as exc:
+    except INFLATE_ERRORS as exc:
         after = f"line {walk.line_number}" if walk else "the header"
         report.add(
             Problem(
