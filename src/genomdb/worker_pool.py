@@ -82,6 +82,17 @@ def worker_pool(
         lifeline.close()
 
 
+def start_fork_server(preload: Sequence[str]) -> None:
+    """Start the fork server now, importing ``preload``, and return at once: the imports run in the fork server's
+    own process while the caller goes on (reading its input, importing its own modules), instead of being waited
+    for when the first :func:`worker_pool` asks for a worker. Pools made later with the same ``preload`` fork
+    their workers from this server; a fork server already running is kept.
+    """
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(list(preload))
+    multiprocessing.forkserver.ensure_running()
+
+
 def _start_worker(
     lifeline: multiprocessing.connection.Connection,
     inherited: multiprocessing.connection.Connection | None,

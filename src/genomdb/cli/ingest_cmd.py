@@ -12,8 +12,6 @@ import typer
 from genomdb.cli.context import AsUser, acting, state
 from genomdb.cli.output import RichProgress, console, print_json
 from genomdb.ingest.manifest import manifest_json_schema
-from genomdb.ingest.submit import submit_manifest
-from genomdb.instance import init_instance
 
 manifest_app = typer.Typer(help="The submission manifest: its JSON Schema.", no_args_is_help=True)
 reference_app = typer.Typer(help="Reference genome FASTA files of the instance.", no_args_is_help=True)
@@ -21,6 +19,8 @@ reference_app = typer.Typer(help="Reference genome FASTA files of the instance."
 
 def init() -> None:
     """Create the instance home: catalog, blob store, and secrets (kept outside the catalog, mode 0600)."""
+    from genomdb.instance import init_instance
+
     report = init_instance(state.settings())
     verb = "created" if report.created_home else "checked"
     console.print(f"[green]✓[/] {verb} genomdb instance at [bold]{report.home}[/]")
@@ -40,8 +40,14 @@ def submit(
     as_user: AsUser = None,
 ) -> None:
     """Validate a submission and store it; bad input is rejected as a whole with a full report."""
+    from genomdb.ingest.workers import start_workers_early
+
+    # first, so that the validation workers' imports run beside this process's own (the catalog's, the access
+    # policy's) and the manifest parse, instead of after them
+    start_workers_early(state.settings().ingest_workers)
     from genomdb.access.data_in import require_submit
     from genomdb.ingest.manifest import declared_department
+    from genomdb.ingest.submit import submit_manifest
 
     with state.open() as instance:
         actor = acting(instance, as_user, needed_for="submissions")

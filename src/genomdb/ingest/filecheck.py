@@ -17,6 +17,7 @@ from pathlib import Path
 
 from genomdb.ingest.validators import validate_file
 from genomdb.ingest.validators.base import FileExpectation, FileReport
+from genomdb.ingest.workers import WORKER_MODULES
 from genomdb.storage.blobs import BlobStore, StagedBlob
 from genomdb.storage.checksums import fsync_path
 from genomdb.storage.uploads import create_upload_area
@@ -102,7 +103,7 @@ def check_files(jobs: list[FileJob], blobs: BlobStore, workspace: Path, *, worke
             yield _stage_and_validate(job, blobs, workspace)
         return
     # forkserver, not fork: the parent may hold threads (progress bars, database pools) whose locks a fork copies
-    with worker_pool(n_workers, preload=["genomdb.ingest.filecheck"]) as pool:
+    with worker_pool(n_workers, preload=WORKER_MODULES) as pool:
         # small files go a few per task (one round trip to a worker costs about as much as checking a small
         # file); large ones one at a time, so that progress and the balance between workers stay file by file
         small = all(job.source is not None and job.source.stat().st_size < SMALL_FILE_BYTES for job in jobs)
