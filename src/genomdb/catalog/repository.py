@@ -6,9 +6,9 @@ import base64
 import datetime as dt
 import secrets
 from collections.abc import Iterable, Sequence
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from genomdb.catalog.facts import CatalogFacts
@@ -30,7 +30,7 @@ from genomdb.catalog.tables import (
     SubmissionRow,
     SubmissionVersionRow,
 )
-from genomdb.db.base import utcnow
+from genomdb.db.base import Base, utcnow
 from genomdb.db.engine import Database
 from genomdb.errors import Conflict, NotFound
 from genomdb.model.catalog import (
@@ -43,6 +43,23 @@ from genomdb.model.submission import NewBlob, SubmissionOutcome, SubmissionPlan
 
 VCF_FORMATS = ("VCF", "GVCF")
 AnySelect: TypeAlias = Select[*tuple[Any, ...]]
+_Key = TypeVar("_Key")
+
+
+def _insert(session: Session, table: type[Base], rows: Sequence[dict[str, Any]]) -> None:
+    """Insert many rows in one statement (batched by SQLAlchemy): a submission of thousands of samples writes
+    its rows an order of magnitude faster than the same rows added as objects and flushed one by one."""
+    if rows:
+        session.execute(insert(table), list(rows))
+
+
+def _insert_returning_ids(session: Session, table: type[Base], rows: dict[_Key, dict[str, Any]]) -> dict[_Key, int]:
+    """Insert ``rows`` in bulk and return the database id of each, under the key it was given with."""
+    if not rows:
+        return {}
+    statement = insert(table).returning(table.__table__.c.id, sort_by_parameter_order=True)
+    ids = session.scalars(statement, list(rows.values())).all()
+    return dict(zip(rows, ids, strict=True))
 
 
 def _short_id(prefix: str, n_bytes: int = 5) -> str:
@@ -233,20 +250,19 @@ class Catalog(CatalogFacts):
                     select(PersonRow).where(PersonRow.pseudonym.in_([p.pseudonym for p in plan.persons]))
                 )
             }
-            person_rows: dict[str, PersonRow] = {}
+            person_ids: dict[str, int] = {}
+            new_people: dict[str, dict[str, Any]] = {}
             for person in plan.persons:
                 row = existing_people.get(person.pseudonym)
                 if row is None:
-                    row = PersonRow(
-                        pseudonym=person.pseudonym,
-                        birth_year=person.birth_year,
-                        declared_sex=person.declared_sex,
-                        research_opt_out=person.research_opt_out,
-                        does_not_want_to_know=bool(person.does_not_want_to_know),
-                        created_at=now,
-                    )
-                    session.add(row)
-                    person_rows[person.local_id] = row
+                    new_people[person.local_id] = {
+                        "pseudonym": person.pseudonym,
+                        "birth_year": person.birth_year,
+                        "declared_sex": person.declared_sex,
+                        "research_opt_out": person.research_opt_out,
+                        "does_not_want_to_know": bool(person.does_not_want_to_know),
+                        "created_at": now,
+                    }
                     continue
                 if (
                     person.does_not_want_to_know is not None
@@ -273,9 +289,9 @@ class Catalog(CatalogFacts):
                             detail={"pseudonym": row.pseudonym, "research_opt_out": person.research_opt_out},
                         )
                     )
-                person_rows[person.local_id] = row
+                person_ids[person.local_id] = row.id
             session.flush()
-            person_ids = {local_id: row.id for local_id, row in person_rows.items()}
+            person_ids |= _insert_returning_ids(session, PersonRow, new_people)
             known_links = {
                 (row[0], row[1], row[2])
                 for row in session.execute(
@@ -284,50 +300,56 @@ class Catalog(CatalogFacts):
                     )
                 )
             }
+            new_links: list[dict[str, Any]] = []
             for local_id, relation, relative_local_id in plan.relationships:
                 link = (person_ids[local_id], relation, person_ids[relative_local_id])
                 if link not in known_links:
                     known_links.add(link)
-                    session.add(
-                        RelationshipRow(
-                            person_id=link[0], relation=relation, relative_id=link[2], submission_version_id=version.id
-                        )
+                    new_links.append(
+                        {
+                            "person_id": link[0],
+                            "relation": relation,
+                            "relative_id": link[2],
+                            "submission_version_id": version.id,
+                        }
                     )
+            _insert(session, RelationshipRow, new_links)
 
-            sample_rows = {
-                sample.submitter_sample_id: SampleRow(
-                    sample_key=previous_keys.get(sample.submitter_sample_id) or _short_id("SMP-", 6),
-                    submission_version_id=version.id,
-                    department_id=department.id,
-                    submitter_sample_id=sample.submitter_sample_id,
-                    person_id=person_ids[sample.person_local_id],
-                    tissue=sample.tissue,
-                    collection_date=sample.collection_date,
-                    withdrawn=sample.withdrawn,
-                )
-                for sample in plan.samples
-            }
-            session.add_all(sample_rows.values())
-            session.flush()
-            sample_ids = {key: row.id for key, row in sample_rows.items()}
-
-            run_rows = {
-                run.run_ref: RunRow(
-                    submission_version_id=version.id,
-                    run_ref=run.run_ref,
-                    sample_id=sample_ids[run.sample_id],
-                    platform=run.platform,
-                    read_type=run.read_type,
-                    instrument=run.instrument,
-                    library_strategy=run.library_strategy,
-                    library_id=run.library_id,
-                    run_date=run.run_date,
-                )
-                for run in plan.runs
-            }
-            session.add_all(run_rows.values())
-            session.flush()
-            run_ids = {key: row.id for key, row in run_rows.items()}
+            sample_ids = _insert_returning_ids(
+                session,
+                SampleRow,
+                {
+                    sample.submitter_sample_id: {
+                        "sample_key": previous_keys.get(sample.submitter_sample_id) or _short_id("SMP-", 6),
+                        "submission_version_id": version.id,
+                        "department_id": department.id,
+                        "submitter_sample_id": sample.submitter_sample_id,
+                        "person_id": person_ids[sample.person_local_id],
+                        "tissue": sample.tissue,
+                        "collection_date": sample.collection_date,
+                        "withdrawn": sample.withdrawn,
+                    }
+                    for sample in plan.samples
+                },
+            )
+            run_ids = _insert_returning_ids(
+                session,
+                RunRow,
+                {
+                    run.run_ref: {
+                        "submission_version_id": version.id,
+                        "run_ref": run.run_ref,
+                        "sample_id": sample_ids[run.sample_id],
+                        "platform": run.platform,
+                        "read_type": run.read_type,
+                        "instrument": run.instrument,
+                        "library_strategy": run.library_strategy,
+                        "library_id": run.library_id,
+                        "run_date": run.run_date,
+                    }
+                    for run in plan.runs
+                },
+            )
 
             new_blobs = {
                 blob.sha256: blob
@@ -336,71 +358,85 @@ class Catalog(CatalogFacts):
                 if blob is not None
             }
             already = set(session.scalars(select(BlobRow.sha256).where(BlobRow.sha256.in_(list(new_blobs)))))
-            bytes_stored = 0
-            for sha256, blob in new_blobs.items():
-                if sha256 not in already:
-                    session.add(
-                        BlobRow(
-                            sha256=sha256,
-                            size=blob.size,
-                            md5=blob.md5,
-                            tier=StorageTier.HOT,
-                            encrypted=blob.encrypted,
-                            stored_at=now,
-                        )
-                    )
-                    bytes_stored += blob.size
-            session.flush()
+            blob_rows = [
+                {
+                    "sha256": sha256,
+                    "size": blob.size,
+                    "md5": blob.md5,
+                    "tier": StorageTier.HOT,
+                    "encrypted": blob.encrypted,
+                    "stored_at": now,
+                }
+                for sha256, blob in new_blobs.items()
+                if sha256 not in already
+            ]
+            _insert(session, BlobRow, blob_rows)
+            bytes_stored = sum(blob.size for sha256, blob in new_blobs.items() if sha256 not in already)
 
-            file_rows = {
-                new_file.file_ref: FileRow(
-                    submission_version_id=version.id,
-                    file_ref=new_file.file_ref,
-                    run_id=run_ids.get(new_file.run_ref) if new_file.run_ref else None,
-                    mate_ref=new_file.mate_ref,
-                    format=new_file.format,
-                    original_path=new_file.original_path,
-                    size=new_file.blob.size,
-                    sha256=new_file.blob.sha256,
-                    md5=new_file.blob.md5,
-                    index_sha256=new_file.index_blob.sha256 if new_file.index_blob else None,
-                    index_name=new_file.index_name,
-                    facts=new_file.facts,
-                )
-                for new_file in plan.files
-            }
-            session.add_all(file_rows.values())
-            session.flush()
-            file_ids = {key: row.id for key, row in file_rows.items()}
-            session.add_all(
-                FileSampleRow(file_id=file_ids[new_file.file_ref], sample_id=sample_ids[sample_id])
-                for new_file in plan.files
-                for sample_id in new_file.sample_ids
+            file_ids = _insert_returning_ids(
+                session,
+                FileRow,
+                {
+                    new_file.file_ref: {
+                        "submission_version_id": version.id,
+                        "file_ref": new_file.file_ref,
+                        "run_id": run_ids.get(new_file.run_ref) if new_file.run_ref else None,
+                        "mate_ref": new_file.mate_ref,
+                        "format": new_file.format,
+                        "original_path": new_file.original_path,
+                        "size": new_file.blob.size,
+                        "sha256": new_file.blob.sha256,
+                        "md5": new_file.blob.md5,
+                        "index_sha256": new_file.index_blob.sha256 if new_file.index_blob else None,
+                        "index_name": new_file.index_name,
+                        "facts": new_file.facts,
+                    }
+                    for new_file in plan.files
+                },
+            )
+            _insert(
+                session,
+                FileSampleRow,
+                [
+                    {"file_id": file_ids[new_file.file_ref], "sample_id": sample_ids[sample_id]}
+                    for new_file in plan.files
+                    for sample_id in new_file.sample_ids
+                ],
             )
 
-            analysis_rows = {
-                analysis.analysis_ref: AnalysisRow(
-                    submission_version_id=version.id,
-                    analysis_ref=analysis.analysis_ref,
-                    pipeline_name=analysis.pipeline_name,
-                    pipeline_version=analysis.pipeline_version,
-                    reference_build=analysis.reference_build,
-                )
-                for analysis in plan.analyses
-            }
-            session.add_all(analysis_rows.values())
-            session.flush()
-            for analysis in plan.analyses:
-                analysis_id = analysis_rows[analysis.analysis_ref].id
-                session.add_all(
-                    AnalysisSampleRow(analysis_id=analysis_id, sample_id=sample_ids[sample_id])
+            analysis_ids = _insert_returning_ids(
+                session,
+                AnalysisRow,
+                {
+                    analysis.analysis_ref: {
+                        "submission_version_id": version.id,
+                        "analysis_ref": analysis.analysis_ref,
+                        "pipeline_name": analysis.pipeline_name,
+                        "pipeline_version": analysis.pipeline_version,
+                        "reference_build": analysis.reference_build,
+                    }
+                    for analysis in plan.analyses
+                },
+            )
+            _insert(
+                session,
+                AnalysisSampleRow,
+                [
+                    {"analysis_id": analysis_ids[analysis.analysis_ref], "sample_id": sample_ids[sample_id]}
+                    for analysis in plan.analyses
                     for sample_id in analysis.sample_ids
-                )
-                session.add_all(
-                    AnalysisFileRow(analysis_id=analysis_id, file_id=file_ids[ref], role=role)
+                ],
+            )
+            _insert(
+                session,
+                AnalysisFileRow,
+                [
+                    {"analysis_id": analysis_ids[analysis.analysis_ref], "file_id": file_ids[ref], "role": role}
+                    for analysis in plan.analyses
                     for role, refs in (("input", analysis.input_refs), ("output", analysis.output_refs))
                     for ref in refs
-                )
+                ],
+            )
 
             session.add(
                 SubmissionEventRow(
