@@ -37,6 +37,7 @@ WINDOWS: tuple[tuple[str, int, int], ...] = (
 # The contract's own schemas: a fixture that wrote its own copy could drift from what harmonisation writes.
 CALLS_SCHEMA = layout.CALLS_SCHEMA
 BLOCKS_SCHEMA = layout.BLOCKS_SCHEMA
+CALLABLE_SCHEMA = layout.CALLABLE_SCHEMA
 
 
 @dataclass(frozen=True)
@@ -214,8 +215,31 @@ def _write_parts(rows: list[dict[str, object]], schema: pa.Schema, folder: Path,
     return checksums
 
 
-def write_batch(cohort: SimCohort, samples: Iterable[SimSample], root: Path, batch_id: str) -> BatchSource:
-    """Write the samples as one variant-store batch under ``root/<batch_id>`` and describe it."""
+def merged_runs(blocks: Iterable[dict[str, object]]) -> list[dict[str, object]]:
+    """The ``callable`` table's definition, written plainly: each sample's abutting blocks of equal callable alleles
+    as one run."""
+    keys = ("sample_id", "chrom", "start_1based", "end_1based", "callable_alleles")
+    runs: list[dict[str, object]] = []
+    for block in sorted(blocks, key=lambda b: (b["sample_id"], b["chrom"], b["start_1based"])):  # type: ignore[arg-type, return-value]
+        last = runs[-1] if runs else None
+        if (
+            last is not None
+            and (last["sample_id"], last["chrom"], last["callable_alleles"])
+            == (block["sample_id"], block["chrom"], block["callable_alleles"])
+            and last["end_1based"] + 1 == block["start_1based"]  # type: ignore[operator]
+        ):
+            last["end_1based"] = block["end_1based"]
+        else:
+            runs.append({key: block[key] for key in keys})
+    return runs
+
+
+def write_batch(
+    cohort: SimCohort, samples: Iterable[SimSample], root: Path, batch_id: str, *, with_callable: bool = False
+) -> BatchSource:
+    """Write the samples as one variant-store batch under ``root/<batch_id>`` and describe it; ``with_callable``
+    adds the ``callable`` table harmonisation writes since session 11 (without it, the batch is one written
+    before)."""
     chosen = list(samples)
     folder = root / batch_id
     rng = random.Random(batch_id)
@@ -223,6 +247,8 @@ def write_batch(cohort: SimCohort, samples: Iterable[SimSample], root: Path, bat
     blocks = [row for s in chosen for row in _block_rows(cohort, s, rng)]
     parts = _write_parts(calls, CALLS_SCHEMA, folder / "calls", "pos")
     parts |= _write_parts(blocks, BLOCKS_SCHEMA, folder / "blocks", "start_1based")
+    if with_callable:
+        parts |= _write_parts(merged_runs(blocks), CALLABLE_SCHEMA, folder / "callable", "start_1based")
     filters = {"min_gq": MIN_GQ, "min_dp": MIN_DP} if cohort.filters else {}
     document = {
         "schema_version": 1,

@@ -6,13 +6,15 @@ import dataclasses
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from tests.frequency.batches import SimCohort, member, simulate_cohort, write_batch
 from tests.frequency.conftest import BuildRelease, cohort_labels
 
 from genomdb.errors import IntegrityError
-from genomdb.frequency.records import CohortMember, ExclusionReason
+from genomdb.frequency.aggregate import sha256_file
+from genomdb.frequency.records import BatchSource, CohortMember, ExclusionReason
 from genomdb.frequency.release import PreviousRelease, folded_coverage, plan_release
 from genomdb.frequency.strata import SampleLabels
 
@@ -171,3 +173,54 @@ def test_new_batch_partials_sum_only_the_samples_counted(
     _assert_same_release(tmp_path / "r2", tmp_path / "r2-full")
     counted_partial = tmp_path / "partials" / "B3" / r2.partials[0]["digest"] / "partial.json"
     assert json.loads(counted_partial.read_text())["n_samples"] == 8
+
+
+def test_callable_runs_give_the_release_the_blocks_give(
+    tmp_path: Path, cohort: SimCohort, build_release: BuildRelease
+) -> None:
+    """A batch's ``callable`` runs (harmonisation writes them since session 11) and its ``blocks`` (all that batches
+    written before have) make the same release files, byte for byte; a release mixes both kinds of batch."""
+    members = _members(cohort, {"B1": range(20), "B2": range(20, 30), "B3": range(30, 40)})
+    spans = {"B1": slice(0, 20), "B2": slice(20, 30), "B3": slice(30, 40)}
+
+    def batches(root: str, with_callable: set[str]) -> list[BatchSource]:
+        return [
+            write_batch(cohort, cohort.samples[span], tmp_path / root, name, with_callable=name in with_callable)
+            for name, span in spans.items()
+        ]
+
+    from_blocks = batches("blocks", set())
+    from_runs = batches("runs", {"B1", "B2", "B3"})
+    mixed = batches("mixed", {"B2"})
+
+    def rows(table: str) -> int:
+        return sum(pq.ParquetFile(part).metadata.num_rows for part in (from_runs[0].path / table).rglob("*.parquet"))
+
+    assert 0 < rows("callable") < rows("blocks") / 2, "abutting blocks were merged"
+
+    built = {
+        name: build_release(name, sources, members, **options).tables
+        for name, sources, options in (
+            ("blocks", from_blocks, {}),
+            ("runs", from_runs, {}),
+            ("mixed", mixed, {}),
+            ("runs-full", from_runs, {"full": True}),
+        )
+    }
+    digests = {
+        name: [sha256_file(path) for path in (t.variants, t.coverage, t.variants_ipc, t.coverage_ipc)]
+        for name, t in built.items()
+    }
+    assert digests["runs"] == digests["blocks"] == digests["mixed"] == digests["runs-full"]
+
+    # and the runs are what is read when a batch has them: one run cut short changes the allele numbers
+    part = next((from_runs[0].path / "callable").rglob("*.parquet"))
+    table = pq.read_table(part)
+    ends = table.column("end_1based").to_pylist()
+    ends[0] -= 1
+    pq.write_table(
+        table.set_column(table.schema.get_field_index("end_1based"), "end_1based", pa.array(ends, pa.int32())), part
+    )
+    shortened = build_release("shortened", [from_runs[0]], _members(cohort, {"B1": range(20)})).tables
+    whole = build_release("whole", [from_blocks[0]], _members(cohort, {"B1": range(20)})).tables
+    assert sha256_file(shortened.coverage) != sha256_file(whole.coverage)

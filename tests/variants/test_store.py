@@ -67,6 +67,7 @@ def test_batch_layout_matches_the_contract(three_samples: Instance) -> None:
     assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) == [
         "batch.json",
         f"blocks/chrom={AUTOSOME}/part-0.parquet",
+        f"callable/chrom={AUTOSOME}/part-0.parquet",
         f"calls/chrom={AUTOSOME}/part-0.parquet",
     ]
     manifest = json.loads((folder / "batch.json").read_text())
@@ -87,6 +88,10 @@ def test_batch_layout_matches_the_contract(three_samples: Instance) -> None:
         assert set(table.column("chrom").to_pylist()) == {AUTOSOME}
     # per sample: two blocks around the first call, the call, a block, the second call (failing for T0003), a block
     assert (manifest["n_calls"], manifest["n_blocks"]) == (batch.n_calls, batch.n_blocks) == (6, 5 + 5 + 4)
+    # the callable runs, all diploid: the first block, then (after the gap the first call's gVCF leaves) the rest
+    # in one run, except where T0003's failing second call cuts it in two
+    runs = next(p for p in manifest["parts"] if p["path"].startswith("callable/"))
+    assert runs["rows"] == 2 + 2 + 3
 
     con = connect_duckdb(threads=1)
     rows = con.execute(

@@ -50,7 +50,7 @@ from genomdb.frequency.release_files import (
 from genomdb.frequency.strata import SampleLabels, strata_of_cells, stratum_slug
 from genomdb.ingest.progress import ProgressSink, SilentProgress
 from genomdb.variants.engine import DEFAULT_ENGINE, DuckDBEngine, QueryEngine, create_engine_backend
-from genomdb.variants.layout import BLOCKS_SCHEMA, CALLS_SCHEMA
+from genomdb.variants.layout import BLOCKS, CALLABLE, CALLABLE_SCHEMA, CALLS_SCHEMA
 
 PARTIAL_MANIFEST = "partial.json"
 UNLABELLED = SampleLabels(None, None, None)
@@ -235,7 +235,7 @@ def ensure_partial(
         n_variants, n_events = agg.write_cells(
             engine,
             agg.cell_variants_sql(engine.dataset([batch.path / "calls"], CALLS_SCHEMA), "partial_samples"),
-            agg.cell_coverage_sql(engine.dataset([batch.path / "blocks"], BLOCKS_SCHEMA), "partial_samples"),
+            agg.cell_coverage_sql(callable_runs(engine, [batch.path]), "partial_samples"),
             scratch,
         )
         meta = {
@@ -260,6 +260,13 @@ def ensure_partial(
     return target, meta
 
 
+def callable_runs(engine: QueryEngine, batches: Sequence[Path]) -> str:
+    """The callable stretches of batch folders as a relation: each batch's ``callable`` runs, or its ``blocks``
+    when it was written before that table existed (the same allele numbers at every position, in more rows)."""
+    folders = [folder / CALLABLE if (folder / CALLABLE).is_dir() else folder / BLOCKS for folder in batches]
+    return engine.dataset(folders, CALLABLE_SCHEMA)
+
+
 def _add_samples(
     engine: QueryEngine,
     layout: agg.StrataLayout,
@@ -274,7 +281,7 @@ def _add_samples(
     wanted = {batch_of[sid] for sid, _ in samples}
     folders = [b.path for b in plan.batches if b.batch_id in wanted]
     calls = engine.dataset([f / "calls" for f in folders], CALLS_SCHEMA)
-    blocks = engine.dataset([f / "blocks" for f in folders], BLOCKS_SCHEMA)
+    blocks = callable_runs(engine, folders)
     agg.register_samples(engine, table, samples)
     ids = [sid for sid, _ in samples]
     return (

@@ -122,6 +122,25 @@ def evidence(con: duckdb.DuckDBPyConnection) -> pa.Table:
     return pieces
 
 
+CALLABLE_RUNS_SQL = """
+    SELECT sample_id, chrom, min(start_1based) AS start_1based, max(end_1based) AS end_1based, callable_alleles
+    FROM (
+        SELECT *, sum(opens) OVER (PARTITION BY sample_id, chrom ORDER BY start_1based ROWS UNBOUNDED PRECEDING) AS run
+        FROM (
+            SELECT sample_id, chrom, start_1based, end_1based, callable_alleles,
+                   CASE WHEN start_1based = lag(end_1based) OVER w + 1
+                             AND callable_alleles = lag(callable_alleles) OVER w
+                        THEN 0 ELSE 1 END AS opens
+            FROM blocks
+            WINDOW w AS (PARTITION BY sample_id, chrom ORDER BY start_1based)
+        )
+    )
+    GROUP BY sample_id, chrom, run, callable_alleles
+"""
+"""The batch's ``callable`` table from ``blocks``: each sample's abutting blocks of equal callable alleles as one run
+(blocks of a sample never overlap, so a run is a gapless stretch of one allele count)."""
+
+
 def create_blocks(con: duckdb.DuckDBPyConnection) -> None:
     """Build ``blocks`` (sample_id, chrom, start_1based, end_1based, callable_alleles, min_gq, min_dp).
 

@@ -27,7 +27,7 @@ import duckdb
 import pysam
 
 from genomdb.errors import InvalidInput, Problem
-from genomdb.harmonize.blocks import create_blocks
+from genomdb.harmonize.blocks import CALLABLE_RUNS_SQL, create_blocks
 from genomdb.harmonize.genotypes import (
     GenotypeFilters,
     calls_sql,
@@ -272,7 +272,12 @@ def _harmonise_chunk(con: duckdb.DuckDBPyConnection, job: ChunkJob) -> tuple[lis
     create_blocks(con)
     qc = sample_qc(con, thresholds)
     if job.stage and not problems:
-        for table, query in ((layout.CALLS, calls_sql()), (layout.BLOCKS, "SELECT * FROM blocks")):
+        staged = (
+            (layout.CALLS, calls_sql()),
+            (layout.BLOCKS, "SELECT * FROM blocks"),
+            (layout.CALLABLE, CALLABLE_RUNS_SQL),
+        )
+        for table, query in staged:
             target = job.staging[table] / f"chunk-{job.number:05d}"
             con.execute(
                 f"COPY ({query}) TO {sql_text(str(target))} (FORMAT parquet, PARTITION_BY (chrom), COMPRESSION zstd)"
@@ -377,7 +382,7 @@ def harmonize(
         tasks, samples, sizes = _tasks(instance, call_files, reference, writer.work_dir)
         contigs = _contig_order(reference)
         lengths = reference_lengths(reference)
-        staging = {table: writer.staging_dir(table) for table in (layout.CALLS, layout.BLOCKS)}
+        staging = {table: writer.staging_dir(table) for table in (layout.CALLS, layout.BLOCKS, layout.CALLABLE)}
         # several chunks run in worker processes, one chunk and one core each (a single-threaded DuckDB wastes
         # nothing waiting on the other threads of a statement, and the Python steps between statements run in
         # parallel too); a single chunk runs here on every core. Jobs are made as they are taken: in this process

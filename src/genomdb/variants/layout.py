@@ -3,6 +3,7 @@
 ```
 HOME/variants/batches/<batch_id>/calls/chrom=<chrom>/part-0.parquet
 HOME/variants/batches/<batch_id>/blocks/chrom=<chrom>/part-0.parquet
+HOME/variants/batches/<batch_id>/callable/chrom=<chrom>/part-0.parquet   (batches written since session 11)
 HOME/variants/batches/<batch_id>/batch.json
 HOME/variants/.tmp-<batch_id>/          a batch being written
 ```
@@ -23,6 +24,7 @@ TEMPORARY_PREFIX = ".tmp-"
 BATCH_MANIFEST = "batch.json"
 CALLS = "calls"
 BLOCKS = "blocks"
+CALLABLE = "callable"
 PART_NAME = "part-0.parquet"
 PARQUET_COMPRESSION = "zstd"
 ROWS_PER_ROW_GROUP = 262_144
@@ -59,7 +61,20 @@ BLOCKS_SCHEMA = pa.schema(
 )
 """Callable stretches, non-overlapping within a sample; 1-based inclusive coordinates."""
 
-TABLE_SCHEMAS = {CALLS: CALLS_SCHEMA, BLOCKS: BLOCKS_SCHEMA}
+CALLABLE_SCHEMA = pa.schema(
+    [
+        ("sample_id", pa.int64()),
+        ("chrom", pa.string()),
+        ("start_1based", pa.int32()),
+        ("end_1based", pa.int32()),
+        ("callable_alleles", pa.int8()),
+    ]
+)
+"""The blocks of a sample with abutting blocks of equal ``callable_alleles`` merged into one run: the same callable
+alleles at every position in a twelfth of the rows (a gVCF's reference blocks abut, cut only by GQ bands), which is
+all a frequency release needs of them. Batches written before it existed have ``blocks`` only."""
+
+TABLE_SCHEMAS = {CALLS: CALLS_SCHEMA, BLOCKS: BLOCKS_SCHEMA, CALLABLE: CALLABLE_SCHEMA}
 
 
 def variants_root(home: Path) -> Path:

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 _SORT_KEYS = {
     layout.CALLS: "pos, ref, alt, sample_id, alt_count, called_alleles, phased, gq, dp, ad_ref, ad_alt, passes",
     layout.BLOCKS: "start_1based, sample_id, end_1based, callable_alleles, min_gq, min_dp",
+    layout.CALLABLE: "start_1based, sample_id, end_1based, callable_alleles",
 }
 """Every column but ``chrom`` (the partition): a total order, so that the same rows always give the same file."""
 _VARIANT_KEY = re.compile(r"^(?P<chrom>[^\s]+)-(?P<pos>[1-9][0-9]*)-(?P<ref>[ACGTN]+)-(?P<alt>[ACGTN]+)$")
@@ -163,7 +164,7 @@ class BatchWriter:
         try:
             parts = [
                 self._write_partition(con, table, chrom)
-                for table in (layout.CALLS, layout.BLOCKS)
+                for table in (layout.CALLS, layout.BLOCKS, layout.CALLABLE)
                 for chrom in self._staged_chromosomes(table, contig_order)
             ]
         finally:
