@@ -1,4 +1,4 @@
-"""The batch's ``callable`` table (``CALLABLE_RUNS_SQL`` over a chunk's ``blocks``) against its plain definition:
+"""The batch's ``callable`` table (``callable_runs`` over a chunk's ``blocks``) against its plain definition:
 each sample's abutting blocks of equal callable alleles merged into one run, on arbitrary non-overlapping blocks
 (abutting or with gaps, equal or different allele counts, several samples and chromosomes)."""
 
@@ -8,7 +8,8 @@ import duckdb
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from genomdb.harmonize.blocks import CALLABLE_RUNS_SQL
+from genomdb.harmonize.blocks import callable_runs
+from genomdb.variants.layout import CALLABLE_SCHEMA
 from tests.frequency.batches import merged_runs
 
 _stretch = st.tuples(
@@ -52,6 +53,8 @@ def test_callable_runs_merge_exactly_the_abutting_blocks_of_equal_alleles(blocks
         con.executemany(
             "INSERT INTO blocks VALUES (?, ?, ?, ?, ?, 30, 10)", [tuple(b[c] for c in columns) for b in blocks]
         )
-    found = sorted(con.execute(CALLABLE_RUNS_SQL).fetchall())
+    runs = callable_runs(con)
+    assert runs.schema.equals(CALLABLE_SCHEMA)
+    found = sorted(zip(*(runs.column(c).to_pylist() for c in columns), strict=True))
     expected = sorted(tuple(run[c] for c in columns) for run in merged_runs(blocks))
     assert found == expected

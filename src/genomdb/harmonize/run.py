@@ -27,7 +27,7 @@ import duckdb
 import pysam
 
 from genomdb.errors import InvalidInput, Problem
-from genomdb.harmonize.blocks import CALLABLE_RUNS_SQL, create_blocks
+from genomdb.harmonize.blocks import callable_runs, create_blocks
 from genomdb.harmonize.genotypes import (
     GenotypeFilters,
     calls_sql,
@@ -272,16 +272,19 @@ def _harmonise_chunk(con: duckdb.DuckDBPyConnection, job: ChunkJob) -> tuple[lis
     create_blocks(con)
     qc = sample_qc(con, thresholds)
     if job.stage and not problems:
+        con.register("callable_runs", callable_runs(con))
         staged = (
             (layout.CALLS, calls_sql()),
             (layout.BLOCKS, "SELECT * FROM blocks"),
-            (layout.CALLABLE, CALLABLE_RUNS_SQL),
+            (layout.CALLABLE, "SELECT * FROM callable_runs"),
         )
-        for table, query in staged:
-            target = job.staging[table] / f"chunk-{job.number:05d}"
-            con.execute(
-                f"COPY ({query}) TO {sql_text(str(target))} (FORMAT parquet, PARTITION_BY (chrom), COMPRESSION zstd)"
-            )
+        try:
+            for table, query in staged:
+                target = job.staging[table] / f"chunk-{job.number:05d}"
+                options = "FORMAT parquet, PARTITION_BY (chrom), COMPRESSION zstd"
+                con.execute(f"COPY ({query}) TO {sql_text(str(target))} ({options})")
+        finally:
+            con.unregister("callable_runs")
     return qc, problems
 
 
