@@ -127,8 +127,9 @@ def _split_inputs(home: str, work: str) -> tuple[list[Any], list[Any]]:
     con = duckdb.connect()
     for name, members in parts.items():
         folder = root / name
-        if not (folder / "batch.json").exists():
-            for table in ("calls", "blocks"):
+        tables = [t for t in ("calls", "blocks", "callable") if (source.path / t).is_dir()]
+        if not (folder / "batch.json").exists() or not all((folder / t).is_dir() for t in tables):
+            for table in tables:
                 (folder / table).mkdir(parents=True, exist_ok=True)
                 con.execute(
                     f"COPY (SELECT * FROM read_parquet('{source.path}/{table}/*/*.parquet', hive_partitioning=true) "

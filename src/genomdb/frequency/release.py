@@ -235,7 +235,7 @@ def ensure_partial(
         n_variants, n_events = agg.write_cells(
             engine,
             agg.cell_variants_sql(engine.dataset([batch.path / "calls"], CALLS_SCHEMA), "partial_samples"),
-            agg.cell_coverage_sql(callable_runs(engine, [batch.path]), "partial_samples"),
+            agg.cell_coverage_sql(callable_stretches(engine, [batch.path]), "partial_samples"),
             scratch,
         )
         meta = {
@@ -260,7 +260,7 @@ def ensure_partial(
     return target, meta
 
 
-def callable_runs(engine: QueryEngine, batches: Sequence[Path]) -> str:
+def callable_stretches(engine: QueryEngine, batches: Sequence[Path]) -> str:
     """The callable stretches of batch folders as a relation: each batch's ``callable`` runs, or its ``blocks``
     when it was written before that table existed (the same allele numbers at every position, in more rows)."""
     folders = [folder / CALLABLE if (folder / CALLABLE).is_dir() else folder / BLOCKS for folder in batches]
@@ -281,7 +281,7 @@ def _add_samples(
     wanted = {batch_of[sid] for sid, _ in samples}
     folders = [b.path for b in plan.batches if b.batch_id in wanted]
     calls = engine.dataset([f / "calls" for f in folders], CALLS_SCHEMA)
-    blocks = callable_runs(engine, folders)
+    blocks = callable_stretches(engine, folders)
     agg.register_samples(engine, table, samples)
     ids = [sid for sid, _ in samples]
     return (
