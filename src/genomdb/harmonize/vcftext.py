@@ -28,7 +28,6 @@ to normalising file by file, which names the file.
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +42,8 @@ import pysam.bcftools
 from genomdb.errors import Problem
 from genomdb.harmonize.genotypes import sql_list, sql_text
 from genomdb.ingest.validators.bcf import is_bcf
+from genomdb.ingest.validators.compression import is_gzip, open_maybe_gzip
 
-GZIP_MAGIC = b"\x1f\x8b"
 FORMAT_TAGS = ("GT", "GQ", "DP", "MIN_DP", "AD")
 REFERENCE_WINDOW = 1 << 22
 """The reference is read in spans of at most this many bases, so a whole chromosome never sits in memory."""
@@ -70,11 +69,9 @@ class SitesRefused(Exception):
 
 def header_line_count(path: Path) -> tuple[int, bool]:
     """How many lines the VCF header takes (through ``#CHROM``), and whether the file is gzip/BGZF-compressed."""
-    with path.open("rb") as raw:
-        gzipped = raw.read(2) == GZIP_MAGIC
-    opener = gzip.open if gzipped else open
+    gzipped = is_gzip(path)
     count = 0
-    with opener(path, "rb") as handle:
+    with open_maybe_gzip(path, gzipped=gzipped) as handle:
         for line in handle:
             count += 1
             if line.startswith(b"#CHROM"):
