@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import duckdb
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 
@@ -64,6 +65,19 @@ _PIECES_SQL = """
 """The evidence of every sample (see the module's docstring), one row per record."""
 
 
+_Ints = npt.NDArray[np.int64]
+
+
+def _segments(rows: pa.Table, start_column: str) -> tuple[_Ints, _Ints, npt.NDArray[np.intp]]:
+    """Each row's (sample, chromosome) segment number and start, and the order of the rows by segment then start
+    (stable): segment × 2^32 + start + 2^31 as one sort key."""
+    sample = np.unique(rows["sample_id"].to_numpy(), return_inverse=True)[1].astype(np.int64)
+    chrom = pc.dictionary_encode(rows["chrom"].combine_chunks()).indices.to_numpy().astype(np.int64)
+    segment = sample * (int(chrom.max(initial=0)) + 1) + chrom
+    start = rows[start_column].to_numpy().astype(np.int64)
+    return segment, start, np.argsort((segment << 32) + start + (1 << 31), kind="stable")
+
+
 def evidence(con: duckdb.DuckDBPyConnection) -> pa.Table:
     """Each piece of evidence (:data:`_PIECES_SQL`) with the sweep's values, within its sample and chromosome.
 
@@ -75,12 +89,7 @@ def evidence(con: duckdb.DuckDBPyConnection) -> pa.Table:
     """
     pieces = con.sql(_PIECES_SQL).to_arrow_table()
     n = pieces.num_rows
-    # a (sample, chromosome) segment number and the start as one sort key: segment × 2^32 + start + 2^31
-    sample = np.unique(pieces["sample_id"].to_numpy(), return_inverse=True)[1].astype(np.int64)
-    chrom = pc.dictionary_encode(pieces["chrom"].combine_chunks()).indices.to_numpy().astype(np.int64)
-    segment = sample * (int(chrom.max(initial=0)) + 1) + chrom
-    start = pieces["s"].to_numpy().astype(np.int64)
-    order = np.argsort((segment << 32) + start + (1 << 31), kind="stable")
+    segment, start, order = _segments(pieces, "s")
     segment, start = segment[order], start[order]
     end = pieces["e"].to_numpy().astype(np.int64)[order]
     # the distinct starts of each segment: where each begins among the sorted rows, how far its evidence reaches
@@ -126,32 +135,23 @@ def callable_runs(con: duckdb.DuckDBPyConnection) -> pa.Table:
     """The batch's ``callable`` rows from ``blocks``: each sample's abutting blocks of equal callable alleles as one
     run (blocks of a sample never overlap, so a run is a gapless stretch of one allele count).
 
-    In NumPy: one sort by (sample, chromosome, start) and a comparison of each block with the one before, a third
-    of the CPU of the same in SQL with two window functions (0.10 s against 0.34 s for a 64-genome chunk).
+    In NumPy: the sweep's sort by (sample, chromosome, start) and a comparison of each block with the one before,
+    a third of the CPU of the same in SQL with two window functions (0.10 s against 0.34 s for a 64-genome chunk).
     """
     blocks = con.sql("SELECT sample_id, chrom, start_1based, end_1based, callable_alleles FROM blocks").to_arrow_table()
-    chrom = blocks.column("chrom").combine_chunks().dictionary_encode()
-    codes = chrom.indices.to_numpy(zero_copy_only=False)
-    sample, start, end, alleles = (
-        blocks.column(name).to_numpy() for name in ("sample_id", "start_1based", "end_1based", "callable_alleles")
-    )
-    order = np.lexsort((start, codes, sample))
-    sample, codes, start, end, alleles = sample[order], codes[order], start[order], end[order], alleles[order]
-    opens = np.ones(len(sample), dtype=bool)
-    opens[1:] = (
-        (sample[1:] != sample[:-1])
-        | (codes[1:] != codes[:-1])
-        | (start[1:] != end[:-1] + 1)
-        | (alleles[1:] != alleles[:-1])
-    )
+    segment, start, order = _segments(blocks, "start_1based")
+    segment, start = segment[order], start[order]
+    end = blocks["end_1based"].to_numpy().astype(np.int64)[order]
+    alleles = blocks["callable_alleles"].to_numpy()[order]
+    opens = np.ones(len(order), dtype=np.bool_)
+    opens[1:] = (segment[1:] != segment[:-1]) | (start[1:] != end[:-1] + 1) | (alleles[1:] != alleles[:-1])
     first = np.flatnonzero(opens)
-    last = np.append(first[1:] - 1, len(sample) - 1) if len(first) else first
+    last = np.append(first[1:] - 1, len(order) - 1) if first.size else first
+    kept = pa.array(order[first])
     return pa.table(
         {
-            "sample_id": pa.array(sample[first], pa.int64()),
-            "chrom": pa.DictionaryArray.from_arrays(pa.array(codes[first], pa.int32()), chrom.dictionary).cast(
-                pa.string()
-            ),
+            "sample_id": blocks["sample_id"].take(kept),
+            "chrom": blocks["chrom"].take(kept),
             "start_1based": pa.array(start[first], pa.int32()),
             "end_1based": pa.array(end[last], pa.int32()),
             "callable_alleles": pa.array(alleles[first], pa.int8()),
